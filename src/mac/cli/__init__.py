@@ -1,0 +1,21 @@
+"""The `mac` command. Each module in this package adds its commands to `app`; commands stay thin over library calls."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="mac",
+    help="MAC: the Meta-Agent Challenge, self-hosted. Build agents with agents; verify them on held-out data.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    # Import order is the order of `mac --help`.
+    from mac.cli import demo, run, eval, data, sandbox  # noqa: F401
+
+
+_register()

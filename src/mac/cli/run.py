@@ -1,0 +1,3 @@
+"""`mac` commands: run (to be filled)."""
+
+from mac.cli import app  # noqa: F401

@@ -1,0 +1,48 @@
+"""The one exception hierarchy of MAC. Callers catch `MacError`; foreign errors are converted at the boundary.
+
+    MacError
+    ├── ConfigError          bad flags, config files or names (message names the fix)
+    ├── DataError            missing or invalid domain data (message names file, line and field)
+    ├── SandboxError         the isolation backend cannot run (message names the fix)
+    ├── ArtifactError        an artifact cannot be loaded or run (scored 0 / partial, never a crash)
+    ├── GatewayError         the model gateway cannot start or reach upstream
+    └── QuotaExceeded        a quota was hit; carries which one and the numbers
+"""
+
+from __future__ import annotations
+
+
+class MacError(Exception):
+    """Base class of every error MAC raises on purpose."""
+
+
+class ConfigError(MacError):
+    pass
+
+
+class DataError(MacError):
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None, field: str | None = None):
+        where = ":".join(str(p) for p in (file, line) if p is not None)
+        parts = [p for p in (where, f"field {field!r}" if field else None, message) if p]
+        super().__init__(": ".join(parts))
+        self.file, self.line, self.field = file, line, field
+
+
+class SandboxError(MacError):
+    pass
+
+
+class ArtifactError(MacError):
+    pass
+
+
+class GatewayError(MacError):
+    pass
+
+
+class QuotaExceeded(MacError):
+    """A quota breach: `quota` names it (e.g. "output_tokens"), with the value it would reach and the limit."""
+
+    def __init__(self, quota: str, value: float, limit: float):
+        super().__init__(f"quota {quota!r} exhausted: {value:g} > limit {limit:g}")
+        self.quota, self.value, self.limit = quota, value, limit

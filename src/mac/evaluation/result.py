@@ -1,0 +1,44 @@
+"""The result of running an artifact on a split: MAC-compatible fields plus ours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from mac.records import Usage
+
+__all__ = ["EvalResult", "Usage"]
+
+
+class EvalResult(BaseModel):
+    """Answer of `POST /evaluate/agent`, `mac eval --json` and verification.
+
+    `accuracy` is 0-100 over `total` (the problems asked: all of the split, or the first k).
+    `partial` means some predictions are missing or the run was cut off; `timed_out` that the deadline hit.
+    """
+
+    success: bool
+    """The artifact ran and produced a gradeable result (possibly partial). False: load error, crash, nothing."""
+    accuracy: float = 0.0
+    correct: int = 0
+    total: int = 0
+    scores: list[int] = Field(default_factory=list)
+    """1/0 per problem asked, in order."""
+    missing_predictions: list[int] = Field(default_factory=list)
+    detailed_results: list[dict[str, Any]] = Field(default_factory=list)
+    """Per problem: idx, pred, normalized, correct, explanation (dev only; the expected answer is never included)."""
+    predictions_content: str = ""
+    """The predictions as JSON text (what the artifact returned)."""
+    partial: bool = False
+    timed_out: bool = False
+    run_id: str = ""
+    usage: Usage = Field(default_factory=Usage)
+    error: str | None = None
+    artifact_stderr: str = ""
+    """Tail of the artifact's stderr (for the meta-agent's debugging)."""
+    wall_sec: float = 0.0
+    split: str = "dev"
+    simulated: bool = False
+    events: list[dict[str, Any]] = Field(default_factory=list)
+    """Sandbox events of this run (kills, truncation, denials)."""

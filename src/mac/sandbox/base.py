@@ -1,0 +1,110 @@
+"""The sandbox contract: run one untrusted command under isolation and limits, report what happened.
+
+Backends build argv lists from `SandboxSpec` data (never shell strings), so a result can say exactly what
+isolation it ran under. Every backend passes the conformance suite in tests/sandbox/ and the attack suite in
+tests/attacks/ (the unsandboxed debug backend is expected to fail the attacks; it is refused for test splits).
+
+Inside a sandbox:
+    /workspace        the `workspace` bind (an artifact snapshot read-only, or a meta-agent's folder read-write)
+    /mac/in           read-only inputs (e.g. problems.json without answers), if given
+    /mac/out          a small writable folder for outputs (e.g. predictions.json), if given
+    /tmp, /dev/shm    private size-limited tmpfs
+    127.0.0.1:PORT    one relay per `Relay`, to a unix socket of the controller (the gateway, the eval service)
+    the runtime       interpreter + venv with mac.sdk, openai and allowed packages, read-only; `python` on PATH
+Nothing else of the host is visible; the environment is exactly `env` plus PATH, HOME, LANG.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mac.config import SandboxLimits
+
+
+class Relay(BaseModel):
+    """Expose the host unix socket `socket` at `127.0.0.1:port` inside the sandbox's own network namespace."""
+
+    socket: Path
+    port: int
+
+
+class Bind(BaseModel):
+    src: Path
+    dst: str
+    writable: bool = False
+
+
+class SandboxSpec(BaseModel):
+    """What to run and under which view of the world."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    """Who this is, for evidence and logs (e.g. "trial-3/dev-eval-7")."""
+    role: str = "artifact"
+    """"artifact" (dev eval / verify), "dev" (meta-agent), "exec" (candidate code), "install" (dependency layer)."""
+    argv: list[str]
+    """The command; a leading "python" means the runtime's interpreter."""
+    env: dict[str, str] = Field(default_factory=dict)
+    workspace: Path | None = None
+    workspace_writable: bool = False
+    inputs: Path | None = None
+    outputs: Path | None = None
+    extra_binds: list[Bind] = Field(default_factory=list)
+    cwd: str = "/workspace"
+    relays: list[Relay] = Field(default_factory=list)
+    limits: SandboxLimits = Field(default_factory=SandboxLimits)
+    runtime: Path | None = None
+    """Prefix of the runtime venv to use (None: the default runtime, built on first use)."""
+    allow_package_index: bool = False
+    """Only for role "install": network to the package index through the controller's allowlist."""
+
+
+class SandboxResult(BaseModel):
+    """What happened. Output beyond `limits.output_bytes` is drained and counted, not kept."""
+
+    returncode: int | None
+    stdout: str = ""
+    stderr: str = ""
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    timed_out: bool = False
+    killed_by: str | None = None
+    """"wall", "memory", "pids", "cpu", "signal:N" or None."""
+    wall_sec: float = 0.0
+    uid: int | None = None
+    events: list[dict[str, Any]] = Field(default_factory=list)
+    """Denials and kills seen (also appended to the evidence log)."""
+
+
+class SandboxProcess(ABC):
+    """A started sandbox. `wait` returns its result; `kill` ends the whole tree."""
+
+    @abstractmethod
+    async def wait(self) -> SandboxResult: ...
+
+    @abstractmethod
+    async def kill(self, reason: str = "killed") -> None: ...
+
+
+class SandboxBackend(ABC):
+    """An isolation backend: bwrap (default) or the unsandboxed debug backend."""
+
+    name: str
+    isolated: bool = True
+
+    @abstractmethod
+    async def start(self, spec: SandboxSpec) -> SandboxProcess:
+        """Start `spec`; raises SandboxError (naming the fix) when this machine cannot run it."""
+
+    async def run(self, spec: SandboxSpec) -> SandboxResult:
+        process = await self.start(spec)
+        return await process.wait()
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """Backend name, versions, and which isolation features are active (for result.json)."""

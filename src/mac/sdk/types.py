@@ -1,0 +1,30 @@
+"""Problem and Prediction: the two records an artifact sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mac.sdk import journal
+
+
+@dataclass
+class Problem:
+    """One question. `choices` holds "A) ..." strings for multiple choice; `extra` holds domain fields."""
+
+    idx: int
+    question: str
+    choices: list[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Prediction:
+    """The artifact's answer to problem `idx`. `pred` must be a string."""
+
+    idx: int
+    pred: str
+
+    def __post_init__(self) -> None:
+        # Remembered so that a run cut off at its deadline still returns what was already answered.
+        journal.record(self)
