@@ -1,0 +1,3 @@
+"""`mac` commands: audit (to be filled)."""
+
+from mac.cli import app  # noqa: F401

@@ -1,0 +1,3 @@
+"""`mac` commands: verify (to be filled)."""
+
+from mac.cli import app  # noqa: F401
