@@ -49,6 +49,9 @@ class SandboxLimits(BaseModel):
     output_bytes: int = 4 << 20
     """stdout and stderr are each kept up to this many bytes; the rest is drained and counted."""
     nofile: int = 1024
+    disk_mb: int = 4096
+    """How much the writable binds (a dev workspace, /mac/out) may grow during the run; checked about once a
+    second, and the sandbox is killed past it (tmpfs sizes bound /tmp and /dev/shm)."""
 
 
 class Budget(BaseModel):
@@ -83,6 +86,10 @@ class TaskModelSpec(BaseModel):
     """Name of the controller's environment variable that holds the upstream key (never the key itself)."""
     seed: int = 0
     """Seed of the `sim` backend."""
+    price_input_per_mtok: float = 0.0
+    """USD per million input tokens, for the `cost_usd` quota (0: cost is not metered)."""
+    price_output_per_mtok: float = 0.0
+    """USD per million output tokens."""
 
     @property
     def simulated(self) -> bool:

@@ -1,3 +1,74 @@
-"""`mac` commands: demo (to be filled)."""
+"""`mac demo`: a one-minute, offline tour: the reference meta-agent against the naive baseline on arith."""
 
-from mac.cli import app  # noqa: F401
+from __future__ import annotations
+
+import asyncio
+import statistics
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from mac.cli import app
+from mac.cli.common import console, handle_errors
+from mac.config import TaskModelSpec
+from mac.paths import jobs_home
+from mac.store.models import TrialResult
+from mac.store.paths import JobPaths
+
+
+def leaderboard(results: list[TrialResult]) -> tuple[Table, list[tuple[str, float]]]:
+    """Mean test accuracy per meta-agent (baselines by kind), best first."""
+    groups: dict[str, list[TrialResult]] = {}
+    for r in results:
+        label = r.meta_agent if r.meta_agent != "baseline" else f"baseline ({r.meta_agent_options.get('baseline')})"
+        groups.setdefault(label, []).append(r)
+    rows = []
+    for label, items in groups.items():
+        tests = [r.test.accuracy if r.test else 0.0 for r in items]
+        devs = [r.best_dev.accuracy for r in items if r.best_dev]
+        rows.append((label, statistics.mean(tests), tests, statistics.mean(devs) if devs else None))
+    rows.sort(key=lambda row: row[1], reverse=True)
+    simulated = any(r.simulated for r in results)
+    table = Table(title="Leaderboard (test split)" + (" - SIMULATED task model" if simulated else ""))
+    for column in ("rank", "meta-agent", "test accuracy (mean)", "per seed", "best dev (mean)"):
+        table.add_column(column, justify="left" if column in ("meta-agent", "per seed") else "right")
+    for rank, (label, mean, tests, dev) in enumerate(rows, 1):
+        table.add_row(str(rank), label, f"{mean:.1f}", " ".join(f"{t:.1f}" for t in tests),
+                      "-" if dev is None else f"{dev:.1f}")
+    return table, [(label, mean) for label, mean, _, _ in rows]
+
+
+@app.command()
+@handle_errors
+def demo(
+    seeds: int = typer.Option(3, "--seeds", help="Reference meta-agent trials."),
+    dev_time: float = typer.Option(20.0, "--dev-time", help="Development seconds per trial."),
+    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where the job folder goes (default ./jobs)."),
+    concurrent: int = typer.Option(4, "-n", "--concurrent", help="Trials at once."),
+    sandbox: str = typer.Option("bwrap", "--sandbox", help="Isolation backend."),
+) -> None:
+    """Run the reference meta-agent (3 seeds) and the naive baseline on arith with the simulated model."""
+    from mac.cli.run import SIMULATED_NOTE, build_budget, run_with_display, summary_table
+    from mac.trial.job import default_job_name, job_configs
+
+    budget = build_budget("arith", "demo", dev_time=dev_time)
+    spec = TaskModelSpec.parse("sim")
+    name = default_job_name("demo")
+    configs = job_configs(job=name, domain="arith", meta_agent="reference", seeds=seeds, task_model=spec,
+                          budget=budget, sandbox=sandbox)
+    configs += job_configs(job=name, domain="arith", meta_agent="baseline", seeds=1, task_model=spec, budget=budget,
+                           meta_agent_options={"baseline": "naive"}, sandbox=sandbox, suffix="-naive")
+    paths = JobPaths((jobs_dir or jobs_home()).resolve(), name)
+    console.print(f"mac demo: {seeds} reference trials + the naive baseline on arith, "
+                  f"{dev_time:g}s of development each, task model [bold yellow]sim (SIMULATED)[/]")
+    results = asyncio.run(run_with_display(paths, configs, concurrent))
+    console.print(summary_table(results, title=f"Trials of job {name}"))
+    table, _ = leaderboard(results)
+    console.print(table)
+    console.print(SIMULATED_NOTE)
+    console.print(f"Files: {paths.dir}  (result.json, dev_evals.jsonl, gateway.jsonl, artifact/ per trial)")
+    console.print(f"Re-verify one: mac verify {paths.dir / configs[0].trial}")
+    if any(r.status != "completed" for r in results):
+        raise typer.Exit(1)

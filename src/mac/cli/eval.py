@@ -1,3 +1,87 @@
-"""`mac` commands: eval (to be filled)."""
+"""`mac eval`: run an artifact once on a domain's split and print its score."""
 
-from mac.cli import app  # noqa: F401
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from mac.cli import app
+from mac.cli.common import console, err_console, handle_errors
+from mac.config import TaskModelSpec
+from mac.errors import ConfigError
+from mac.evaluation.result import EvalResult
+
+_MISSING_SHOWN = 20
+
+
+@app.command("eval")
+@handle_errors
+def eval_command(
+    domain: str = typer.Option(..., "--domain", help="Domain name (aime, science, arith, ...)."),
+    split: str = typer.Option(..., "--split", help="dev or test."),
+    artifact: Path = typer.Option(..., "--artifact", help="A folder holding agent.py, or the agent .py file."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder with dev.jsonl and test.jsonl."),
+    task_model: str = typer.Option("sim", "--task-model", help="'sim' (simulated) or 'openai:MODEL_NAME'."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="Upstream URL for openai:MODEL_NAME."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds for the artifact's solve()."),
+    first_k: Optional[int] = typer.Option(None, "--first-k", min=1, help="Only the first K problems."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    unsafe_no_sandbox: bool = typer.Option(
+        False, "--unsafe-no-sandbox", help="Run the artifact WITHOUT any isolation (debugging only; refused for test)."),
+) -> None:
+    """Evaluate an artifact on a split: accuracy, missing predictions and task-model usage."""
+    from mac.evaluation.runner import eval_artifact, locate_agent
+
+    if split not in ("dev", "test"):
+        raise ConfigError(f"unknown split {split!r}: use --split dev or --split test")
+    locate_agent(artifact)  # a wrong path is a usage error, not a failed evaluation
+    spec = TaskModelSpec.parse(task_model, base_url=base_url)
+    sandbox = "none" if unsafe_no_sandbox else "bwrap"
+    if unsafe_no_sandbox:
+        if split == "test":
+            raise ConfigError("--unsafe-no-sandbox is refused for the test split: drop the flag to run sandboxed")
+        err_console.print("[bold red]WARNING: --unsafe-no-sandbox runs the artifact WITHOUT ANY ISOLATION: it can read "
+                          "every file of this user (answers included), use the network and touch other processes. "
+                          "Only use it on code you trust.[/]")
+    run = eval_artifact(domain=domain, data=data, split=split, artifact=artifact, task_model=spec, timeout=timeout,
+                        first_k=first_k, sandbox=sandbox)
+    if as_json:
+        result = asyncio.run(run)
+        print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
+        return
+    with console.status(f"Evaluating {artifact} on {domain}/{split} ..."):
+        result = asyncio.run(run)
+    _print_result(result, domain, unsafe_no_sandbox)
+
+
+def _print_result(result: EvalResult, domain: str, unsafe: bool) -> None:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_row("domain / split", f"{domain} / {result.split}")
+    table.add_row("accuracy", f"[bold]{result.accuracy:.1f}%[/]  ({result.correct}/{result.total} correct)")
+    missing = result.missing_predictions
+    shown = ", ".join(map(str, missing[:_MISSING_SHOWN])) + (" ..." if len(missing) > _MISSING_SHOWN else "")
+    table.add_row("missing predictions", f"{len(missing)}" + (f"  (idx {shown})" if missing else ""))
+    if result.invalid_predictions:
+        table.add_row("invalid predictions", str(len(result.invalid_predictions)))
+    u = result.usage
+    table.add_row("task-model usage", f"{u.requests} requests, {u.input_tokens} input / {u.output_tokens} output tokens"
+                  + (f", ${u.cost_usd:.4f}" if u.cost_usd else ""))
+    flags = [name for name, on in (("partial", result.partial), ("timed out", result.timed_out)) if on]
+    table.add_row("run", f"{result.wall_sec:.1f}s" + (f"  [yellow]{', '.join(flags)}[/]" if flags else ""))
+    if result.simulated:
+        table.add_row("task model", "[bold magenta]SIMULATED[/] (the sim backend: not a real model's score)")
+    if unsafe:
+        table.add_row("sandbox", "[bold red]NONE (unsandboxed debug run)[/]")
+    console.print(table)
+    if result.error:
+        err_console.print(f"[bold red]artifact error:[/] {escape(result.error)}")
+        if result.artifact_stderr.strip():
+            err_console.print("[dim]stderr (tail):[/]")
+            err_console.print("\n".join(result.artifact_stderr.rstrip().splitlines()[-15:]), markup=False,
+                              highlight=False)

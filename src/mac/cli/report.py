@@ -1,3 +1,108 @@
-"""`mac` commands: report (to be filled)."""
+"""`mac report`, `mac view`, `mac baseline`: the leaderboard, the local report server, the baseline rows."""
 
-from mac.cli import app  # noqa: F401
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from mac.cli import app
+from mac.cli.common import console, err_console, handle_errors
+from mac.config import TaskModelSpec
+from mac.errors import ConfigError
+from mac.paths import jobs_home
+
+
+@app.command("report")
+@handle_errors
+def report_command(
+    jobs: List[str] = typer.Argument(..., help="Job folders, or job names under --jobs-dir."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Also write the self-contained HTML report here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the leaderboard as one JSON object."),
+    include_cheating: bool = typer.Option(False, "--include-cheating", help="Count CHEATING trials in the means."),
+    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where job names are looked up ($MAC_JOBS)."),
+    baselines: Optional[Path] = typer.Option(
+        None, "--baselines", help="Jobs folder whose baselines/ rows to compare with (default: the first job's)."),
+) -> None:
+    """Leaderboard per domain x meta-agent x task model: test mean +- std, 95% CI, baselines, integrity, cost."""
+    from mac.report.html import job_report, render_html
+    from mac.report.load import resolve_job_dir
+    from mac.report.terminal import print_report
+    from mac.store import write_text_atomic
+
+    base = jobs_dir if jobs_dir is not None else jobs_home()
+    job_dirs = [resolve_job_dir(job, base) for job in jobs]
+    missing = [str(d) for d in job_dirs if not d.is_dir()]
+    if missing:
+        raise ConfigError(f"no such job folder: {', '.join(missing)}; pass a job folder or a name under {base} "
+                          "(--jobs-dir DIR)")
+    report, views = job_report(job_dirs, include_cheating=include_cheating, baselines_dir=baselines,
+                               with_files=html is not None)
+    if html is not None:
+        write_text_atomic(html, render_html(report, views))
+    if as_json:
+        print(json.dumps(report.model_dump(mode="json"), ensure_ascii=False))
+        return
+    print_report(report, console)
+    if html is not None:
+        console.print(f"HTML report: {html}")
+
+
+@app.command("view")
+@handle_errors
+def view_command(
+    jobs_dir: Path = typer.Argument(..., help="The jobs folder to serve."),
+    port: int = typer.Option(8765, "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."),
+) -> None:
+    """Serve the jobs' reports on 127.0.0.1, regenerated on each request (pages reload while trials run)."""
+    from mac.report.server import serve
+
+    if not jobs_dir.is_dir():
+        raise ConfigError(f"no jobs folder at {jobs_dir}: pass the folder that holds your job folders")
+
+    async def main() -> None:
+        try:
+            runner, bound = await serve(jobs_dir, port=port)
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); pick another --port") from None
+        console.print(f"Serving {jobs_dir} at http://127.0.0.1:{bound}/  (Ctrl+C to stop)")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        err_console.print("stopped")
+
+
+@app.command("baseline")
+@handle_errors
+def baseline_command(
+    domain: str = typer.Option(..., "--domain", help="Domain whose naive and human-engineered baselines to run."),
+    seeds: int = typer.Option(3, "--seeds", min=1, help="Runs per baseline (seeds 0..N-1 of the sim model)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder with dev.jsonl and test.jsonl."),
+    task_model: str = typer.Option("sim", "--task-model", help="'sim' (simulated) or 'openai:MODEL_NAME'."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="Upstream URL for openai:MODEL_NAME."),
+    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Jobs folder; rows go to <it>/baselines/."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds per run (domain default)."),
+) -> None:
+    """Evaluate the domain's baseline artifacts on the test split and store the rows the leaderboard compares with."""
+    from mac.report.baselines import baselines_file, run_baselines
+
+    spec = TaskModelSpec.parse(task_model, base_url=base_url)
+    target = jobs_dir if jobs_dir is not None else jobs_home()
+    with console.status(f"Running {domain} baselines ({seeds} seeds each) ..."):
+        rows = asyncio.run(run_baselines(domain=domain, seeds=seeds, task_model=spec, jobs_dir=target, data=data,
+                                         timeout=timeout))
+    if spec.simulated:
+        console.print("[bold yellow]SIMULATED[/] task model (sim): these rows say nothing about real models.")
+    for row in rows:
+        flag = "" if row.success else f"  [red]{row.error or 'failed'}[/]"
+        console.print(f"{row.kind:6} seed {row.seed}: {row.accuracy:5.1f}%  ({row.correct}/{row.total}){flag}",
+                      highlight=False)
+    console.print(f"rows appended to {baselines_file(target, domain)}")

@@ -1,3 +1,153 @@
-"""`mac` commands: run (to be filled)."""
+"""`mac run`: a job of trials (one per seed), run concurrently with a live progress display."""
 
-from mac.cli import app  # noqa: F401
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from mac.cli import app
+from mac.cli.common import console, handle_errors
+from mac.config import Budget, TaskModelSpec
+from mac.errors import ConfigError
+from mac.paths import jobs_home
+from mac.store.models import TrialConfig, TrialResult
+from mac.store.paths import JobPaths
+from mac.trial.progress import TrialProgress
+
+SIMULATED_NOTE = "[bold yellow]SIMULATED[/]: task model `sim` (an offline stand-in); these scores say nothing about real models."
+
+
+def build_budget(domain: str, preset: str, **overrides) -> Budget:
+    from mac.domains.base import get_domain
+    from mac.trial.budgets import budget_preset, override_budget
+
+    return override_budget(budget_preset(preset, get_domain(domain).default_budget()), **overrides)
+
+
+def _fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def progress_table(progress: dict[str, TrialProgress], title: str = "") -> Table:
+    table = Table(title=title or None, expand=False)
+    for column in ("trial", "phase", "time left", "best dev", "evals", "model requests", "tokens", "test"):
+        table.add_column(column, justify="left" if column in ("trial", "phase") else "right")
+    for name, p in progress.items():
+        usage = p.usage()
+        phase = p.phase if p.status != "failed" else f"[red]{p.phase} (failed)[/]"
+        table.add_row(name, phase, _fmt_time(p.time_left()), _pct(p.best_dev), str(p.dev_evals),
+                      str(usage.requests), str(usage.input_tokens + usage.output_tokens), _pct(p.test))
+    return table
+
+
+def summary_table(results: list[TrialResult], title: str = "Results") -> Table:
+    table = Table(title=title)
+    for column in ("trial", "meta-agent", "seed", "best dev", "test", "correct", "dev evals", "dev requests", "status"):
+        table.add_column(column, justify="left" if column in ("trial", "meta-agent", "status") else "right")
+    for r in results:
+        test = r.test
+        status = r.status if r.reason is None else f"{r.status}: {r.reason}"
+        table.add_row(r.trial, r.meta_agent, str(r.seed), _pct(r.best_dev.accuracy if r.best_dev else None),
+                      _pct(test.accuracy if test else None), f"{test.correct}/{test.total}" if test else "-",
+                      str(r.dev_evals), str(r.budget_use.dev_usage.requests), status[:80])
+    return table
+
+
+async def _watch(progress: dict[str, TrialProgress], task: asyncio.Task) -> None:
+    """Live table on a terminal; one line per phase change otherwise (logs, CI)."""
+    if console.is_terminal:
+        with Live(progress_table(progress), console=console, refresh_per_second=2, transient=True) as live:
+            while not task.done():
+                live.update(progress_table(progress))
+                await asyncio.sleep(0.5)
+        return
+    seen: dict[str, str] = {}
+    while not task.done():
+        for name, p in progress.items():
+            if seen.get(name) != p.phase:
+                seen[name] = p.phase
+                console.print(f"{time.strftime('%H:%M:%S')} {name}: {p.phase}")
+        await asyncio.sleep(0.5)
+
+
+async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrency: int) -> list[TrialResult]:
+    from mac.trial.job import run_job
+
+    progress: dict[str, TrialProgress] = {}
+    for c in configs:
+        progress[c.trial] = TrialProgress(c.trial, meta_agent=c.meta_agent, seed=c.seed)
+    task = asyncio.ensure_future(run_job(job, configs, concurrency=concurrency, progress=progress))
+    await _watch(progress, task)
+    return await task
+
+
+def meta_agent_options(meta_agent: str, command: str | None, baseline: str | None) -> tuple[dict, str]:
+    """(adapter options, trial-name suffix)."""
+    if meta_agent == "command":
+        return {"command": command}, ""
+    if command:
+        raise ConfigError("--command is only for --meta-agent command")
+    if meta_agent == "baseline":
+        return {"baseline": baseline or "naive"}, f"-{baseline or 'naive'}"
+    if baseline:
+        raise ConfigError("--baseline is only for --meta-agent baseline")
+    return {}, ""
+
+
+@app.command()
+@handle_errors
+def run(
+    domain: str = typer.Option(..., "--domain", "-d", help="Domain: arith, aime, science, ..."),
+    meta_agent: str = typer.Option("reference", "--meta-agent", "-m", help="reference, command, baseline, ..."),
+    seeds: int = typer.Option(1, "--seeds", help="Number of trials (seeds 0..N-1)."),
+    task_model: str = typer.Option("sim", "--task-model", help="'sim' or 'openai:MODEL_NAME'."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible upstream for openai:NAME."),
+    budget: str = typer.Option("full", "--budget", help="Preset: full (the domain's), demo, smoke."),
+    dev_time: Optional[float] = typer.Option(None, "--dev-time", help="Development seconds."),
+    eval_timeout: Optional[float] = typer.Option(None, "--eval-timeout", help="Max seconds of one dev evaluation."),
+    verify_timeout: Optional[float] = typer.Option(None, "--verify-timeout", help="Seconds of the test run."),
+    dev_requests: Optional[int] = typer.Option(None, "--dev-requests", help="Dev model quota in requests."),
+    verify_requests: Optional[int] = typer.Option(None, "--verify-requests", help="Verify quota in requests."),
+    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where job folders go (default ./jobs)."),
+    job: Optional[str] = typer.Option(None, "--job", help="Job name (default: time + domain + meta-agent)."),
+    concurrent: int = typer.Option(2, "-n", "--concurrent", help="Trials at once."),
+    command: Optional[str] = typer.Option(None, "--command", help="The command line of --meta-agent command."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="naive or strong, for --meta-agent baseline."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder (dev.jsonl, test.jsonl)."),
+    sandbox: str = typer.Option("bwrap", "--sandbox", help="Isolation backend."),
+) -> None:
+    """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split."""
+    from mac.trial.job import default_job_name, job_configs
+
+    if seeds < 1:
+        raise ConfigError("--seeds must be at least 1")
+    options, suffix = meta_agent_options(meta_agent, command, baseline)
+    spec = TaskModelSpec.parse(task_model, base_url=base_url)
+    plan = build_budget(domain, budget, dev_time=dev_time, eval_timeout=eval_timeout, verify_timeout=verify_timeout,
+                        dev_requests=dev_requests, verify_requests=verify_requests)
+    name = job or default_job_name(f"{domain}-{meta_agent}{suffix}")
+    configs = job_configs(job=name, domain=domain, meta_agent=meta_agent, seeds=seeds, task_model=spec, budget=plan,
+                          meta_agent_options=options, data=str(data.resolve()) if data else None, sandbox=sandbox,
+                          suffix=suffix)
+    paths = JobPaths((jobs_dir or jobs_home()).resolve(), name)
+    results = asyncio.run(run_with_display(paths, configs, concurrent))
+    console.print(summary_table(results, title=f"Job {name}"))
+    if spec.simulated:
+        console.print(SIMULATED_NOTE)
+    console.print(f"Files: {paths.dir}")
+    if any(r.status != "completed" for r in results):
+        raise typer.Exit(1)

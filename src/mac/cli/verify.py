@@ -1,3 +1,28 @@
-"""`mac` commands: verify (to be filled)."""
+"""`mac verify TRIAL_DIR`: re-verify a trial's frozen artifact from its folder (artifact/ + config.json)."""
 
-from mac.cli import app  # noqa: F401
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from mac.cli import app
+from mac.cli.common import console, handle_errors
+
+
+@app.command()
+@handle_errors
+def verify(
+    trial_dir: Path = typer.Argument(..., help="A trial folder: jobs/<job>/<trial>."),
+    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Override the trial's isolation backend."),
+) -> None:
+    """Run the frozen artifact on the test split again and update verification.json and result.json."""
+    from mac.cli.run import SIMULATED_NOTE, summary_table
+    from mac.trial.verify import verify_trial_dir
+
+    result = asyncio.run(verify_trial_dir(trial_dir, sandbox=sandbox))
+    console.print(summary_table([result], title=f"Re-verified {trial_dir}"))
+    if result.simulated:
+        console.print(SIMULATED_NOTE)

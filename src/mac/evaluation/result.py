@@ -28,6 +28,8 @@ class EvalResult(BaseModel):
     missing_predictions: list[int] = Field(default_factory=list)
     detailed_results: list[dict[str, Any]] = Field(default_factory=list)
     """Per problem: idx, pred, normalized, correct, explanation (dev only; the expected answer is never included)."""
+    invalid_predictions: list[dict[str, Any]] = Field(default_factory=list)
+    """Predictions that match no problem asked (idx not an int, or unknown): idx, pred, explanation."""
     predictions_content: str = ""
     """The predictions as JSON text (what the artifact returned)."""
     partial: bool = False

@@ -2,17 +2,37 @@
 
 Contract (used by mac.evaluation and mac.trial):
 
-    backend = make_backend(spec: TaskModelSpec, sim_items: list[SimItem] = ())   # SimBackend or OpenAIBackend
+    backend = make_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem] = (), sim_config: SimConfig | None = None)
+    backend.add_items(items)                                                    # SimBackend learns more problems;
+                                                                                # a no-op on OpenAIBackend
     async with Gateway(backend, model_name=spec.name, log_path=..., socket_dir=..., evidence=EvidenceLog|None,
-                       tcp_port=None) as gw:
-        grant = gw.grant(phase="dev", quota=Quota(...), label="trial-1")          # -> Grant(token, phase, label)
+                       tcp_port=None) as gw:                                    # or await gw.start() / gw.close()
+        grant = gw.grant(phase="dev", quota=Quota(...), label="trial-1")        # -> Grant(token, token_id, phase, label)
         sock = await gw.open_channel(grant.token, label="dev-eval-3")           # a unix socket for ONE sandbox
         ...                                                                     # requests on `sock` must carry
         await gw.close_channel(sock)                                            # that grant's token
         gw.revoke(grant.token)                                                  # 401 from now on
         gw.usage(grant.token) -> Usage
+        gw.tcp_url -> "http://127.0.0.1:PORT/v1" | None                         # trusted-side listener (tcp_port=0:
+                                                                                # ephemeral); any valid token works
 
-Endpoints: POST /v1/chat/completions (streaming and not; the model name is forced), GET /v1/models,
-GET /v1/stats. Unknown, revoked or foreign-channel tokens -> 401; an exhausted quota -> 429 naming it.
-Every call is appended to `log_path` (JSONL); refusals also go to the evidence log.
+Endpoints: POST /v1/chat/completions (streaming and not; the model name is forced upstream and in replies),
+GET /v1/models, GET /v1/stats (usage, quota and what is left for the calling token).
+Unknown, revoked or foreign-channel tokens -> 401; an exhausted quota -> 429 with
+{"error": {"type": "quota_exceeded", "quota", "limit", "used", "message"}}. max_tokens is clamped to the output
+budget left; streams are metered (upstream usage, else ~4 characters a token). Upstream failures pass through
+with their status (401/403 from upstream become 502; a hung upstream gives 504).
+Every call is appended to `log_path` (JSONL, token ids only, see mac.gateway.calllog); refusals and misused
+tokens also go to the evidence log. The upstream key stays in the controller (see mac.gateway.openai_backend).
+Channels: `socket_dir/cN/gw.sock`, the socket 0666 in a 0711 folder; bind the folder into the sandbox.
+The `sim` backend (mac.gateway.sim) is a simulated task model: results made with it are labelled simulated.
 """
+
+from mac.gateway.backend import Backend, make_backend
+from mac.gateway.grants import Grant
+from mac.gateway.openai_backend import OpenAIBackend
+from mac.gateway.server import Gateway
+from mac.gateway.sim import SimBackend, SimConfig
+from mac.gateway.wire import UpstreamError
+
+__all__ = ["Backend", "Gateway", "Grant", "OpenAIBackend", "SimBackend", "SimConfig", "UpstreamError", "make_backend"]

@@ -46,7 +46,9 @@ class ModelClient:
         """All `n` choices' texts. The request times out no later than the run's deadline."""
         if max_tokens is not None:
             kwargs["max_tokens"] = max_tokens
-        timeout = min(self.timeout, max(1.0, remaining()))
+        asked = kwargs.pop("timeout", None)  # MAC artifacts pass their own per-request timeout
+        own = float(asked) if isinstance(asked, (int, float)) and asked > 0 else self.timeout
+        timeout = min(own, max(1.0, remaining()))
         response = self.openai.chat.completions.create(
             model=model or self.model, messages=messages, temperature=temperature, n=n, timeout=timeout, **kwargs
         )

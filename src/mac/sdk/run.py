@@ -4,7 +4,8 @@
 
 It is untrusted like the artifact it hosts (it shares its process): the controller validates everything it
 writes. Output is one JSON object written atomically to `--out`:
-`{"predictions": [{"idx", "pred"}], "partial", "timed_out", "error", "traceback"}`.
+`{"predictions": [{"idx", "pred"}], "partial", "timed_out", "error", "traceback"}`; a prediction whose
+`pred` is not a string is written with `"pred": null, "pred_type": NAME`, an idx that is not an int as its repr.
 A watchdog thread writes what the journal holds at the deadline and exits the process, so a `solve` that never
 returns, or a thread pool left running, cannot hold the run past its deadline.
 """
@@ -26,12 +27,31 @@ from mac.sdk import journal, timing
 from mac.sdk.agent import BaseAgent
 from mac.sdk.types import Problem
 
+MAX_PRED_CHARS = 64 * 1024
+"""A longer `pred` is cut (an answer is a short string; the controller caps the whole file too)."""
+MAX_PREDICTIONS = 100_000
+_MAC_BASE_NAMES = {"BaseAgent", "BaseAIMEAgent", "BaseScienceAgent"}
+_COMPAT_DIR = Path(__file__).resolve().parent / "compat"
+
 _write_lock = threading.Lock()
 _written = False
 
 
+def _is_agent_class(obj: Any) -> bool:
+    """A BaseAgent subclass, or (duck-typed) a class built on a copied MAC base of the same name."""
+    if not inspect.isclass(obj):
+        return False
+    if issubclass(obj, BaseAgent):
+        return True
+    return any(base.__name__ in _MAC_BASE_NAMES for base in obj.__mro__[1:]) and callable(getattr(obj, "solve", None))
+
+
+def _is_sdk_base(cls: type) -> bool:
+    return cls.__name__ in _MAC_BASE_NAMES or cls.__module__.startswith("mac.sdk") or cls.__module__ == "base_agent"
+
+
 def load_agent_class(agent_path: Path) -> type:
-    """The single leaf BaseAgent subclass defined in `agent_path` (MAC bases included, they subclass BaseAgent)."""
+    """The single leaf agent class of `agent_path`: defined there, or (if none is) imported into it."""
     sys.path.insert(0, str(agent_path.parent))
     spec = importlib.util.spec_from_file_location("agent", agent_path)
     if spec is None or spec.loader is None:
@@ -39,42 +59,64 @@ def load_agent_class(agent_path: Path) -> type:
     module = importlib.util.module_from_spec(spec)
     sys.modules["agent"] = module
     spec.loader.exec_module(module)
-    defined = [
-        obj for obj in vars(module).values()
-        if inspect.isclass(obj) and issubclass(obj, BaseAgent) and obj.__module__ == module.__name__
-    ]
-    leaves = [c for c in defined if not any(o is not c and issubclass(o, c) for o in defined)]
+    found = [obj for obj in vars(module).values() if _is_agent_class(obj)]
+    candidates = [c for c in found if c.__module__ == module.__name__]
+    if not candidates:
+        candidates = [c for c in found if not _is_sdk_base(c)]
+    leaves = [c for c in candidates if not any(o is not c and issubclass(o, c) for o in candidates)]
     leaves = [c for c in leaves if not inspect.isabstract(c)] or leaves
     if not leaves:
-        raise RuntimeError("agent.py defines no BaseAgent subclass (subclass mac.sdk.BaseAgent or a MAC base)")
+        raise RuntimeError(f"{agent_path.name} defines no agent class: subclass mac.sdk.BaseAgent "
+                           "(or BaseAIMEAgent / BaseScienceAgent from base_agent) and implement solve()")
     if len(leaves) > 1:
         names = ", ".join(sorted(c.__name__ for c in leaves))
-        raise RuntimeError(f"agent.py defines {len(leaves)} agent classes ({names}); keep exactly one")
+        raise RuntimeError(f"{agent_path.name} defines {len(leaves)} agent classes ({names}); keep exactly one")
     return leaves[0]
 
 
 def build_agent(cls: type) -> Any:
-    kwargs = {
+    """Construct with the gateway's api_key/api_base/model, passing only the keywords `__init__` accepts."""
+    offered = {
         "api_key": os.environ.get("TASK_MODEL_API_KEY", ""),
         "api_base": os.environ.get("TASK_MODEL_API_BASE", ""),
         "model": os.environ.get("TASK_MODEL_NAME", ""),
     }
     try:
-        return cls(**kwargs)
-    except TypeError:
-        return cls()  # an __init__ without these keywords
+        params = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return cls(**offered)
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return cls(**offered)
+    names = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return cls(**{k: v for k, v in offered.items() if k in names})
+
+
+def call_solve(agent: Any, problems: list[Problem], timeout: float) -> Any:
+    """`solve(problems, timeout_sec)`; also accepts a `solve(problems)` that takes no timeout."""
+    timeout_arg: float = int(timeout) if float(timeout).is_integer() else timeout
+    try:
+        params = [p for p in inspect.signature(agent.solve).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)]
+    except (TypeError, ValueError):
+        params = []
+    if len(params) == 1 and params[0].kind is not params[0].VAR_POSITIONAL:
+        return agent.solve(problems)
+    return agent.solve(problems, timeout_arg)
 
 
 def _encode(prediction: Any) -> dict:
-    idx = getattr(prediction, "idx", None)
-    pred = getattr(prediction, "pred", None)
-    item: dict[str, Any] = {"idx": idx if isinstance(idx, int) and not isinstance(idx, bool) else repr(idx)}
-    if isinstance(pred, str):
-        item["pred"] = pred
-    else:
-        item["pred"] = None
-        item["pred_type"] = type(pred).__name__
-    return item
+    try:
+        idx = getattr(prediction, "idx", None)
+        pred = getattr(prediction, "pred", None)
+        item: dict[str, Any] = {"idx": idx if type(idx) is int else repr(idx)[:200]}
+        if isinstance(pred, str):
+            item["pred"] = str.__str__(pred)[:MAX_PRED_CHARS]
+        else:
+            item["pred"] = None
+            item["pred_type"] = type(pred).__name__
+        return item
+    except Exception as exc:  # noqa: BLE001 - a hostile object must not stop the other predictions
+        return {"idx": "<unreadable>", "pred": None, "pred_type": f"unreadable ({type(exc).__name__})"}
 
 
 def write_result(out: Path, predictions: list, *, partial: bool, timed_out: bool, error: str | None = None,
@@ -84,8 +126,8 @@ def write_result(out: Path, predictions: list, *, partial: bool, timed_out: bool
     with _write_lock:
         if _written:
             return False
-        payload = {"predictions": [_encode(p) for p in predictions], "partial": partial, "timed_out": timed_out,
-                   "error": error, "traceback": tb}
+        payload = {"predictions": [_encode(p) for p in predictions[:MAX_PREDICTIONS]], "partial": partial,
+                   "timed_out": timed_out, "error": error, "traceback": tb}
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_text(json.dumps(payload))
         os.replace(tmp, out)
@@ -95,15 +137,38 @@ def write_result(out: Path, predictions: list, *, partial: bool, timed_out: bool
 
 def _watchdog(out: Path, timeout: float) -> None:
     threading.Event().wait(timeout)
-    write_result(out, journal.snapshot(), partial=True, timed_out=True, error=f"solve did not return within {timeout:g}s")
-    sys.stdout.flush()
-    os._exit(0)
+    try:
+        write_result(out, journal.snapshot(), partial=True, timed_out=True,
+                     error=f"solve did not return within {timeout:g}s; kept the predictions made so far")
+    finally:
+        _flush_and_exit()
+
+
+def _flush_and_exit() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - the artifact may have replaced or closed them
+            pass
+    os._exit(0)  # do not wait for thread pools or non-daemon threads the artifact left running
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        return f"{type(exc).__name__}: {exc}"[:2000]
+    except Exception:  # noqa: BLE001 - an exception whose __str__ raises
+        return type(exc).__name__
+
+
+def _traceback_text() -> str | None:
+    try:
+        return traceback.format_exc()[-8000:]
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def load_problems(path: Path) -> list[Problem]:
-    raw = json.loads(path.read_text())
-    return [Problem(idx=p["idx"], question=p["question"], choices=p.get("choices"), extra=p.get("extra") or {})
-            for p in raw]
+    return [Problem.from_dict(row) for row in json.loads(path.read_text())]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,19 +181,20 @@ def main(argv: list[str] | None = None) -> int:
 
     timing.set_deadline(args.timeout)
     threading.Thread(target=_watchdog, args=(args.out, args.timeout), daemon=True).start()
+    if str(_COMPAT_DIR) not in sys.path:
+        sys.path.append(str(_COMPAT_DIR))  # `import base_agent` / `openai_helper` as in MAC
     problems = load_problems(args.problems)
     try:
         agent = build_agent(load_agent_class(args.agent))
-        result = agent.solve(problems, args.timeout)
+        result = call_solve(agent, problems, args.timeout)
         if not isinstance(result, (list, tuple)):
             raise TypeError(f"solve returned {type(result).__name__}, expected a list of Prediction")
         write_result(args.out, list(result), partial=False, timed_out=False)
     except BaseException as exc:  # noqa: BLE001 - report anything the artifact raises, then exit
-        write_result(args.out, journal.snapshot(), partial=True, timed_out=False,
-                     error=f"{type(exc).__name__}: {exc}"[:2000], tb=traceback.format_exc()[-8000:])
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)  # do not wait for thread pools the artifact left running
+        write_result(args.out, journal.snapshot(), partial=True, timed_out=False, error=_describe(exc),
+                     tb=_traceback_text())
+    _flush_and_exit()
+    return 0
 
 
 if __name__ == "__main__":

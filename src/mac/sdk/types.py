@@ -17,6 +17,15 @@ class Problem:
     choices: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Problem":
+        """MAC compatibility: build from a problems-file row."""
+        return cls(idx=data["idx"], question=data["question"], choices=data.get("choices"),
+                   extra=dict(data.get("extra") or {}))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"idx": self.idx, "question": self.question, "choices": self.choices, "extra": self.extra}
+
 
 @dataclass
 class Prediction:
@@ -28,3 +37,6 @@ class Prediction:
     def __post_init__(self) -> None:
         # Remembered so that a run cut off at its deadline still returns what was already answered.
         journal.record(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"idx": self.idx, "pred": self.pred}

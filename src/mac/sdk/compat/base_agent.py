@@ -1,32 +1,77 @@
-"""MAC compatibility: `from base_agent import BaseAIMEAgent, Problem, Prediction` as in the published benchmark."""
+"""MAC compatibility: `from base_agent import BaseAIMEAgent, Problem, Prediction` as in the published benchmark.
+
+The published bases also offer `_start_timer`, `_remaining_time`, `_check_timeout`, `start_time`,
+`timeout_sec`, `config` and the `load_problems` / `save_predictions` helpers; artifacts written for MAC use
+them, so they exist here with the same meaning. The run's real deadline (`mac.sdk.remaining`) always wins.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from mac.sdk.agent import BaseAgent
+from mac.sdk.timing import remaining
 from mac.sdk.types import Prediction, Problem
 
 __all__ = ["BaseAIMEAgent", "BaseAgent", "BaseScienceAgent", "Prediction", "Problem", "load_problems",
            "save_predictions"]
 
 
-class BaseAIMEAgent(BaseAgent):
+class _MacBase(BaseAgent):
+    """What MAC's published base classes provide besides `solve`."""
+
+    def __init__(self, api_key: str | None = None, api_base: str | None = None, model: str | None = None, **kwargs):
+        super().__init__(api_key=api_key, api_base=api_base, model=model, **kwargs)
+        self.start_time: float = time.time()  # MAC starts its timer when solve begins; construction is just before
+        self.timeout_sec: float | None = None
+
+    def _start_timer(self, timeout_sec: float) -> None:
+        if self.timeout_sec is None:
+            self.start_time, self.timeout_sec = time.time(), timeout_sec
+
+    def _stop_timer(self) -> None:
+        """Kept for compatibility; the runner's deadline cannot be stopped."""
+
+    def _remaining_time(self) -> float:
+        own = float("inf")
+        if self.timeout_sec is not None:
+            own = max(0.0, self.timeout_sec - (time.time() - self.start_time))
+        return min(own, remaining())
+
+    def _check_timeout(self) -> bool:
+        return self._remaining_time() <= 0
+
+    @classmethod
+    def load_problems(cls, filepath: str | Path) -> list[Problem]:
+        return load_problems(filepath)
+
+    @classmethod
+    def save_predictions(cls, predictions: list[Prediction], filepath: str | Path) -> None:
+        save_predictions(predictions, filepath)
+
+
+class BaseAIMEAgent(_MacBase):
     """MAC's AIME base: `solve(problems, timeout_sec) -> list[Prediction]`, answers are integers 0-999 as strings."""
 
 
-class BaseScienceAgent(BaseAgent):
+class BaseScienceAgent(_MacBase):
     """MAC's science base: each Problem carries `choices` as "A) ..." strings; answer with one letter."""
 
 
 def load_problems(path: str | Path) -> list[Problem]:
-    """Problems from a JSON list or JSONL file of {idx|id, question, choices?}."""
+    """Problems from a JSON list or a JSONL file of {idx|id, question, choices?, extra?}."""
     text = Path(path).read_text()
-    rows = json.loads(text) if text.lstrip().startswith("[") else [json.loads(l) for l in text.splitlines() if l.strip()]
-    return [Problem(idx=int(r.get("idx", i)), question=r["question"], choices=r.get("choices")) for i, r in enumerate(rows)]
+    if text.lstrip().startswith("["):
+        rows = json.loads(text)
+    else:
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return [Problem(idx=int(r.get("idx", r.get("id", i))), question=r["question"], choices=r.get("choices"),
+                    extra=dict(r.get("extra") or {})) for i, r in enumerate(rows)]
 
 
 def save_predictions(predictions: list[Prediction], path: str | Path) -> None:
-    """Write predictions as a JSON list of {idx, pred}."""
-    Path(path).write_text(json.dumps([{"idx": p.idx, "pred": p.pred} for p in predictions], indent=1))
+    """Write predictions as JSONL of {idx, pred}, as MAC does."""
+    lines = [json.dumps({"idx": p.idx, "pred": p.pred}) for p in predictions]
+    Path(path).write_text("".join(line + "\n" for line in lines))

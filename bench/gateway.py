@@ -1,0 +1,247 @@
+"""Gateway benchmark: throughput and latency of the model gateway against direct calls and other proxies.
+
+    python bench/gateway.py [--seconds 3] [--warmup 0.5]
+
+One run starts an instant fake upstream (mac.testing.fake_openai) and, each in its own process:
+  - the MAC gateway (OpenAI backend to the fake; TCP listener and a unix-socket channel; call log on),
+  - a minimal aiohttp pass-through proxy (the floor of what a Python proxy costs),
+  - a MAC-style proxy: Flask dev server (a thread per request) + requests with keep-alive-only socket options,
+    as the published MAC harness does.
+An aiohttp load generator (also its own process) drives each target at concurrency 1 and 50 for a fixed time and
+reports requests/s, p50 and p99 latency, plus the CPU the serving process spent per request.
+Targets (from the issue): gateway >= 0.9x direct throughput at c=50, added p50 < 1 ms, >= 10x the MAC-style proxy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BODY = {"model": "client-model", "messages": [{"role": "user", "content": "Say hello in one word."}], "max_tokens": 16}
+CONCURRENCY = (1, 50)
+
+
+# ---- servers (each runs in its own process: `python bench/gateway.py --serve KIND UPSTREAM`) -------------------------
+
+async def _serve_gateway(upstream: str, folder: Path) -> dict[str, Any]:
+    from mac.config import Quota
+    from mac.gateway import Gateway, OpenAIBackend
+
+    gw = Gateway(OpenAIBackend(upstream, "bench-model"), "bench-model", folder / "gateway.jsonl", folder / "s", tcp_port=0)
+    await gw.start()
+    grant = gw.grant("bench", Quota())
+    sock = await gw.open_channel(grant.token, "bench-channel")
+    return {"tcp": gw.tcp_url, "unix": str(sock), "token": grant.token, "keep": gw}
+
+
+async def _serve_minimal_proxy(upstream: str) -> dict[str, Any]:
+    import aiohttp
+    from aiohttp import web
+
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+
+    async def forward(request: web.Request) -> web.Response:
+        async with session.post(f"{upstream}/chat/completions", data=await request.read(),
+                                headers={"Content-Type": "application/json"}) as r:
+            return web.Response(body=await r.read(), status=r.status, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", forward)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return {"tcp": f"http://127.0.0.1:{port}/v1", "keep": (session, runner)}
+
+
+def _serve_mac_style(upstream: str) -> None:
+    import logging
+
+    import requests
+    from flask import Flask, Response, request
+    from requests.adapters import HTTPAdapter
+    from werkzeug.serving import make_server
+
+    class KeepAliveAdapter(HTTPAdapter):  # replaces urllib3's default socket options (which hold TCP_NODELAY)
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["socket_options"] = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+            super().init_poolmanager(*args, **kwargs)
+
+    session = requests.Session()
+    session.mount("http://", KeepAliveAdapter(pool_connections=8, pool_maxsize=64))
+    app = Flask("mac_style_proxy")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    @app.post("/v1/chat/completions")
+    def chat() -> Response:
+        data = request.get_json()
+        data["model"] = "bench-model"
+        r = session.post(f"{upstream}/chat/completions", json=data, timeout=600)
+        return Response(r.content, status=r.status_code, content_type="application/json")
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    print("READY " + json.dumps({"tcp": f"http://127.0.0.1:{server.server_port}/v1"}), flush=True)
+    server.serve_forever()
+
+
+def serve(kind: str, upstream: str) -> None:
+    if kind == "mac-style":
+        _serve_mac_style(upstream)
+        return
+
+    async def main() -> None:
+        with tempfile.TemporaryDirectory(prefix="gwb-") as tmp:
+            info = await (_serve_gateway(upstream, Path(tmp)) if kind == "gateway" else _serve_minimal_proxy(upstream))
+            info.pop("keep")
+            print("READY " + json.dumps(info), flush=True)
+            await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# ---- load generator (its own process) -------------------------------------------------------------------------------
+
+async def _drive(target: dict[str, Any], concurrency: int, seconds: float, warmup: float) -> dict[str, Any]:
+    import aiohttp
+
+    if target.get("unix"):
+        connector: aiohttp.BaseConnector = aiohttp.UnixConnector(path=target["unix"], limit=concurrency)
+        url = "http://gateway/v1/chat/completions"
+    else:
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        url = target["tcp"] + "/chat/completions"
+    headers = {"Authorization": f"Bearer {target.get('token', 'none')}", "Content-Type": "application/json"}
+    data = json.dumps(BODY).encode()
+    latencies: list[float] = []
+    errors = 0
+    start = time.perf_counter()
+    measure_from, stop_at = start + warmup, start + warmup + seconds
+
+    async def worker() -> None:
+        nonlocal errors
+        while True:
+            sent = time.perf_counter()
+            if sent >= stop_at:
+                return
+            async with session.post(url, data=data, headers=headers) as r:
+                await r.read()
+                ok = r.status == 200
+            done = time.perf_counter()
+            if sent >= measure_from and done <= stop_at:
+                latencies.append(done - sent) if ok else None
+                errors += not ok
+
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    latencies.sort()
+    count = len(latencies)
+    pick = lambda q: latencies[min(count - 1, int(q * count))] * 1000 if count else float("nan")  # noqa: E731
+    return {"rps": count / seconds, "p50": pick(0.5), "p99": pick(0.99), "count": count, "errors": errors}
+
+
+def loadgen(target: dict[str, Any], concurrency: int, seconds: float, warmup: float) -> dict[str, Any]:
+    return asyncio.run(_drive(target, concurrency, seconds, warmup))
+
+
+# ---- orchestration ---------------------------------------------------------------------------------------------------
+
+def _start(argv: list[str]) -> tuple[subprocess.Popen, dict[str, Any]]:
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline() if process.stdout else ""
+    if not line.startswith("READY "):
+        process.kill()
+        raise SystemExit(f"server {argv} did not start: {line!r}")
+    payload = line[6:].strip()
+    return process, (json.loads(payload) if payload.startswith("{") else {"tcp": payload})
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured time per target and concurrency")
+    parser.add_argument("--warmup", type=float, default=0.5)
+    parser.add_argument("--serve", nargs=2, metavar=("KIND", "UPSTREAM"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(*args.serve)
+        return
+    me, py = str(Path(__file__).resolve()), sys.executable
+    processes = []
+    try:
+        upstream_proc, upstream = _start([py, "-m", "mac.testing.fake_openai", "--port", "0"])
+        processes.append(upstream_proc)
+        servers = {"direct": (upstream_proc, upstream)}
+        for kind in ("gateway", "minimal-proxy", "mac-style"):
+            servers[kind] = _start([py, me, "--serve", kind, upstream["tcp"]])
+            processes.append(servers[kind][0])
+        gw_proc, gw = servers["gateway"]
+        rows = [("direct (fake upstream)", servers["direct"]), ("minimal aiohttp proxy", servers["minimal-proxy"]),
+                ("gateway, TCP listener", (gw_proc, {"tcp": gw["tcp"], "token": gw["token"]})),
+                ("gateway, unix channel", (gw_proc, {"unix": gw["unix"], "token": gw["token"]})),
+                ("MAC-style Flask proxy", servers["mac-style"])]
+        results = run_all(rows, args.seconds, args.warmup)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+    report(results)
+
+
+def run_all(rows: list[tuple[str, tuple[subprocess.Popen, dict[str, Any]]]], seconds: float,
+            warmup: float) -> dict[tuple[str, int], dict[str, Any]]:
+    results = {}
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        for name, (process, target) in rows:
+            for concurrency in CONCURRENCY:
+                cpu_before = _cpu_seconds(process.pid)
+                result = pool.apply(loadgen, (target, concurrency, seconds, warmup))
+                cpu_after = _cpu_seconds(process.pid)
+                total = result["count"] + result["errors"]
+                if cpu_before is not None and cpu_after is not None and total:
+                    # CPU over warm-up and measurement, per request of the measurement (an upper bound)
+                    result["cpu_us"] = (cpu_after - cpu_before) / (total * (seconds + warmup) / seconds) * 1e6
+                results[(name, concurrency)] = result
+                print(f"  measured {name:<24} c={concurrency:<3} {result['rps']:>8.0f} req/s", file=sys.stderr, flush=True)
+    return results
+
+
+def report(results: dict[tuple[str, int], dict[str, Any]]) -> None:
+    print(f"\n{'target':<24} {'c':>3} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} {'errors':>6}")
+    for (name, c), r in results.items():
+        cpu = f"{r['cpu_us']:.0f}" if "cpu_us" in r else "-"
+        print(f"{name:<24} {c:>3} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {cpu:>11} {r['errors']:>6}")
+    direct, tcp, unix = "direct (fake upstream)", "gateway, TCP listener", "gateway, unix channel"
+    mac, minimal = "MAC-style Flask proxy", "minimal aiohttp proxy"
+    hi, lo = CONCURRENCY[-1], CONCURRENCY[0]
+    ratio = lambda a, b, c: results[(a, c)]["rps"] / results[(b, c)]["rps"]  # noqa: E731
+    added = lambda a, c: results[(a, c)]["p50"] - results[(direct, c)]["p50"]  # noqa: E731
+    print()
+    print(f"gateway/direct throughput at c={hi}: TCP {ratio(tcp, direct, hi):.2f}x, unix {ratio(unix, direct, hi):.2f}x (target >= 0.9x)")
+    print(f"gateway/minimal-proxy throughput at c={hi}: TCP {ratio(tcp, minimal, hi):.2f}x, unix {ratio(unix, minimal, hi):.2f}x")
+    print(f"added p50 over direct: c={lo} TCP {added(tcp, lo):+.2f} ms, unix {added(unix, lo):+.2f} ms; "
+          f"c={hi} TCP {added(tcp, hi):+.2f} ms, unix {added(unix, hi):+.2f} ms (target < 1 ms)")
+    print(f"gateway/MAC-style throughput: c={lo} {ratio(tcp, mac, lo):.1f}x, c={hi} {ratio(tcp, mac, hi):.1f}x (target >= 10x)")
+
+
+if __name__ == "__main__":
+    main()

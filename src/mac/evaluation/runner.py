@@ -1,0 +1,261 @@
+"""Run a frozen artifact on a split in a sandbox and grade it in the controller.
+
+    result = await run_artifact(domain=..., records=..., split="dev", artifact=Path("ws/agent.py"),
+                                gateway=gw, token=grant.token, backend=get_backend("bwrap"), timeout=600)
+    result = await eval_artifact(domain="aime", data=None, split="dev", artifact=Path("ws"),
+                                 task_model=TaskModelSpec.parse("sim"))        # the one-shot path of `mac eval`
+
+What enters the sandbox: a snapshot of the artifact folder (read-only at /workspace), `problems.json` at
+/mac/in (idx, question, choices, extra: never answers), a writable /mac/out, and one gateway channel relayed
+to 127.0.0.1:8000. What leaves it: /mac/out/result.json (untrusted, see `mac.evaluation.grading`) and the
+capped stdout/stderr. Grading happens here, on plain strings. Scratch folders are removed afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Callable
+
+from mac.config import Quota, SandboxLimits, TaskModelSpec
+from mac.domains.base import Domain
+from mac.errors import ConfigError, SandboxError
+from mac.evaluation.grading import Graded, grade_output, predictions_content, read_output
+from mac.evaluation.result import EvalResult
+from mac.evidence import EvidenceLog
+from mac.paths import scratch_home
+from mac.records import Record, Usage
+from mac.sandbox.base import Relay, SandboxBackend, SandboxProcess, SandboxResult, SandboxSpec
+
+log = logging.getLogger("mac.evaluation")
+
+GATEWAY_PORT = 8000
+"""Where the task-model gateway appears inside the sandbox (127.0.0.1:GATEWAY_PORT)."""
+GRACE_SEC = 5.0
+"""The sandbox's wall limit is the artifact timeout plus this, so the runner's own deadline writes first."""
+STDERR_TAIL = 8000
+SNAPSHOT_MAX_BYTES = 256 << 20
+SNAPSHOT_MAX_FILES = 20_000
+
+
+async def run_artifact(*, domain: Domain, records: list[Record], split: str, artifact: Path, gateway,
+                       token: str, backend: SandboxBackend, timeout: float, first_k: int | None = None,
+                       limits: SandboxLimits | None = None, evidence: EvidenceLog | None = None,
+                       run_id: str | None = None, workdir: Path | None = None,
+                       on_start: Callable[[SandboxProcess], None] | None = None) -> EvalResult:
+    """Run `artifact` (a folder with agent.py, or the agent file itself) on `records` and grade it.
+
+    `first_k` asks only the first k records. `on_start` receives the started process (so a caller can kill
+    it). A broken artifact gives `success=False` with an `error`, or a partial score; it never raises.
+    Raises SandboxError only when the backend itself cannot run (a problem of this machine, not the artifact).
+    """
+    run_id = run_id or uuid.uuid4().hex[:12]
+    asked = records[:first_k] if first_k is not None and first_k > 0 else list(records)
+    simulated = bool(getattr(getattr(gateway, "backend", None), "simulated", False))
+    base = EvalResult(success=False, total=len(asked), run_id=run_id, split=split, simulated=simulated,
+                      scores=[0] * len(asked), missing_predictions=list(range(len(asked))))
+    try:
+        folder, agent_name = locate_agent(Path(artifact))
+    except ConfigError as exc:
+        return base.model_copy(update={"error": str(exc)})
+    run_dir = _make_run_dir(workdir, run_id)
+    started = time.monotonic()
+    try:
+        try:
+            snapshot = _snapshot(folder, run_dir / "workspace", agent_name)
+        except (SandboxError, ConfigError) as exc:
+            return base.model_copy(update={"error": str(exc)})
+        inputs, outputs = _write_inputs(run_dir, domain, asked)
+        before = gateway.usage(token)
+        channel = await gateway.open_channel(token, label=f"{split}-{run_id}")
+        try:
+            spec = _spec(run_id, split, agent_name, snapshot, inputs, outputs, channel, gateway, token, timeout, limits)
+            sandbox = await _run(backend, spec, on_start)
+        finally:
+            await gateway.close_channel(channel)
+        usage = _usage_delta(before, gateway.usage(token))
+        output = read_output(outputs / "result.json")
+        graded = grade_output(domain, asked, output)
+        result = _assemble(base, output, graded, sandbox, usage, timeout)
+        result.wall_sec = round(time.monotonic() - started, 3)
+        _record_evidence(evidence, spec.label, result, sandbox)
+        return result
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def locate_agent(artifact: Path) -> tuple[Path, str]:
+    """(folder to snapshot, agent file name) for a folder holding agent.py or for the agent file itself."""
+    if artifact.is_dir():
+        if not (artifact / "agent.py").is_file():
+            raise ConfigError(f"no agent.py in {artifact}: an artifact folder must hold agent.py")
+        return artifact, "agent.py"
+    if artifact.is_file() and artifact.suffix == ".py":
+        return artifact.parent, artifact.name
+    raise ConfigError(f"artifact {artifact} not found: pass a folder holding agent.py, or the agent .py file")
+
+
+def _make_run_dir(workdir: Path | None, run_id: str) -> Path:
+    parent = Path(workdir) if workdir is not None else scratch_home()
+    parent.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix=f"run-{run_id}-", dir=parent))
+    run_dir.chmod(0o711)  # sandbox uids traverse it to their binds, but cannot list it
+    return run_dir
+
+
+def _snapshot(folder: Path, dst: Path, agent_name: str):
+    from mac.sandbox.snapshot import snapshot_workspace
+
+    snapshot = snapshot_workspace(folder, dst, max_bytes=SNAPSHOT_MAX_BYTES, max_files=SNAPSHOT_MAX_FILES)
+    if not (snapshot.path / agent_name).is_file():
+        why = next((s.reason for s in snapshot.skipped if s.path == agent_name), "missing")
+        raise ConfigError(f"{agent_name} was left out of the artifact snapshot ({why}); it must be a plain file")
+    return snapshot
+
+
+def _write_inputs(run_dir: Path, domain: Domain, asked: list[Record]) -> tuple[Path, Path]:
+    inputs, outputs = run_dir / "in", run_dir / "out"
+    inputs.mkdir(mode=0o755)
+    outputs.mkdir()
+    outputs.chmod(0o777)  # the sandbox uid writes here; the bwrap backend may narrow it with chown
+    problems = [domain.problem(idx, record).to_dict() for idx, record in enumerate(asked)]
+    path = inputs / "problems.json"
+    path.write_text(json.dumps(problems, ensure_ascii=False))
+    path.chmod(0o644)
+    return inputs, outputs
+
+
+def _spec(run_id: str, split: str, agent_name: str, snapshot, inputs: Path, outputs: Path, channel: Path, gateway,
+          token: str, timeout: float, limits: SandboxLimits | None) -> SandboxSpec:
+    base_url = f"http://127.0.0.1:{GATEWAY_PORT}/v1"
+    model = str(getattr(gateway, "model_name", "") or "task-model")
+    env = {
+        "TASK_MODEL_API_BASE": base_url, "TASK_MODEL_API_KEY": token, "TASK_MODEL_NAME": model,
+        "OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": token,  # unmodified OpenAI clients work too
+        "PYTHONUNBUFFERED": "1",
+    }
+    limits = (limits or SandboxLimits()).model_copy(update={"wall_sec": timeout + GRACE_SEC})
+    argv = ["python", "-m", "mac.sdk.run", "--agent", f"/workspace/{agent_name}", "--problems",
+            "/mac/in/problems.json", "--out", "/mac/out/result.json", "--timeout", str(timeout)]
+    return SandboxSpec(label=f"{split}-run-{run_id}", role="artifact", argv=argv, env=env, workspace=snapshot.path,
+                       inputs=inputs, outputs=outputs, relays=[Relay(socket=Path(channel), port=GATEWAY_PORT)],
+                       limits=limits)
+
+
+async def _run(backend: SandboxBackend, spec: SandboxSpec,
+               on_start: Callable[[SandboxProcess], None] | None) -> SandboxResult:
+    process = await backend.start(spec)
+    try:
+        if on_start is not None:
+            on_start(process)
+        return await process.wait()
+    except BaseException:
+        await process.kill("cancelled")  # an abandoned run must not keep spending the token
+        raise
+
+
+def _usage_delta(before: Usage, after: Usage) -> Usage:
+    return Usage(requests=after.requests - before.requests, input_tokens=after.input_tokens - before.input_tokens,
+                 output_tokens=after.output_tokens - before.output_tokens,
+                 cost_usd=round(after.cost_usd - before.cost_usd, 6), refused=after.refused - before.refused)
+
+
+def _assemble(base: EvalResult, output, graded: Graded, sandbox: SandboxResult, usage: Usage,
+              timeout: float) -> EvalResult:
+    timed_out = sandbox.timed_out or output.timed_out
+    has_predictions = len(graded.missing) < len(graded.grades)
+    error = output.error
+    if output.unreadable:
+        error = _no_output_error(output.unreadable, sandbox, timeout)
+    elif timed_out and not error:
+        error = f"timed out after {timeout:g}s"
+    total = len(graded.grades)
+    return base.model_copy(update={
+        "success": output.unreadable is None and (error is None or has_predictions),
+        "accuracy": round(100.0 * graded.correct / total, 4) if total else 0.0,
+        "correct": graded.correct,
+        "scores": [int(g.correct) for g in graded.grades],
+        "missing_predictions": graded.missing,
+        "detailed_results": [g.model_dump() for g in graded.grades],
+        "invalid_predictions": graded.invalid,
+        "predictions_content": predictions_content(output),
+        "partial": bool(graded.missing) or timed_out or output.partial,
+        "timed_out": timed_out,
+        "usage": usage,
+        "error": error,
+        "artifact_stderr": _tail(sandbox),
+        "events": list(sandbox.events),
+    })
+
+
+def _no_output_error(why: str, sandbox: SandboxResult, timeout: float) -> str:
+    if sandbox.timed_out:
+        how = f"it was killed at the wall limit ({timeout:g}s + {GRACE_SEC:g}s grace)"
+    elif sandbox.killed_by:
+        how = f"it was killed ({sandbox.killed_by})"
+    else:
+        how = f"it exited with code {sandbox.returncode}"
+    return f"no output: {why}; {how}. See artifact_stderr."
+
+
+def _tail(sandbox: SandboxResult) -> str:
+    text = sandbox.stderr[-STDERR_TAIL:]
+    if sandbox.stderr_truncated:
+        text += "\n[stderr truncated by the sandbox output cap]"
+    return text
+
+
+def _record_evidence(evidence: EvidenceLog | None, label: str, result: EvalResult, sandbox: SandboxResult) -> None:
+    if evidence is None:
+        return
+    if result.timed_out:
+        evidence.add("evaluation", "artifact_timeout", label=label, run_id=result.run_id, killed_by=sandbox.killed_by)
+    if result.invalid_predictions:
+        evidence.add("evaluation", "invalid_predictions", label=label, run_id=result.run_id,
+                     count=len(result.invalid_predictions), examples=result.invalid_predictions[:5])
+
+
+async def eval_artifact(*, domain: str, data: Path | None, split: str, artifact: Path, task_model: TaskModelSpec,
+                        timeout: float | None = None, first_k: int | None = None, sandbox: str = "bwrap",
+                        quota: Quota | None = None, evidence: EvidenceLog | None = None) -> EvalResult:
+    """Load `split` of `domain`, start a gateway for `task_model`, run and grade `artifact` once, close everything.
+
+    Refuses sandbox "none" for the test split (ConfigError) and warns loudly for it otherwise.
+    """
+    from mac.domains.base import get_domain
+    from mac.gateway import Gateway, make_backend
+    from mac.sandbox.registry import get_backend
+
+    if sandbox == "none" and split == "test":
+        raise ConfigError("sandbox 'none' is refused for the test split: run the test split with --sandbox bwrap")
+    if sandbox == "none":
+        log.warning("evaluating with sandbox 'none': the artifact runs UNSANDBOXED and can read anything on this host")
+    dom = get_domain(domain)
+    records = dom.load(split, data)
+    asked = records[:first_k] if first_k is not None and first_k > 0 else records
+    timeout = float(timeout if timeout is not None else dom.default_budget().eval_timeout_sec)
+    sandbox_backend = get_backend(sandbox, evidence=evidence)
+    model_backend = make_backend(task_model, sim_items=[dom.sim_item(i, r) for i, r in enumerate(asked)])
+    run_id = uuid.uuid4().hex[:12]
+    scratch = Path(tempfile.mkdtemp(prefix=f"eval-{run_id}-", dir=scratch_home()))
+    scratch.chmod(0o711)
+    try:
+        socket_dir = scratch / "sockets"
+        socket_dir.mkdir()
+        async with Gateway(model_backend, model_name=task_model.name, log_path=scratch / "gateway.jsonl",
+                           socket_dir=socket_dir, evidence=evidence) as gateway:
+            grant = gateway.grant(phase="eval", quota=quota or Quota(), label=f"{domain}-{split}")
+            try:
+                return await run_artifact(domain=dom, records=asked, split=split, artifact=artifact, gateway=gateway,
+                                          token=grant.token, backend=sandbox_backend, timeout=timeout,
+                                          limits=dom.default_budget().eval_limits, evidence=evidence, run_id=run_id,
+                                          workdir=scratch)
+            finally:
+                gateway.revoke(grant.token)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

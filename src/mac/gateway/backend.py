@@ -1,0 +1,61 @@
+"""What the gateway calls to get completions: the Backend contract and `make_backend`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
+
+from mac.config import TaskModelSpec
+from mac.records import SimItem
+
+if TYPE_CHECKING:
+    from mac.gateway.sim import SimConfig
+
+
+class Backend(ABC):
+    """A source of chat completions. The gateway has already authenticated, admitted and rewritten the request.
+
+    `body` is an OpenAI chat-completions body whose `model` is the upstream name and whose max-token fields are
+    clamped; `caller` is the token id (the sim draws its samples per caller). Failures raise
+    `mac.gateway.wire.UpstreamError`; the gateway applies `timeout_sec` to every wait.
+    """
+
+    simulated: bool = False
+    upstream_model: str = ""
+    timeout_sec: float = 600.0
+    price_input_per_mtok: float = 0.0
+    price_output_per_mtok: float = 0.0
+    max_tokens_field: str = "max_tokens"
+    """Where the gateway puts its output cap when the client set none ("max_completion_tokens" for some APIs)."""
+
+    async def start(self) -> None:
+        """Open connections (called by Gateway.start)."""
+
+    async def close(self) -> None:
+        """Release connections (called by Gateway.close)."""
+
+    def add_items(self, items: Iterable[SimItem]) -> None:
+        """Learn more problems (SimBackend); a no-op elsewhere."""
+
+    @abstractmethod
+    async def complete(self, body: dict[str, Any], caller: str) -> dict[str, Any]:
+        """One non-streaming chat completion (the OpenAI response object)."""
+
+    @abstractmethod
+    def stream(self, body: dict[str, Any], caller: str) -> AsyncIterator[dict[str, Any]]:
+        """The chunks of a streaming completion; a usage-only chunk (no choices) may come last."""
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return (input_tokens * self.price_input_per_mtok + output_tokens * self.price_output_per_mtok) / 1e6
+
+
+def make_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem] = (), sim_config: "SimConfig | None" = None) -> Backend:
+    """The backend a spec names: `SimBackend` (knowing `sim_items`) or `OpenAIBackend` (key from the controller env)."""
+    if spec.backend == "sim":
+        from mac.gateway.sim import SimBackend, SimConfig
+
+        config = sim_config or SimConfig(seed=spec.seed)
+        return SimBackend(sim_items, config, model=spec.name, prices=(spec.price_input_per_mtok, spec.price_output_per_mtok))
+    from mac.gateway.openai_backend import OpenAIBackend
+
+    return OpenAIBackend.from_spec(spec)

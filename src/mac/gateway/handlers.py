@@ -1,0 +1,233 @@
+"""The gateway's HTTP endpoints: /v1/chat/completions (streaming and not), /v1/models, /v1/stats."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+from mac.errors import QuotaExceeded
+from mac.gateway.grants import Meter
+from mac.gateway.state import Caller, GatewayState
+from mac.gateway.wire import (SSE_DONE, RequestError, UpstreamError, error_body, error_response, estimate_tokens,
+                              prompt_text, sse, validate_chat)
+
+_SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+class Call:
+    """One chat-completions request on its way through: what the log line and the meter need."""
+
+    __slots__ = ("caller", "started", "digest", "n", "stream", "input_estimate", "input_tokens", "output_tokens",
+                 "status", "quota", "error")
+
+    def __init__(self, caller: Caller, raw: bytes):
+        self.caller, self.started = caller, time.perf_counter()
+        self.digest = hashlib.sha256(raw).hexdigest()
+        self.n, self.stream, self.input_estimate = 1, False, 0
+        self.input_tokens = self.output_tokens = 0
+        self.status, self.quota, self.error = 200, None, None
+
+
+class Handlers:
+    def __init__(self, state: GatewayState):
+        self.state = state
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/v1/chat/completions", self.chat), web.get("/v1/models", self.models),
+                web.get("/v1/models/{name}", self.model), web.get("/v1/stats", self.stats)]
+
+    # ---- small endpoints ---------------------------------------------------------------------------------------
+
+    def _model_card(self) -> dict[str, Any]:
+        return {"id": self.state.model_name, "object": "model", "created": 0, "owned_by": "mac-gateway"}
+
+    async def models(self, request: web.Request) -> web.Response:
+        caller = self.state.authorize(request)
+        if isinstance(caller, web.Response):
+            return caller
+        return web.json_response({"object": "list", "data": [self._model_card()]})
+
+    async def model(self, request: web.Request) -> web.Response:
+        caller = self.state.authorize(request)
+        if isinstance(caller, web.Response):
+            return caller
+        return web.json_response(self._model_card())
+
+    async def stats(self, request: web.Request) -> web.Response:
+        caller = self.state.authorize(request)
+        if isinstance(caller, web.Response):
+            return caller
+        return web.json_response({**caller.meter.stats(), "model": self.state.model_name,
+                                  "simulated": self.state.backend.simulated})
+
+    # ---- chat completions ----------------------------------------------------------------------------------------
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        caller = self.state.authorize(request)
+        if isinstance(caller, web.Response):
+            return caller
+        call = Call(caller, raw := await request.read())
+        try:
+            body = json.loads(raw)
+            messages, call.n, call.stream = validate_chat(body)
+        except (ValueError, RequestError) as exc:
+            message = str(exc) if isinstance(exc, RequestError) else "the request body is not valid JSON"
+            return self._finish(call, error_response(400, "invalid_request_error", message), error="bad_request")
+        call.input_estimate = estimate_tokens(len(prompt_text(messages)))
+        meter = caller.meter
+        try:
+            meter.admit(call.n, call.input_estimate)
+        except QuotaExceeded as exc:
+            return self._finish(call, self._quota_refusal(call, exc), error="quota_exceeded")
+        self._prepare_upstream(body, meter, call.n)
+        if call.stream:
+            return await self._stream(request, call, body)
+        return await self._complete(call, body)
+
+    def _prepare_upstream(self, body: dict[str, Any], meter: Meter, n: int) -> None:
+        """Force the model name; clamp max tokens to the output budget left (per choice)."""
+        body["model"] = self.state.backend.upstream_model
+        cap = meter.output_cap(n)
+        if cap is None:
+            return
+        asked = [k for k in ("max_tokens", "max_completion_tokens") if body.get(k) is not None]
+        for key in asked or [self.state.backend.max_tokens_field]:
+            body[key] = min(cap, body.get(key) or cap)
+
+    def _quota_refusal(self, call: Call, exc: QuotaExceeded) -> web.Response:
+        meter, where = call.caller.meter, call.caller.where
+        used = meter.used(exc.quota)
+        meter.usage.refused += 1
+        call.quota = exc.quota
+        message = (f"quota '{exc.quota}' of this token is exhausted (used {used:g} of {exc.limit:g}); "
+                   + ("wait and retry" if exc.quota in ("concurrent", "rpm", "tpm") else "no more calls can be made in this phase"))
+        self.state.record("quota_exceeded", where, channel=where, token_id=meter.grant.token_id, quota=exc.quota,
+                          limit=exc.limit, used=used, requested=exc.value - used)
+        return error_response(429, "quota_exceeded", message, quota=exc.quota, limit=exc.limit, used=used)
+
+    async def _complete(self, call: Call, body: dict[str, Any]) -> web.Response:
+        backend, meter = self.state.backend, call.caller.meter
+        try:
+            async with asyncio.timeout(backend.timeout_sec):
+                result = await backend.complete(body, meter.grant.token_id)
+        except (UpstreamError, TimeoutError) as exc:
+            meter.refund(call.n)
+            return self._finish(call, self._upstream_failure(exc), error="upstream")
+        except BaseException:
+            meter.refund(call.n)
+            raise
+        usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
+        call.input_tokens = _count(usage.get("prompt_tokens"), call.input_estimate)
+        call.output_tokens = _count(usage.get("completion_tokens"), None) if usage.get("completion_tokens") is not None \
+            else estimate_tokens(sum(len(_message_text(c)) for c in result.get("choices") or []))
+        meter.settle(call.input_tokens, call.output_tokens, backend.cost(call.input_tokens, call.output_tokens))
+        result["model"] = self.state.model_name
+        return self._finish(call, web.Response(body=json.dumps(result, separators=(",", ":")).encode(),
+                                               content_type="application/json"))
+
+    async def _stream(self, request: web.Request, call: Call, body: dict[str, Any]) -> web.StreamResponse:
+        backend, meter = self.state.backend, call.caller.meter
+        wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+        chunks = backend.stream(body, meter.grant.token_id)
+        response, usage, chars = web.StreamResponse(headers=_SSE_HEADERS), None, 0
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(backend.timeout_sec) as deadline:
+                async for chunk in chunks:
+                    deadline.reschedule(loop.time() + backend.timeout_sec)
+                    usage = chunk.get("usage") if isinstance(chunk.get("usage"), dict) else usage
+                    chars += sum(len(_delta_text(c)) for c in chunk.get("choices") or [])
+                    if not wants_usage:
+                        chunk.pop("usage", None)
+                        if not chunk.get("choices"):
+                            continue
+                    chunk["model"] = self.state.model_name
+                    if not response.prepared:
+                        await response.prepare(request)
+                    await response.write(sse(chunk))
+        except (UpstreamError, TimeoutError) as exc:
+            if not response.prepared:
+                meter.refund(call.n)
+                return self._finish(call, self._upstream_failure(exc), error="upstream")
+            call.status, call.error = _failure_status(exc), "upstream_mid_stream"
+            await _try_write(response, sse(error_body(call.status, "upstream_error", _failure_message(exc))))
+        except (ConnectionError, asyncio.CancelledError):
+            call.error = "client_disconnected"
+            raise
+        finally:
+            await chunks.aclose()
+            if call.error != "upstream" or response.prepared:
+                self._settle_stream(call, usage, chars)
+        if not response.prepared:
+            await response.prepare(request)
+        await _try_write(response, SSE_DONE)
+        await response.write_eof()
+        return self._finish(call, response)
+
+    def _settle_stream(self, call: Call, usage: dict[str, Any] | None, chars: int) -> None:
+        usage = usage or {}
+        call.input_tokens = _count(usage.get("prompt_tokens"), call.input_estimate)
+        call.output_tokens = _count(usage.get("completion_tokens"), estimate_tokens(chars))
+        backend = self.state.backend
+        call.caller.meter.settle(call.input_tokens, call.output_tokens, backend.cost(call.input_tokens, call.output_tokens))
+        if call.error == "client_disconnected":
+            self._log(call)
+
+    def _upstream_failure(self, exc: Exception) -> web.Response:
+        return error_response(_failure_status(exc), getattr(exc, "kind", "upstream_timeout"), _failure_message(exc))
+
+    def _finish(self, call: Call, response: web.StreamResponse, error: str | None = None) -> web.StreamResponse:
+        call.status = response.status if call.status == 200 else call.status
+        call.error = error or call.error
+        self._log(call)
+        return response
+
+    def _log(self, call: Call) -> None:
+        grant = call.caller.meter.grant
+        self.state.log.write(
+            phase=grant.phase, token_id=grant.token_id, label=grant.label, channel=call.caller.where,
+            request_sha256=call.digest, model=self.state.model_name, n=call.n, stream=call.stream,
+            input_tokens=call.input_tokens, output_tokens=call.output_tokens,
+            latency_ms=round((time.perf_counter() - call.started) * 1000, 3), status=call.status, quota=call.quota,
+            error=call.error)
+
+
+def _failure_status(exc: Exception) -> int:
+    return exc.status if isinstance(exc, UpstreamError) else 504
+
+
+def _failure_message(exc: Exception) -> str:
+    return exc.message if isinstance(exc, UpstreamError) else "the upstream model did not answer in time"
+
+
+def _count(value: Any, fallback: int | None) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return fallback or 0
+
+
+def _message_text(choice: Any) -> str:
+    message = choice.get("message") if isinstance(choice, dict) else None
+    if not isinstance(message, dict):
+        return ""
+    return (message.get("content") or "") + (message.get("reasoning_content") or "")
+
+
+def _delta_text(choice: Any) -> str:
+    delta = choice.get("delta") if isinstance(choice, dict) else None
+    if not isinstance(delta, dict):
+        return ""
+    return (delta.get("content") or "") + (delta.get("reasoning_content") or "")
+
+
+async def _try_write(response: web.StreamResponse, data: bytes) -> None:
+    try:
+        await response.write(data)
+    except ConnectionError:
+        pass

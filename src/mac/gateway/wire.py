@@ -1,0 +1,80 @@
+"""OpenAI wire-format helpers shared by the gateway and its backends: errors, text extraction, token estimates."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from aiohttp import web
+
+from mac.errors import GatewayError
+
+
+class UpstreamError(GatewayError):
+    """The backend failed: `status` is what the gateway answers, `kind` the error type, `message` is safe to show."""
+
+    def __init__(self, status: int, message: str, kind: str = "upstream_error"):
+        super().__init__(f"upstream error {status}: {message}")
+        self.status, self.message, self.kind = status, message, kind
+
+
+class RequestError(GatewayError):
+    """The client's request is malformed (400)."""
+
+
+def estimate_tokens(chars: int) -> int:
+    """The gateway's estimate when nobody reports usage: about four characters a token."""
+    return math.ceil(chars / 4)
+
+
+def content_text(content: Any) -> str:
+    """The text of a message `content`: a string or a list of parts (only text parts count)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return ""
+
+
+def prompt_text(messages: list[Any]) -> str:
+    """All message texts, joined by newlines (what the sim reads and the input estimate counts)."""
+    return "\n".join(content_text(m.get("content")) for m in messages if isinstance(m, dict))
+
+
+def validate_chat(body: Any) -> tuple[list[Any], int, bool]:
+    """(messages, n, stream) of a chat-completions body, or RequestError naming what is wrong."""
+    if not isinstance(body, dict):
+        raise RequestError("the request body must be a JSON object")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise RequestError("'messages' must be a non-empty list of {role, content} objects")
+    n = body.get("n", 1)
+    if n is None:
+        n = 1
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 128:
+        raise RequestError("'n' must be an integer between 1 and 128")
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise RequestError("'stream' must be true or false")
+    for key in ("max_tokens", "max_completion_tokens"):
+        value = body.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise RequestError(f"'{key}' must be a positive integer")
+    return messages, n, stream
+
+
+def error_body(status: int, kind: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"type": kind, "code": status, "message": message, **extra}}
+
+
+def error_response(status: int, kind: str, message: str, **extra: Any) -> web.Response:
+    return web.Response(status=status, body=json.dumps(error_body(status, kind, message, **extra)).encode(),
+                        content_type="application/json")
+
+
+def sse(payload: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+
+
+SSE_DONE = b"data: [DONE]\n\n"

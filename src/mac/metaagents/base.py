@@ -1,0 +1,116 @@
+"""The meta-agent adapter contract: how to start a meta-agent in its sandbox and how to collect its logs.
+
+A trial (mac.trial) owns everything else: the workspace, the relays to the gateway and the evaluation
+service, the deadline and the kill. An adapter only says what to run:
+
+    class MyAgent(MetaAgent):
+        name = "my-agent"
+        def stage(self, ctx):            # optional: files the agent needs, bound read-only at /opt/metaagent
+            (ctx.stage_dir / "run.py").write_text(...)
+        def argv(self, ctx):             # the command inside the sandbox (cwd /workspace)
+            return ["python", "/opt/metaagent/run.py", "--seed", str(ctx.seed)]
+
+    register(MyAgent)                    # then `mac run --meta-agent my-agent`
+
+Inside its sandbox (role "dev") a meta-agent sees /workspace (read-write: instruction.md, SDK.md,
+dev_problems.json, and whatever it writes; `agent.py` there is the artifact), /opt/metaagent (read-only, what
+`stage` wrote), and an environment with TASK_MODEL_API_BASE, TASK_MODEL_API_KEY (the dev token),
+TASK_MODEL_NAME, EVALUATION_API_URL, MAC_DEADLINE (unix time), MAC_SEED, MAC_DOMAIN, plus `env(ctx)`.
+`collect` writes the run's files into the trajectory folder (command.txt, return-code.txt, stdout.txt,
+stderr.txt by default) so auditors work on files.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from mac.errors import ConfigError
+from mac.sandbox.base import SandboxResult
+from mac.store.atomic import write_text_atomic
+
+STAGE_MOUNT = "/opt/metaagent"
+"""Where `LaunchContext.stage_dir` appears (read-only) inside the meta-agent's sandbox."""
+
+
+@dataclass(frozen=True)
+class LaunchContext:
+    """What an adapter may know when it starts: no answers, no upstream key, no host paths but its own."""
+
+    domain: str
+    seed: int
+    instruction: str
+    deadline: float
+    """Unix time of the development deadline (also MAC_DEADLINE in the environment)."""
+    stage_dir: Path
+    """Host folder the adapter may fill in `stage`; read-only at STAGE_MOUNT inside the sandbox."""
+    env: dict[str, str] = field(default_factory=dict)
+    """The environment the trial gives the sandbox (endpoints and the dev token)."""
+
+
+class MetaAgent(ABC):
+    """Base of every meta-agent adapter (a template: stage -> argv/env -> [trial runs it] -> collect)."""
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+
+    def __init__(self, **options: Any):
+        if options:
+            raise ConfigError(f"meta-agent {self.name!r} takes no options (got {', '.join(sorted(options))})")
+
+    def stage(self, ctx: LaunchContext) -> None:
+        """Write the files the agent needs into `ctx.stage_dir` (default: nothing)."""
+
+    @abstractmethod
+    def argv(self, ctx: LaunchContext) -> list[str]:
+        """The command to run inside the sandbox; a leading "python" is the sandbox runtime's interpreter."""
+
+    def env(self, ctx: LaunchContext) -> dict[str, str]:
+        """Extra environment variables (never keys of the host: adapters only get the gateway and a token)."""
+        return {}
+
+    def options(self) -> dict[str, Any]:
+        """The adapter options, as stored in config.json (and passed back to the constructor)."""
+        return {}
+
+    def collect(self, ctx: LaunchContext, result: SandboxResult, trajectory: Path) -> None:
+        """Record the run as files in `trajectory`."""
+        trajectory.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(trajectory / "command.txt", shlex.join(self.argv(ctx)) + "\n")
+        write_text_atomic(trajectory / "return-code.txt", f"{result.returncode}\n")
+        write_text_atomic(trajectory / "stdout.txt", result.stdout)
+        write_text_atomic(trajectory / "stderr.txt", result.stderr)
+        summary = result.model_dump(exclude={"stdout", "stderr"})
+        write_text_atomic(trajectory / "sandbox.json", json.dumps(summary, indent=2, default=str) + "\n")
+
+
+_REGISTRY: dict[str, type[MetaAgent]] = {}
+
+
+def register(cls: type[MetaAgent]) -> type[MetaAgent]:
+    """Class decorator: make a meta-agent available by name."""
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def _load_builtin() -> None:
+    from mac.metaagents import baseline, command, reference  # noqa: F401
+
+
+def get_metaagent(name: str, **options: Any) -> MetaAgent:
+    """An adapter instance by name; ConfigError lists the known names."""
+    _load_builtin()
+    try:
+        cls = _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(f"unknown meta-agent {name!r}; known: {', '.join(metaagent_names())}") from None
+    return cls(**options)
+
+
+def metaagent_names() -> list[str]:
+    _load_builtin()
+    return sorted(_REGISTRY)

@@ -1,0 +1,224 @@
+"""The MAC reference meta-agent: a program that builds an artifact through the evaluation API.
+
+Runs inside the meta-agent sandbox with the standard library only (the artifacts it writes use mac.sdk):
+
+    python reference_program.py --seed N --workspace /workspace
+
+It reads EVALUATION_API_URL and MAC_DEADLINE from the environment, and /workspace/dev_problems.json.
+Plan: screen a few designs on the first dev problems (first_k), evaluate the best on the whole dev split, then
+hill-climb over its neighbours (more samples, other temperatures, format repair) while GET /budget says the
+time and the model quota allow one more evaluation. `agent.py` always holds the best design measured so far;
+candidates are evaluated as `candidate.py`, so a kill at the deadline never leaves an unmeasured artifact.
+Deterministic given the seed (and the evaluation results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SAFETY_SEC = 2.0
+"""Seconds kept free before the deadline when deciding whether one more evaluation fits."""
+
+
+def log(message: str) -> None:
+    print(f"[reference {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# -- the evaluation API ------------------------------------------------------------------------------------
+class EvalAPI:
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+
+    def _call(self, method: str, path: str, body: dict | None = None, timeout: float = 30.0) -> tuple[int, dict]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"{}")
+
+    def budget(self) -> dict:
+        return self._call("GET", "/budget")[1]
+
+    def info(self) -> dict:
+        return self._call("GET", "/info")[1]
+
+    def evaluate(self, agent_file: str, first_k: int | None, timeout: float) -> dict:
+        body = {"agent_file": agent_file, "split": "eval", "timeout": timeout, "first_k": first_k}
+        for _ in range(20):
+            status, payload = self._call("POST", "/evaluate/agent", body, timeout=timeout + 60)
+            if status != 409:
+                return payload
+            time.sleep(0.5)  # someone else's evaluation (should not happen: we are alone)
+        return {"success": False, "error": "evaluation service stayed busy"}
+
+
+# -- designs -----------------------------------------------------------------------------------------------
+def design(name: str, *, cot: bool, fmt: bool, samples: int = 1, temperature: float = 0.0, repair: bool = False) -> dict:
+    return {"name": name, "cot": cot, "format": fmt, "samples": samples, "temperature": temperature,
+            "repair": repair, "workers": 8}
+
+
+def screening_designs(rng: random.Random) -> list[dict]:
+    """One call as-is, with the format, with chain of thought, and a first self-consistency design."""
+    t = rng.choice([0.6, 0.7, 0.8])
+    k = rng.choice([5, 7])
+    return [
+        design("single", cot=False, fmt=False),
+        design("single-format", cot=False, fmt=True),
+        design("cot", cot=True, fmt=True),
+        design(f"cot-sc{k}-t{t}", cot=True, fmt=True, samples=k, temperature=t),
+        design(f"cot-sc{k}-t{t}-repair", cot=True, fmt=True, samples=k, temperature=t, repair=True),
+    ]
+
+
+def neighbours(best: dict, rng: random.Random) -> list[dict]:
+    """Variations of the best design: more samples, another temperature, format repair on."""
+    out = []
+    k, t = best["samples"], best["temperature"]
+    for samples in (k + 4, 2 * k + 1):
+        out.append({**best, "samples": min(samples, 31), "temperature": t or 0.7})
+    for temperature in (round(t + 0.3, 1), round(max(0.3, t - 0.3), 1)):
+        if temperature != t and temperature <= 1.2:
+            out.append({**best, "temperature": temperature, "samples": max(k, 3)})
+    if not best["repair"]:
+        out.append({**best, "repair": True})
+    rng.shuffle(out)
+    for d in out:
+        d["name"] = f"{'cot' if d['cot'] else 'plain'}-sc{d['samples']}-t{d['temperature']}{'-repair' if d['repair'] else ''}"
+    return out
+
+
+def render(d: dict) -> str:
+    template = (HERE / "reference_template.py").read_text()
+    return template.replace("__NAME__", d["name"]).replace("__DESIGN__", repr(dict(sorted(d.items()))))
+
+
+def requests_per_problem(d: dict) -> float:
+    return d["samples"] + (0.3 if d["repair"] else 0.0)
+
+
+# -- the search --------------------------------------------------------------------------------------------
+class Search:
+    def __init__(self, api: EvalAPI, workspace: Path, n_dev: int, deadline: float):
+        self.api, self.workspace, self.n_dev, self.deadline = api, workspace, n_dev, deadline
+        self.best: dict | None = None
+        self.best_score = -1.0
+        self.overhead_sec = 1.0  # sandbox start + grading, learned from the evaluations
+        self.sec_per_request = 0.01
+        self.runs: list[tuple[int, float]] = []
+        self.history: list[dict] = []
+
+    def affordable(self, d: dict, n_problems: int) -> bool:
+        budget = self.api.budget()
+        requests = requests_per_problem(d) * n_problems
+        left = budget.get("quota_left", {}).get("requests")
+        if left is not None and requests > 0.9 * left:
+            log(f"skip {d['name']}: needs ~{requests:.0f} requests, {left} left")
+            return False
+        time_left = budget.get("time_left_sec", self.deadline - time.time())
+        needed = self.overhead_sec + requests * self.sec_per_request + SAFETY_SEC
+        if needed > time_left:
+            log(f"skip {d['name']}: needs ~{needed:.1f}s, {time_left:.1f}s left")
+            return False
+        return True
+
+    def evaluate(self, d: dict, first_k: int | None) -> float | None:
+        n = first_k or self.n_dev
+        if not self.affordable(d, n):
+            return None
+        (self.workspace / "candidate.py").write_text(render(d))
+        timeout = max(1.0, self.deadline - time.time() - 1.0)
+        result = self.api.evaluate("candidate.py", first_k, timeout)
+        self.learn(result)
+        score = float(result.get("accuracy", 0.0)) if result.get("success") else None
+        self.history.append({"design": d["name"], "first_k": first_k, "accuracy": score,
+                             "error": result.get("error"), "wall_sec": result.get("wall_sec")})
+        log(f"{d['name']:<28} first_k={first_k or 'all':<4} accuracy={score if score is not None else -1:5.1f} "
+            f"requests={result.get('usage', {}).get('requests', 0)} {result.get('error') or ''}")
+        return score
+
+    def learn(self, result: dict) -> None:
+        """A conservative linear cost model: fixed overhead (the fastest run) + seconds per model request."""
+        wall = float(result.get("wall_sec") or 0.0)
+        requests = int(result.get("usage", {}).get("requests", 0) or 0)
+        if wall <= 0:
+            return
+        self.runs.append((requests, wall))
+        self.overhead_sec = max(0.5, min(w for _, w in self.runs))
+        rates = [(w - self.overhead_sec) / r for r, w in self.runs if r > 0]
+        self.sec_per_request = max([0.001, *rates])
+
+    def adopt_if_better(self, d: dict, score: float | None) -> None:
+        """Full-dev scores only: the best design becomes agent.py (written atomically)."""
+        if score is None or score <= self.best_score:
+            return
+        self.best, self.best_score = d, score
+        tmp = self.workspace / ".agent.py.tmp"
+        tmp.write_text(render(d))
+        os.replace(tmp, self.workspace / "agent.py")
+        log(f"agent.py <- {d['name']} (dev accuracy {score:.1f})")
+
+
+def run(seed: int, workspace: Path) -> int:
+    rng = random.Random(seed)
+    api = EvalAPI(os.environ["EVALUATION_API_URL"])
+    deadline = float(os.environ.get("MAC_DEADLINE") or time.time() + 3600)
+    n_dev = len(json.loads((workspace / "dev_problems.json").read_text()))
+    search = Search(api, workspace, n_dev, deadline)
+    log(f"seed {seed}: {n_dev} dev problems, {deadline - time.time():.0f}s of development")
+
+    # something sensible is in place before the first measurement (replaced by the first measured design)
+    (workspace / "agent.py").write_text(render(design("cot", cot=True, fmt=True)))
+    screen_k = min(n_dev, max(8, n_dev // 3))
+    screened = []
+    for d in screening_designs(rng):
+        score = search.evaluate(d, screen_k if screen_k < n_dev else None)
+        if score is not None:
+            screened.append((score, -requests_per_problem(d), d))
+    screened.sort(key=lambda s: (s[0], s[1]), reverse=True)
+    for score, _, d in screened[:2]:
+        search.adopt_if_better(d, score if screen_k >= n_dev else search.evaluate(d, None))
+
+    tried = {json.dumps(d, sort_keys=True) for _, _, d in screened}
+    improved = search.best is not None
+    while improved:
+        improved = False
+        for d in neighbours(search.best, rng):
+            key = json.dumps(d, sort_keys=True)
+            if key in tried:
+                continue
+            tried.add(key)
+            before = search.best_score
+            search.adopt_if_better(d, search.evaluate(d, None))
+            if search.best_score > before:
+                improved = True
+                break
+    (workspace / "candidate.py").unlink(missing_ok=True)
+    notes = {"best": search.best, "best_dev_accuracy": search.best_score, "history": search.history}
+    (workspace / "reference_notes.json").write_text(json.dumps(notes, indent=1))
+    log(f"done: best {search.best['name'] if search.best else None} ({search.best_score:.1f})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="reference_program")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workspace", type=Path, default=Path("/workspace"))
+    args = parser.parse_args(argv)
+    return run(args.seed, args.workspace)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

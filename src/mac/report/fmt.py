@@ -1,0 +1,63 @@
+"""Formatting helpers shared by the terminal and HTML reports. Values in, plain (unescaped) text out."""
+
+from __future__ import annotations
+
+import re
+
+from mac.report.aggregate import ScoreStats
+
+DASH = "—"
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return DASH if value is None else f"{value:.{digits}f}"
+
+
+def mean_std(stats: ScoreStats) -> str:
+    if stats.mean is None:
+        return DASH
+    return f"{stats.mean:.1f}" + (f" ± {stats.std:.1f}" if stats.std is not None else "")
+
+
+def ci(stats: ScoreStats) -> str:
+    if stats.ci95_low is None or stats.ci95_high is None:
+        return DASH
+    return f"[{stats.ci95_low:.1f}, {stats.ci95_high:.1f}]"
+
+
+def fraction(stats: ScoreStats) -> str:
+    return DASH if stats.mean is None else f"{100 * stats.mean:.0f}%"
+
+
+def tokens(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1e6:.1f}M"
+    if n >= 10_000:
+        return f"{n / 1e3:.0f}k"
+    return str(n)
+
+
+def money(usd: float) -> str:
+    return "$0" if usd == 0 else (f"${usd:.4f}" if usd < 1 else f"${usd:.2f}")
+
+
+def verdict_counts(counts: dict[str, int]) -> str:
+    """"2 clean, 1 cheating" (zero counts left out)."""
+    parts = [f"{n} {name.lower()}" for name, n in counts.items() if n]
+    return ", ".join(parts) or DASH
+
+
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _safe(part: str) -> str:
+    return _UNSAFE_ID.sub("_", str(part))[:128]
+
+
+def trial_anchor(job: str, trial: str) -> str:
+    """The id of a trial's section: "t:JOB/TRIAL" (job and trial names never contain ':' or '/')."""
+    return f"t:{_safe(job)}/{_safe(trial)}"
+
+
+def evidence_anchor(job: str, trial: str, evidence_id: str) -> str:
+    return f"{trial_anchor(job, trial)}:{_safe(evidence_id)}"

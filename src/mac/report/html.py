@@ -1,0 +1,166 @@
+"""The HTML report: one self-contained page (inline CSS, JS and SVG; nothing from the network) with the
+leaderboard, score distributions, a trial list, and a section per trial (`#t:JOB/TRIAL`)."""
+
+from __future__ import annotations
+
+import time
+from html import escape
+from pathlib import Path
+
+from mac.report.aggregate import ConfigRow, Report, TrialRow, build_report
+from mac.report.assets import CSS, ERRORS_JS, MAIN_JS, content_security_policy
+from mac.report.baselines import read_baselines
+from mac.report.fmt import DASH, ci, fraction, mean_std, money, pct, tokens, trial_anchor, verdict_counts
+from mac.report.html_trial import trial_section
+from mac.report.load import TrialView, load_job
+from mac.report.svg import DistributionRow, distribution
+from mac.store import write_text_atomic
+
+REPORT_FILE = "report.html"
+
+
+def render_html(report: Report, views: list[TrialView], *, refresh_sec: int | None = None,
+                title: str | None = None) -> str:
+    """The whole page. `refresh_sec` adds a reload timer (mac view, while trials are running)."""
+    title = title or "MAC report: " + ", ".join(report.jobs)
+    rows_by_key = {(t.job, t.trial): t for t in report.trials}
+    refresh = f'<meta http-equiv="refresh" content="{int(refresh_sec)}">' if refresh_sec else ""
+    sections = [trial_section(v, rows_by_key[(v.result.job, v.result.trial)]) for v in views]
+    return "\n".join([
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{escape(content_security_policy())}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">', refresh,
+        f"<title>{escape(title)}</title><style>{CSS}</style><script>{ERRORS_JS}</script></head><body>",
+        _header(report, title),
+        '<main><div class="overview">',
+        _leaderboard(report), _distributions(report), _trial_list(report),
+        "</div>", *sections, "</main>",
+        f"<script>{MAIN_JS}</script></body></html>",
+    ])
+
+
+def _header(report: Report, title: str) -> str:
+    generated = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.generated_at))
+    banner = ('<div class="sim-banner">SIMULATED: some trials used the simulated task model (sim). Their scores '
+              "exercise the benchmark's protocol and say nothing about real models.</div>" if report.simulated else "")
+    cheating = "CHEATING trials are included in the means." if report.include_cheating else \
+        "CHEATING trials are excluded from the means."
+    problems = ""
+    if report.problems:
+        problems = '<ul class="problems">' + "".join(f"<li>{escape(p)}</li>" for p in report.problems) + "</ul>"
+    return (f"<header><h1>{escape(title)}</h1><div class='meta'>generated {generated} &middot; "
+            f"{len(report.trials)} trials &middot; {escape(cheating)}</div>{banner}{problems}"
+            '<div id="js-errors"></div><nav><a href="#">Leaderboard</a><a href="#distributions">Distributions</a>'
+            '<a href="#trials">Trials</a></nav></header>')
+
+
+def _baseline_cell(config: ConfigRow, kind: str) -> str:
+    for comp in config.baselines:
+        if comp.kind == kind and comp.score.mean is not None:
+            verdict = ""
+            if comp.beats is not None:
+                word = "beats" if comp.beats else "below"
+                css = "yes" if comp.beats else "no"
+                strength = " (CI above)" if comp.clearly_beats else ""
+                verdict = f' <span class="{css}">{word}{strength}</span>'
+            return f"{comp.score.mean:.1f} <span class='meta'>n={comp.score.n}</span>{verdict}"
+    return DASH
+
+
+def _leaderboard(report: Report) -> str:
+    head = ("<tr><th>domain</th><th>meta-agent</th><th>task model</th><th class='num'>trials</th>"
+            "<th class='num'>test mean ± std</th><th class='num'>95% CI</th><th class='num'>best</th>"
+            "<th class='num'>worst</th><th class='num'>dev→test gap</th><th>naive baseline</th>"
+            "<th>human baseline</th><th>integrity</th><th class='num'>model usage</th><th class='num'>cost</th>"
+            "<th class='num'>budget used</th></tr>")
+    rows = [head]
+    for c in report.configs:
+        total = c.usage.get("total")
+        counts = f"{c.counted}/{c.trials}" + (f", {c.running} running" if c.running else "") + \
+            (f", {c.failed} failed" if c.failed else "") + \
+            (f", {c.excluded_cheating} excluded" if c.excluded_cheating else "")
+        sim = ' <span class="badge sim">SIM</span>' if c.simulated else ""
+        rows.append(
+            f"<tr><td>{escape(c.domain)}</td><td>{escape(c.meta_agent)}</td><td>{escape(c.task_model)}{sim}</td>"
+            f"<td class='num'>{escape(counts)}</td><td class='num'>{mean_std(c.test)}</td>"
+            f"<td class='num'>{ci(c.test)}</td><td class='num'>{_trial_link(c.best)}</td>"
+            f"<td class='num'>{_trial_link(c.worst)}</td><td class='num'>{mean_std(c.dev_test_gap)}</td>"
+            f"<td>{_baseline_cell(c, 'naive')}</td><td>{_baseline_cell(c, 'strong')}</td>"
+            f"<td>{escape(verdict_counts(c.verdicts))}</td>"
+            f"<td class='num'>{_usage_cell(c)}</td><td class='num'>{money(total.cost_usd) if total else DASH}</td>"
+            f"<td class='num'>time {fraction(c.dev_time_frac)}<br>quota {fraction(c.dev_quota_frac)}</td></tr>")
+    if not report.configs:
+        rows.append("<tr><td colspan='15' class='meta'>no trials yet</td></tr>")
+    return ("<h2 id='leaderboard'>Leaderboard</h2><p class='legend'>Accuracy on the held-out test split (0-100), "
+            "per domain × meta-agent × task model. Std and the 95% CI (Student's t) need two or more trials; "
+            "gap = best dev score − test score.</p><div class='scroll'><table>" + "".join(rows) + "</table></div>")
+
+
+def _usage_cell(config: ConfigRow) -> str:
+    total = config.usage.get("total")
+    if total is None:
+        return DASH
+    return f"{total.requests} requests<br>{tokens(total.input_tokens)} in / {tokens(total.output_tokens)} out"
+
+
+def _trial_link(row: TrialRow | None) -> str:
+    if row is None or row.test_accuracy is None:
+        return DASH
+    return f'<a href="#{escape(trial_anchor(row.job, row.trial))}">{row.test_accuracy:.1f}</a>'
+
+
+def _distributions(report: Report) -> str:
+    rows = []
+    for c in report.configs:
+        members = [t for t in report.trials if (t.domain, t.meta_agent, t.task_model) == c.key]
+        base = {comp.kind: comp.score.mean for comp in c.baselines}
+        rows.append(DistributionRow(
+            label=f"{c.domain} · {c.meta_agent} · {c.task_model}",
+            scores=[t.test_accuracy for t in members if t.counted],
+            excluded=[t.test_accuracy for t in members if t.test_accuracy is not None and not t.counted],
+            mean=c.test.mean, ci=(c.test.ci95_low, c.test.ci95_high) if c.test.ci95_low is not None else None,
+            naive=base.get("naive"), strong=base.get("strong")))
+    chart = distribution(rows) if rows else "<p class='meta'>no scores yet</p>"
+    return ("<h2 id='distributions'>Score distributions</h2>" + chart +
+            "<p class='legend'>Dots: trials; bar: mean; line: 95% CI; crosses: excluded CHEATING trials; "
+            "dashed grey tick: naive baseline; orange tick: human-engineered baseline.</p>")
+
+
+def _trial_list(report: Report) -> str:
+    head = ("<tr><th>trial</th><th>domain</th><th>meta-agent</th><th>task model</th><th class='num'>seed</th>"
+            "<th>status</th><th class='num'>test</th><th class='num'>best dev</th><th class='num'>gap</th>"
+            "<th class='num'>dev evals</th><th>integrity</th><th class='num'>cost</th><th>note</th></tr>")
+    rows = [head]
+    for t in report.trials:
+        verdict = t.integrity_verdict or "unaudited"
+        sim = ' <span class="badge sim">SIM</span>' if t.simulated else ""
+        note = (t.reason or "") + ("" if t.counted or t.test_accuracy is None else " (excluded from means)")
+        rows.append(
+            f'<tr><td><a href="#{escape(trial_anchor(t.job, t.trial))}">{escape(t.job)}/{escape(t.trial)}</a></td>'
+            f"<td>{escape(t.domain)}</td><td>{escape(t.meta_agent)}</td><td>{escape(t.task_model)}"
+            f"{sim}</td><td class='num'>{t.seed}</td>"
+            f"<td>{escape(t.status)}</td><td class='num'>{pct(t.test_accuracy)}</td>"
+            f"<td class='num'>{pct(t.best_dev_accuracy)}</td><td class='num'>{pct(t.dev_test_gap)}</td>"
+            f"<td class='num'>{t.dev_evals}</td><td><span class='badge {escape(verdict)}'>{escape(verdict)}</span></td>"
+            f"<td class='num'>{money(t.cost_usd)}</td><td>{escape(note.strip())}</td></tr>")
+    return "<h2 id='trials'>Trials</h2><div class='scroll'><table>" + "".join(rows) + "</table></div>"
+
+
+def job_report(job_dirs: list[Path], *, include_cheating: bool = False, baselines_dir: Path | None = None,
+               with_files: bool = True) -> tuple[Report, list[TrialView]]:
+    """Load the trials of some job folders and aggregate them, comparing with the baselines found in
+    `baselines_dir` (default: the jobs folder that holds the first job)."""
+    views = [v for d in job_dirs for v in load_job(d, with_files=with_files)]
+    jobs_dir = baselines_dir if baselines_dir is not None else (Path(job_dirs[0]).parent if job_dirs else Path("."))
+    report = build_report(views, read_baselines(jobs_dir), include_cheating=include_cheating,
+                          jobs=[Path(d).name for d in job_dirs])
+    return report, views
+
+
+def write_html_report(job_dir: Path, out: Path | None = None, *, include_cheating: bool = False) -> Path:
+    """Write the job's HTML report (default `<job_dir>/report.html`) atomically and return its path."""
+    report, views = job_report([Path(job_dir)], include_cheating=include_cheating)
+    target = Path(out) if out is not None else Path(job_dir) / REPORT_FILE
+    write_text_atomic(target, render_html(report, views))
+    return target

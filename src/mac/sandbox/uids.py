@@ -1,0 +1,95 @@
+"""One unprivileged host uid per concurrent sandbox (a slot), so rlimits, file ownership and SO_PEERCRED are
+per sandbox. Slots are claimed with an flock on a file per uid, so two controllers on one host never share one.
+
+The range is `MAC_SANDBOX_UIDS` ("10001-10099" by default); uids that belong to a real account are skipped.
+When the controller is not root there is no pool: sandboxes run as the current user (`shared_uid`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pwd
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from mac.errors import ConfigError, SandboxError
+
+DEFAULT_RANGE = (10001, 10099)
+LOCK_DIR = Path("/run/lock/mac-sandbox-slots")
+
+
+@dataclass
+class Slot:
+    uid: int
+    gid: int
+    dedicated: bool
+    """False when the sandbox runs as the controller's own user (not root)."""
+    _lock_fd: int | None = None
+
+    def release(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing drops the flock
+            self._lock_fd = None
+
+
+def uid_range() -> tuple[int, int]:
+    text = os.environ.get("MAC_SANDBOX_UIDS", "")
+    if not text:
+        return DEFAULT_RANGE
+    try:
+        first, last = (int(x) for x in text.split("-"))
+    except ValueError:
+        raise ConfigError(f"MAC_SANDBOX_UIDS={text!r}: use FIRST-LAST, e.g. 10001-10099") from None
+    if not 1000 <= first <= last < 2**31:
+        raise ConfigError(f"MAC_SANDBOX_UIDS={text!r}: need 1000 <= FIRST <= LAST")
+    return first, last
+
+
+def _is_account(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+        return True
+    except KeyError:
+        return False
+
+
+def acquire_slot() -> Slot:
+    """A free slot (root), or the current user (not root). Raises SandboxError when every slot is busy."""
+    if os.geteuid() != 0:
+        return Slot(os.getuid(), os.getgid(), dedicated=False)
+    first, last = uid_range()
+    LOCK_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    candidates = list(range(first, last + 1))
+    start = random.randrange(len(candidates))  # spread reuse; a just-released uid is not handed out again at once
+    for uid in candidates[start:] + candidates[:start]:
+        if _is_account(uid):
+            continue
+        fd = os.open(LOCK_DIR / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return Slot(uid, uid, dedicated=True, _lock_fd=fd)
+    raise SandboxError(f"all {last - first + 1} sandbox uids ({first}-{last}) are busy: run fewer sandboxes at once "
+                       "or widen MAC_SANDBOX_UIDS")
+
+
+def processes_of(uid: int) -> list[int]:
+    """Pids whose real uid is `uid` (a leak check: nothing of a slot may outlive its sandbox)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", "rb") as fh:
+                status = fh.read()
+        except OSError:
+            continue  # exited meanwhile
+        match = re.search(rb"^Uid:\s+(\d+)", status, re.M)
+        if match and int(match.group(1)) == uid:
+            found.append(int(entry.name))
+    return found

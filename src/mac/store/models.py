@@ -1,0 +1,131 @@
+"""What a trial's `config.json` and `result.json` hold. Both are versioned: reports outlive the code."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mac.config import Budget, Quota, TaskModelSpec
+from mac.records import Usage
+
+CONFIG_VERSION = "mac-trial-config-1"
+RESULT_VERSION = "mac-trial-result-1"
+
+
+class TrialConfig(BaseModel):
+    """Everything needed to run a trial, and to re-verify it from its folder (`mac verify TRIAL_DIR`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = CONFIG_VERSION
+    job: str
+    trial: str
+    domain: str
+    data: str | None = None
+    """Domain data folder (None: the domain's default: generated, or the user data dir)."""
+    meta_agent: str
+    meta_agent_options: dict[str, Any] = Field(default_factory=dict)
+    """Adapter options, e.g. {"command": "..."} for `command`."""
+    seed: int = 0
+    task_model: TaskModelSpec = Field(default_factory=TaskModelSpec)
+    budget: Budget = Field(default_factory=Budget)
+    sandbox: str = "bwrap"
+    created_at: float = Field(default_factory=time.time)
+
+
+class Score(BaseModel):
+    """A split score: accuracy 0-100 over `total` problems."""
+
+    accuracy: float = 0.0
+    correct: int = 0
+    total: int = 0
+
+
+class DevScore(Score):
+    """The best dev evaluation: which run, when (seconds after the trial started), on how many problems."""
+
+    run_id: str = ""
+    time_sec: float = 0.0
+    first_k: int | None = None
+
+
+class ExceptionInfo(BaseModel):
+    type: str
+    message: str
+    traceback: str = ""
+
+
+class PhaseTiming(BaseModel):
+    """Wall clock of one phase; `error` when the phase raised (the trial goes on where it can)."""
+
+    started_at: float
+    finished_at: float | None = None
+    duration_sec: float | None = None
+    error: ExceptionInfo | None = None
+
+
+class BudgetUse(BaseModel):
+    dev_time_sec: float = 0.0
+    """Wall clock the meta-agent actually ran."""
+    dev_time_limit_sec: float = 0.0
+    dev_quota: Quota = Field(default_factory=Quota)
+    dev_usage: Usage = Field(default_factory=Usage)
+    """What the dev token spent: the meta-agent's own calls plus every dev evaluation."""
+    verify_quota: Quota = Field(default_factory=Quota)
+    verify_usage: Usage = Field(default_factory=Usage)
+
+
+class MetaAgentExit(BaseModel):
+    returncode: int | None = None
+    timed_out: bool = False
+    """True when the development deadline ended it (its whole process tree was killed)."""
+    killed_by: str | None = None
+    wall_sec: float = 0.0
+
+
+class TrialResult(BaseModel):
+    """`result.json`: the outcome of one trial. A missing or broken artifact scores 0 with `reason` set."""
+
+    version: str = RESULT_VERSION
+    job: str
+    trial: str
+    domain: str
+    meta_agent: str
+    meta_agent_options: dict[str, Any] = Field(default_factory=dict)
+    seed: int
+    task_model: str
+    simulated: bool
+    """True when the task model was `sim`: such scores say nothing about real models."""
+    status: str = "running"
+    """"running", "completed" (a test score exists, possibly 0) or "failed" (the harness could not finish)."""
+    test: Score | None = None
+    best_dev: DevScore | None = None
+    dev_evals: int = 0
+    budget_use: BudgetUse = Field(default_factory=BudgetUse)
+    usage: dict[str, Usage] = Field(default_factory=dict)
+    """Gateway usage per phase ("dev", "verify")."""
+    timings: dict[str, PhaseTiming] = Field(default_factory=dict)
+    meta_agent_exit: MetaAgentExit | None = None
+    artifact_sha256: str | None = None
+    artifact_files: int = 0
+    artifact_bytes: int = 0
+    sandbox: dict[str, Any] = Field(default_factory=dict)
+    """The backend's describe(): name, versions, active isolation features."""
+    packages: dict[str, str] = Field(default_factory=dict)
+    reason: str | None = None
+    """Why the test score is 0 or missing: no artifact, broken artifact, harness error."""
+    error: ExceptionInfo | None = None
+    """The first phase error, if any."""
+    integrity_verdict: str | None = None
+    """Filled by the Integrity issue's auditor (None: not audited)."""
+    findings: list[dict[str, Any]] = Field(default_factory=list)
+    evidence_count: int = 0
+    started_at: float = Field(default_factory=time.time)
+    finished_at: float | None = None
+
+    @classmethod
+    def load(cls, path: Path) -> "TrialResult":
+        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))

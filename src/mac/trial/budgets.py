@@ -1,0 +1,59 @@
+"""Budget presets for short runs, and per-field overrides (`mac run --budget demo --dev-time 30`)."""
+
+from __future__ import annotations
+
+from mac.config import Budget, Quota, SandboxLimits
+from mac.errors import ConfigError
+
+PRESETS = ("full", "demo", "smoke")
+
+
+def _short(dev_time_sec: float, eval_timeout_sec: float, verify_timeout_sec: float, requests: int) -> dict:
+    limits = SandboxLimits(memory_mb=1024, pids=128)
+    return {
+        "dev_time_sec": dev_time_sec,
+        "dev_quota": Quota(requests=requests),
+        "eval_timeout_sec": eval_timeout_sec,
+        "verify_timeout_sec": verify_timeout_sec,
+        "verify_quota": Quota(requests=requests),
+        "eval_limits": limits,
+        "dev_limits": SandboxLimits(memory_mb=2048, pids=256),
+    }
+
+
+def budget_preset(name: str, default: Budget) -> Budget:
+    """`full`: the domain's own budget (MAC: 12 h development for aime and science); `demo`: seconds-scale
+    budgets for a first look (about 20 s of development); `smoke`: the smallest budget that still runs every
+    phase (tests)."""
+    if name == "full":
+        return default.model_copy(deep=True)
+    if name == "demo":
+        return Budget(**_short(dev_time_sec=20, eval_timeout_sec=30, verify_timeout_sec=60, requests=20_000))
+    if name == "smoke":
+        return Budget(**_short(dev_time_sec=10, eval_timeout_sec=15, verify_timeout_sec=30, requests=5_000))
+    raise ConfigError(f"unknown budget preset {name!r}; known: {', '.join(PRESETS)}")
+
+
+def override_budget(budget: Budget, *, dev_time: float | None = None, eval_timeout: float | None = None,
+                    verify_timeout: float | None = None, dev_requests: int | None = None,
+                    dev_output_tokens: int | None = None, verify_requests: int | None = None) -> Budget:
+    """A copy of `budget` with the given fields replaced (None keeps a field)."""
+    for name, value in (("--dev-time", dev_time), ("--eval-timeout", eval_timeout),
+                        ("--verify-timeout", verify_timeout), ("--dev-requests", dev_requests),
+                        ("--dev-output-tokens", dev_output_tokens), ("--verify-requests", verify_requests)):
+        if value is not None and value <= 0:
+            raise ConfigError(f"{name} must be positive (got {value})")
+    budget = budget.model_copy(deep=True)
+    if dev_time is not None:
+        budget.dev_time_sec = float(dev_time)
+    if eval_timeout is not None:
+        budget.eval_timeout_sec = float(eval_timeout)
+    if verify_timeout is not None:
+        budget.verify_timeout_sec = float(verify_timeout)
+    if dev_requests is not None:
+        budget.dev_quota.requests = dev_requests
+    if dev_output_tokens is not None:
+        budget.dev_quota.output_tokens = dev_output_tokens
+    if verify_requests is not None:
+        budget.verify_quota.requests = verify_requests
+    return budget

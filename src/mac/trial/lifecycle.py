@@ -1,0 +1,195 @@
+"""One trial: prepare -> start services -> develop -> freeze -> static checks -> verify -> results.
+
+    result = await run_trial(config, TrialPaths(jobs_dir / job / trial))
+
+Each phase records its timing and any exception in `result.timings`; a failing phase is recorded and the
+trial goes on where that still makes sense (a meta-agent that crashes still has its workspace frozen and
+verified). `run_trial` never raises except on cancellation: one failing trial never kills the job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from mac.errors import MacError
+from mac.evaluation.result import EvalResult
+from mac.evidence import EvidenceLog
+from mac.paths import scratch_home
+from mac.store.atomic import write_json_atomic
+from mac.store.index import Index
+from mac.store.models import DevScore, ExceptionInfo, PhaseTiming, TrialConfig, TrialResult
+from mac.store.paths import TrialPaths
+from mac.trial.progress import TrialProgress
+
+SNAPSHOT_MAX_BYTES = 256 << 20
+SNAPSHOT_MAX_FILES = 20_000
+
+
+def new_result(config: TrialConfig) -> TrialResult:
+    return TrialResult(job=config.job, trial=config.trial, domain=config.domain, meta_agent=config.meta_agent,
+                       meta_agent_options=config.meta_agent_options, seed=config.seed, task_model=config.task_model.name, simulated=config.task_model.simulated)
+
+
+async def run_trial(config: TrialConfig, paths: TrialPaths, *, progress: TrialProgress | None = None,
+                    index: Index | None = None) -> TrialResult:
+    """Run one trial in `paths.dir`; returns its result (also written to result.json and the index)."""
+    return await _Trial(config, paths, progress or TrialProgress(config.trial), index).run()
+
+
+class _Trial:
+    def __init__(self, config: TrialConfig, paths: TrialPaths, progress: TrialProgress, index: Index | None):
+        self.config, self.paths, self.progress, self.index = config, paths, progress, index
+        self.result = new_result(config)
+        self.evidence: EvidenceLog | None = None
+        self.scratch: Path | None = None
+
+    # -- bookkeeping ----------------------------------------------------------
+    @contextlib.contextmanager
+    def phase(self, name: str):
+        timing = self.result.timings[name] = PhaseTiming(started_at=time.time())
+        self.progress.phase = name
+        self.save()
+        try:
+            yield timing
+        except Exception as exc:
+            timing.error = _exception_info(exc)
+            if self.result.error is None:
+                self.result.error = timing.error
+            raise
+        finally:
+            timing.finished_at = time.time()
+            timing.duration_sec = round(timing.finished_at - timing.started_at, 3)
+
+    def save(self) -> None:
+        write_json_atomic(self.paths.result, self.result)
+        if self.index is not None:
+            self.index.record_trial(self.result, self.paths.dir)
+
+    # -- the trial ------------------------------------------------------------
+    async def run(self) -> TrialResult:
+        self.progress.status, self.progress.started_at = "running", time.time()
+        try:
+            self.paths.create()
+            write_json_atomic(self.paths.config, self.config)
+            if not self.paths.audit.exists():
+                write_json_atomic(self.paths.audit, {"verdict": None})
+            self.paths.egress.touch()
+            self.evidence = EvidenceLog(self.paths.evidence)
+            await self._phases()
+        except asyncio.CancelledError:
+            self.result.reason = self.result.reason or "cancelled"
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded; the job goes on
+            self.result.error = self.result.error or _exception_info(exc)
+            self.result.reason = self.result.reason or f"harness error: {type(exc).__name__}: {exc}"
+        finally:
+            self._finish()
+        return self.result
+
+    def _finish(self) -> None:
+        result = self.result
+        result.status = "completed" if result.test is not None else "failed"
+        result.finished_at = time.time()
+        result.evidence_count = len(self.evidence.records()) if self.evidence is not None else 0
+        self.progress.phase, self.progress.status, self.progress.deadline = "done", result.status, None
+        self.progress.reason = result.reason
+        self.progress.test = result.test.accuracy if result.test else None
+        try:
+            self.save()
+        finally:
+            if self.scratch is not None:
+                shutil.rmtree(self.scratch, ignore_errors=True)
+
+    async def _phases(self) -> None:
+        from mac.gateway import Gateway
+
+        with self.phase("prepare"):
+            setup = self._prepare()
+        async with contextlib.AsyncExitStack() as stack:
+            with self.phase("start"):
+                gateway = await stack.enter_async_context(Gateway(
+                    setup.model_backend, model_name=self.config.task_model.name, log_path=self.paths.gateway_log,
+                    socket_dir=self.scratch / "sockets", evidence=self.evidence))
+            with contextlib.suppress(Exception), self.phase("develop"):  # a crash still freezes the workspace
+                await self._develop(setup, gateway)
+            snapshot = None
+            with contextlib.suppress(MacError, OSError), self.phase("freeze"):
+                snapshot = self._freeze()
+            if snapshot is not None:
+                with self.phase("checks"):
+                    from mac.trial.checks import static_checks
+
+                    self.result.findings = static_checks(self.paths, snapshot)
+            with self.phase("verify"):
+                await self._verify(setup, gateway)
+
+    def _prepare(self):
+        from mac.trial.setup import prepare_trial
+
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"trial-{self.config.trial[:40]}-", dir=scratch_home()))
+        self.scratch.chmod(0o711)
+        setup = prepare_trial(self.config, self.paths, self.evidence)
+        self.result.sandbox = setup.sandbox.describe()
+        self.result.packages = setup.packages
+        self.result.budget_use.dev_time_limit_sec = self.config.budget.dev_time_sec
+        self.result.budget_use.dev_quota = self.config.budget.dev_quota
+        self.result.budget_use.verify_quota = self.config.budget.verify_quota
+        return setup
+
+    async def _develop(self, setup, gateway) -> None:
+        from mac.trial.session import DevSession
+
+        session = DevSession(self.config, self.paths, setup, gateway, self.evidence, self.scratch, self.progress)
+        try:
+            await session.run()
+        finally:
+            result = self.result
+            result.usage["dev"] = result.budget_use.dev_usage = session.dev_usage()
+            result.budget_use.dev_time_sec = session.dev_time_sec
+            result.meta_agent_exit = session.exit
+            result.dev_evals = len(session.history)
+            best = session.best()
+            if best is not None:
+                result.best_dev = DevScore(accuracy=best["accuracy"], correct=best["correct"], total=best["total"],
+                                           run_id=best["run_id"], time_sec=best["time_sec"], first_k=best["first_k"])
+
+    def _freeze(self):
+        from mac.sandbox.snapshot import snapshot_workspace
+
+        if self.paths.artifact.exists():
+            shutil.rmtree(self.paths.artifact)
+        try:
+            snapshot = snapshot_workspace(self.paths.workspace, self.paths.artifact, max_bytes=SNAPSHOT_MAX_BYTES,
+                                          max_files=SNAPSHOT_MAX_FILES)
+        except MacError as exc:
+            self.result.reason = f"no artifact: the workspace could not be frozen: {exc}"
+            raise
+        self.result.artifact_sha256 = snapshot.sha256
+        self.result.artifact_files, self.result.artifact_bytes = snapshot.files, snapshot.bytes
+        write_json_atomic(self.paths.trajectory / "freeze.json", snapshot.model_dump(mode="json"))
+        return snapshot
+
+    async def _verify(self, setup, gateway) -> None:
+        from mac.trial.verify import failure_reason, test_score, verify_artifact
+
+        self.progress.deadline = time.time() + self.config.budget.verify_timeout_sec
+        verification: EvalResult = await verify_artifact(
+            domain=setup.domain, test_records=setup.test, artifact=self.paths.artifact, gateway=gateway,
+            backend=setup.sandbox, budget=self.config.budget, evidence=self.evidence, label=self.config.trial,
+            workdir=self.scratch)
+        write_json_atomic(self.paths.verification, verification)
+        self.result.test = test_score(verification)
+        self.result.reason = self.result.reason if verification.error and self.result.reason and \
+            verification.error.startswith("no artifact") else failure_reason(verification)
+        self.result.usage["verify"] = self.result.budget_use.verify_usage = verification.usage
+
+
+def _exception_info(exc: BaseException) -> ExceptionInfo:
+    return ExceptionInfo(type=type(exc).__name__, message=str(exc)[:2000],
+                         traceback="".join(traceback.format_exception(exc))[-8000:])

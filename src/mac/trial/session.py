@@ -1,0 +1,88 @@
+"""The development session: the dev token, the evaluation service and the meta-agent's sandbox, torn down in
+the order that leaves nothing able to spend: kill the meta-agent, stop the service (and any running
+evaluation), close the meta-agent's gateway channel, revoke the dev token."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from mac.evaluation.service import EvaluationService
+from mac.evidence import EvidenceLog
+from mac.metaagents.base import LaunchContext
+from mac.records import Usage
+from mac.store.models import MetaAgentExit, TrialConfig
+from mac.store.paths import TrialPaths
+from mac.trial.develop import dev_environment, dev_spec, exit_info, run_meta_agent
+from mac.trial.progress import TrialProgress
+
+
+class DevSession:
+    def __init__(self, config: TrialConfig, paths: TrialPaths, setup: Any, gateway: Any,
+                 evidence: EvidenceLog | None, scratch: Path, progress: TrialProgress):
+        self.config, self.paths, self.setup, self.gateway = config, paths, setup, gateway
+        self.evidence, self.scratch, self.progress = evidence, scratch, progress
+        self.grant = gateway.grant(phase="dev", quota=config.budget.dev_quota, label=f"{config.trial}/dev")
+        self.service: EvaluationService | None = None
+        self.exit: MetaAgentExit | None = None
+        self.dev_time_sec = 0.0
+        self._usage = Usage()
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        return self.service.history if self.service is not None else []
+
+    def best(self) -> dict[str, Any] | None:
+        return self.service.best() if self.service is not None else None
+
+    def dev_usage(self) -> Usage:
+        try:
+            return self.gateway.usage(self.grant.token)
+        except Exception:  # noqa: BLE001 - the gateway is gone; the last figure read stands
+            return self._usage
+
+    async def run(self) -> None:
+        budget, trial = self.config.budget, self.config.trial
+        started = time.time()
+        deadline = started + budget.dev_time_sec
+        self.progress.deadline = deadline
+        self.progress.usage_fn = self.dev_usage
+        self.service = EvaluationService(
+            domain=self.setup.domain, records=self.setup.dev, workspace=self.paths.workspace, gateway=self.gateway,
+            token=self.grant.token, backend=self.setup.sandbox, budget=budget, deadline=deadline,
+            started_at=started, log_path=self.paths.dev_evals, evidence=self.evidence,
+            workdir=self._folder("runs", 0o711), label=trial, model_name=self.config.task_model.name,
+            simulated=self.config.task_model.simulated, on_result=self.progress.on_dev_eval)
+        eval_socket = self._folder("eval", 0o711) / "eval.sock"
+        channel = None
+        result = None
+        ctx = LaunchContext(domain=self.config.domain, seed=self.config.seed, instruction=self.setup.instruction,
+                            deadline=deadline, stage_dir=self._folder("stage", 0o755),
+                            env=dev_environment(token=self.grant.token, model_name=self.config.task_model.name,
+                                                deadline=deadline, seed=self.config.seed, domain=self.config.domain))
+        try:
+            await self.service.start(eval_socket)
+            channel = await self.gateway.open_channel(self.grant.token, label=f"{trial}/meta-agent")
+            self.setup.adapter.stage(ctx)
+            spec = dev_spec(label=f"{trial}/meta-agent", adapter=self.setup.adapter, ctx=ctx,
+                            workspace=self.paths.workspace, gateway_socket=channel, eval_socket=eval_socket,
+                            budget=budget, seconds=deadline - time.time())
+            result = await run_meta_agent(self.setup.sandbox, spec, deadline)
+        finally:
+            self.dev_time_sec = round(time.time() - started, 3)
+            await self.service.close()
+            if channel is not None:
+                await self.gateway.close_channel(channel)
+            self._usage = self.dev_usage()
+            self.gateway.revoke(self.grant.token)
+            self.progress.usage_fn = None
+            self.progress.last_usage = self._usage
+        self.exit = exit_info(result, deadline)
+        self.setup.adapter.collect(ctx, result, self.paths.trajectory)
+
+    def _folder(self, name: str, mode: int) -> Path:
+        folder = self.scratch / name
+        folder.mkdir(exist_ok=True)
+        folder.chmod(mode)
+        return folder

@@ -1,0 +1,48 @@
+"""The prepare phase: load the domain and its splits, pick the backends and the adapter, fill the workspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mac.domains.base import Domain, get_domain
+from mac.evidence import EvidenceLog
+from mac.metaagents.base import MetaAgent, get_metaagent
+from mac.records import Record
+from mac.sandbox.base import SandboxBackend
+from mac.store.models import TrialConfig
+from mac.store.paths import TrialPaths
+from mac.trial.environment import package_versions
+from mac.trial.workspace import prepare_workspace
+
+
+@dataclass
+class TrialSetup:
+    domain: Domain
+    dev: list[Record]
+    test: list[Record]
+    sandbox: SandboxBackend
+    model_backend: Any
+    adapter: MetaAgent
+    instruction: str
+    packages: dict[str, str]
+
+
+def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog | None) -> TrialSetup:
+    """Everything the later phases need. The sim learns the dev AND the test problems now, so that it can answer
+    during verification; the upstream key (if any) stays in the controller's model backend."""
+    from mac.gateway import make_backend
+    from mac.sandbox.registry import get_backend
+
+    domain = get_domain(config.domain)
+    data = Path(config.data) if config.data else None
+    dev, test = domain.load("dev", data), domain.load("test", data)
+    adapter = get_metaagent(config.meta_agent, **config.meta_agent_options)
+    sandbox = get_backend(config.sandbox, evidence=evidence)
+    model_backend = make_backend(config.task_model)
+    model_backend.add_items([domain.sim_item(i, r) for i, r in enumerate(dev)] +
+                            [domain.sim_item(i, r) for i, r in enumerate(test)])
+    instruction = prepare_workspace(paths.workspace, domain, dev, config.budget, config.task_model)
+    return TrialSetup(domain=domain, dev=dev, test=test, sandbox=sandbox, model_backend=model_backend,
+                      adapter=adapter, instruction=instruction, packages=package_versions())

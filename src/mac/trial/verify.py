@@ -1,0 +1,117 @@
+"""Verification: the frozen artifact on the test split, in a fresh artifact sandbox, with its own token.
+
+Used at the end of a trial and by `mac verify TRIAL_DIR` (which rebuilds the gateway from config.json).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from mac.config import Budget
+from mac.domains.base import Domain, get_domain
+from mac.errors import ConfigError
+from mac.evaluation.result import EvalResult
+from mac.evaluation.runner import run_artifact
+from mac.evidence import EvidenceLog
+from mac.paths import scratch_home
+from mac.records import Record
+from mac.sandbox.base import SandboxBackend
+from mac.store.atomic import write_json_atomic
+from mac.store.index import Index
+from mac.store.models import PhaseTiming, Score, TrialConfig, TrialResult
+from mac.store.paths import TrialPaths
+
+
+def no_artifact_reason(artifact: Path) -> str | None:
+    """Why there is nothing to verify, or None when artifact/agent.py exists."""
+    if not artifact.is_dir():
+        return "no artifact: the workspace could not be frozen"
+    if not (artifact / "agent.py").is_file():
+        return "no artifact: the meta-agent left no agent.py in its workspace"
+    return None
+
+
+async def verify_artifact(*, domain: Domain, test_records: list[Record], artifact: Path, gateway, backend: SandboxBackend,
+                          budget: Budget, evidence: EvidenceLog | None, label: str, workdir: Path | None) -> EvalResult:
+    """Run and grade the frozen artifact on the test split with a fresh "verify" token, revoked afterwards."""
+    if getattr(backend, "name", "") == "none":
+        raise ConfigError("sandbox 'none' is refused for the test split: verify with --sandbox bwrap")
+    reason = no_artifact_reason(artifact)
+    simulated = bool(getattr(getattr(gateway, "backend", None), "simulated", False))
+    if reason is not None:
+        return EvalResult(success=False, total=len(test_records), error=reason, split="test", simulated=simulated,
+                          run_id=f"{label}-verify", scores=[0] * len(test_records),
+                          missing_predictions=list(range(len(test_records))))
+    grant = gateway.grant(phase="verify", quota=budget.verify_quota, label=f"{label}/verify")
+    try:
+        return await run_artifact(domain=domain, records=test_records, split="test", artifact=artifact,
+                                  gateway=gateway, token=grant.token, backend=backend,
+                                  timeout=budget.verify_timeout_sec, limits=budget.eval_limits, evidence=evidence,
+                                  run_id=f"{label}-verify", workdir=workdir)
+    finally:
+        gateway.revoke(grant.token)
+
+
+def test_score(result: EvalResult) -> Score:
+    return Score(accuracy=result.accuracy if result.success else 0.0,
+                 correct=result.correct if result.success else 0, total=result.total)
+
+
+def failure_reason(result: EvalResult) -> str | None:
+    """Why a verification scored 0 or partially (None when the artifact ran cleanly)."""
+    if not result.success:
+        return f"broken artifact: {result.error}" if result.error and not result.error.startswith("no artifact") \
+            else (result.error or "the artifact produced no gradeable output")
+    if result.partial:
+        return f"partial: {len(result.missing_predictions)} missing predictions" + \
+               (f"; {result.error}" if result.error else "")
+    return None
+
+
+async def verify_trial_dir(trial_dir: Path, *, sandbox: str | None = None) -> TrialResult:
+    """Re-verify a trial from its folder (artifact/ + config.json); updates verification.json and result.json."""
+    from mac.gateway import Gateway, make_backend
+    from mac.sandbox.registry import get_backend
+
+    paths = TrialPaths(Path(trial_dir))
+    if not paths.config.is_file():
+        raise ConfigError(f"{paths.dir} is not a trial folder (no config.json): pass jobs/<job>/<trial>")
+    config = TrialConfig.model_validate_json(paths.config.read_text())
+    domain = get_domain(config.domain)
+    data = Path(config.data) if config.data else None
+    dev, test = domain.load("dev", data), domain.load("test", data)
+    evidence = EvidenceLog(paths.evidence)
+    backend = get_backend(sandbox or config.sandbox, evidence=evidence)
+    model = make_backend(config.task_model)
+    model.add_items([domain.sim_item(i, r) for i, r in enumerate(dev)] + [domain.sim_item(i, r) for i, r in enumerate(test)])
+    scratch = Path(tempfile.mkdtemp(prefix="verify-", dir=scratch_home()))
+    scratch.chmod(0o711)
+    timing = PhaseTiming(started_at=time.time())
+    try:
+        async with Gateway(model, model_name=config.task_model.name, log_path=paths.gateway_log,
+                           socket_dir=scratch / "sockets", evidence=evidence) as gateway:
+            verification = await verify_artifact(domain=domain, test_records=test, artifact=paths.artifact,
+                                                 gateway=gateway, backend=backend, budget=config.budget,
+                                                 evidence=evidence, label=config.trial, workdir=scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    timing.finished_at = time.time()
+    timing.duration_sec = round(timing.finished_at - timing.started_at, 3)
+    write_json_atomic(paths.verification, verification)
+    result = TrialResult.load(paths.result) if paths.result.is_file() else None
+    if result is None:
+        from mac.trial.lifecycle import new_result
+
+        result = new_result(config)
+    result.test = test_score(verification)
+    result.reason = failure_reason(verification)
+    result.usage["reverify"] = verification.usage
+    result.timings["reverify"] = timing
+    result.evidence_count = len(evidence.records())
+    result.status = "completed"
+    write_json_atomic(paths.result, result)
+    Index(paths.jobs_dir / "index.sqlite").record_trial(result, paths.dir)
+    return result

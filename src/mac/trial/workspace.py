@@ -1,0 +1,84 @@
+"""Prepare a meta-agent's workspace: the instruction, SDK docs, the dev questions (never the answers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mac.config import Budget, TaskModelSpec
+from mac.domains.base import Domain, InstructionContext
+from mac.records import Record
+from mac.store.atomic import write_text_atomic
+
+EVAL_PORT = 8001
+GATEWAY_PORT = 8000
+
+SDK_MD = """# The artifact SDK (`mac.sdk`)
+
+Your artifact is `agent.py` in this folder, with exactly one subclass of `mac.sdk.BaseAgent`:
+
+```python
+from mac.sdk import BaseAgent, ModelClient, Prediction, Problem, remaining
+
+class Agent(BaseAgent):
+    def solve(self, problems: list[Problem], timeout_sec: float) -> list[Prediction]:
+        client = ModelClient()   # the task model, through the gateway (configured from the environment)
+        return [Prediction(p.idx, client.chat([{"role": "user", "content": p.question}])) for p in problems]
+```
+
+- `Problem(idx, question, choices, extra)`: `choices` holds "A) ..." strings for multiple choice.
+- `Prediction(idx, pred)`: `pred` is a string. Predictions made before the deadline count even if `solve`
+  never returns; `remaining()` tells the seconds left.
+- `ModelClient().complete(messages, temperature=, n=, max_tokens=) -> list[str]` and `.chat(...) -> str`;
+  an unmodified OpenAI client works too (`TASK_MODEL_API_BASE`, `TASK_MODEL_API_KEY`, `TASK_MODEL_NAME`).
+- MAC compatibility: `from base_agent import BaseAIMEAgent, BaseScienceAgent, Problem, Prediction` and
+  `from openai_helper import OpenAIHelper` work unchanged.
+- The artifact runs in a fresh sandbox on a snapshot of this folder: its only network is the task-model
+  gateway; it may import the standard library, `openai` and `mac.sdk`; symlinks are not copied.
+
+# The evaluation API (`EVALUATION_API_URL`)
+
+- `POST /evaluate/agent {"agent_file": "agent.py", "split": "eval", "timeout": 600, "first_k": null,
+  "kill_running": false}` runs the file on the dev split and answers `success, accuracy (0-100), correct,
+  total, scores, missing_predictions, detailed_results, predictions_content, partial, timed_out, run_id,
+  usage`. One evaluation at a time (409 otherwise). The test split is never available (403).
+- `GET /budget`: development time left and the model quota left. `GET /info`: this contract.
+- Evaluations spend the same model quota as your own calls.
+"""
+
+
+def model_readme(spec: TaskModelSpec, extra: str | None = None) -> str:
+    lines = [
+        "# The task model", "",
+        f"- name: `{spec.name}` (send any model name; the gateway uses this one)",
+        "- endpoint: `TASK_MODEL_API_BASE` (OpenAI-compatible chat completions), key: `TASK_MODEL_API_KEY`",
+        "- quota: see `GET /budget` on the evaluation API; a refused request answers 429 naming the limit",
+    ]
+    if spec.simulated:
+        lines.append("- this is `sim`, a SIMULATED model for offline runs: scores made with it are labelled simulated")
+    if extra:
+        lines += ["", extra.strip()]
+    return "\n".join(lines) + "\n"
+
+
+def dev_problems(domain: Domain, records: list[Record]) -> list[dict]:
+    """The dev questions as the artifact will see them: idx, question, choices, extra. Never the answers."""
+    return [domain.problem(idx, record).to_dict() for idx, record in enumerate(records)]
+
+
+def instruction_context(budget: Budget, n_dev: int, spec: TaskModelSpec) -> InstructionContext:
+    return InstructionContext(budget=budget, n_dev=n_dev, task_model=spec.name,
+                              evaluation_api_url=f"http://127.0.0.1:{EVAL_PORT}", simulated=spec.simulated)
+
+
+def prepare_workspace(workspace: Path, domain: Domain, dev_records: list[Record], budget: Budget,
+                      spec: TaskModelSpec, model_notes: str | None = None) -> str:
+    """Write instruction.md, SDK.md, MODEL.md and dev_problems.json into `workspace`; returns the instruction."""
+    workspace.mkdir(parents=True, exist_ok=True)
+    instruction = domain.instruction(instruction_context(budget, len(dev_records), spec))
+    write_text_atomic(workspace / "instruction.md", instruction)
+    write_text_atomic(workspace / "SDK.md", SDK_MD)
+    write_text_atomic(workspace / "MODEL.md", model_readme(spec, model_notes))
+    write_text_atomic(workspace / "dev_problems.json",
+                      json.dumps(dev_problems(domain, dev_records), ensure_ascii=False, indent=1))
+    return instruction

@@ -1,0 +1,230 @@
+"""The `sim` task model behind the real gateway: recognition, determinism, voting, formats, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import Counter
+
+import aiohttp
+
+from mac.config import Quota, TaskModelSpec
+from mac.gateway import OpenAIBackend, SimBackend, SimConfig, make_backend
+from mac.records import SimItem
+
+from gwkit import chat, run, sim_gateway, synthetic_items, user
+
+BOXED = re.compile(r"\\boxed\{([^}]*)\}\.?\s*$")
+ANSWER_LINE = re.compile(r"Answer: ([A-J])\s*$")
+
+
+def boxed(text: str) -> str | None:
+    match = BOXED.search(text)
+    return match.group(1) if match else None
+
+
+def texts(body: dict) -> list[str]:
+    return [c["message"]["content"] for c in body["choices"]]
+
+
+async def ask(gw, token: str, prompt: str, **extra) -> list[str]:
+    async with aiohttp.ClientSession() as s:
+        status, body = await chat(s, gw.tcp_url, token, user(prompt, **extra))
+    assert status == 200, body
+    return texts(body)
+
+
+def test_recognises_a_known_question_inside_a_prompt_and_the_last_one_wins() -> None:
+    items = [SimItem(question="What is the  sum of the first ten positive integers?", answer="55", difficulty=0.0),
+             SimItem(question="How many primes are below 20?", answer="8", difficulty=0.0)]
+
+    async def main() -> None:
+        async with sim_gateway(items, SimConfig(format_error_rate=0.0)) as gw:
+            token = gw.grant("dev", Quota()).token
+            prompt = ("Example: how many primes are below 20? Answer 8.\n\nNow solve:\nWHAT IS THE SUM OF THE FIRST\nten "
+                      "positive integers? Put your answer in \\boxed{}.")
+            assert [boxed(t) for t in await ask(gw, token, prompt, temperature=0)] == ["55"]
+            unknown = await ask(gw, token, "Tell me a joke.")
+            assert "do not recognise" in unknown[0] and boxed(unknown[0]) is None
+
+    run(main())
+
+
+def test_add_items_teaches_new_problems_and_make_backend_picks_the_backend() -> None:
+    backend = make_backend(TaskModelSpec(seed=3))
+    assert isinstance(backend, SimBackend) and backend.config.seed == 3 and backend.simulated
+    item = SimItem(question="Compute the number of edges of a cube.", answer="12", difficulty=0.0)
+
+    async def main() -> None:
+        async with sim_gateway() as gw:
+            token = gw.grant("dev", Quota()).token
+            assert "do not recognise" in (await ask(gw, token, item.question))[0]
+            gw.backend.add_items([item])
+            assert "do not recognise" not in (await ask(gw, token, item.question))[0]
+
+    run(main())
+    openai_backend = make_backend(TaskModelSpec.parse("openai:m", base_url="http://127.0.0.1:9/v1"))
+    assert isinstance(openai_backend, OpenAIBackend) and not openai_backend.simulated
+    openai_backend.add_items([item])  # a no-op
+
+
+def test_same_seed_and_requests_give_the_same_multiset_under_concurrency() -> None:
+    items = synthetic_items(3, seed=1)
+    prompts = [items[i % 3].question for i in range(30)]
+
+    async def replies(sequential: bool, seed: int) -> Counter:
+        config = SimConfig(seed=seed, latency_jitter_sec=0.0 if sequential else 0.02)  # jitter reorders completions
+        async with sim_gateway(items, config) as gw:
+            token = gw.grant("dev", Quota()).token
+            async with aiohttp.ClientSession() as s:
+                if sequential:
+                    results = [await chat(s, gw.tcp_url, token, user(p, temperature=0.8)) for p in prompts]
+                else:
+                    results = await asyncio.gather(*(chat(s, gw.tcp_url, token, user(p, temperature=0.8)) for p in reversed(prompts)))
+        return Counter(t for _, body in results for t in texts(body))
+
+    async def main() -> None:
+        first, second, other_seed = await replies(True, 5), await replies(False, 5), await replies(True, 6)
+        assert first == second
+        assert first != other_seed
+        assert len(first) > 3  # identical requests gave different samples
+
+    run(main())
+
+
+def test_temperature_zero_repeats_itself_and_n_choices_draw_like_n_calls() -> None:
+    item = synthetic_items(1, seed=2)[0]
+
+    async def main() -> None:
+        async with sim_gateway([item]) as gw:
+            one, other = gw.grant("dev", Quota()).token, gw.grant("dev", Quota()).token
+            greedy = [t for _ in range(4) for t in await ask(gw, one, item.question, temperature=0)]
+            greedy += await ask(gw, one, item.question, temperature=0, n=3)
+            assert len(set(greedy)) == 1
+            batched = await ask(gw, one, item.question, temperature=1.0, n=6)
+            singles = [t for _ in range(6) for t in await ask(gw, other, item.question, temperature=1.0)]
+            assert Counter(batched) == Counter(singles) and len(set(batched)) > 1
+
+    run(main())
+
+
+def test_voting_over_seven_samples_beats_one_greedy_call() -> None:
+    items = synthetic_items(100, seed=0)
+    instruction = " Put the final answer in \\boxed{}."
+
+    async def main() -> tuple[int, int]:
+        async with sim_gateway(items, SimConfig(seed=0)) as gw:
+            token = gw.grant("dev", Quota()).token
+            async with aiohttp.ClientSession() as s:
+                greedy = await asyncio.gather(*(chat(s, gw.tcp_url, token, user(it.question + instruction, temperature=0))
+                                                for it in items))
+                sampled = await asyncio.gather(*(chat(s, gw.tcp_url, token, user(it.question + instruction, temperature=0.7))
+                                                 for it in items for _ in range(7)))
+        single = sum(boxed(texts(body)[0]) == it.answer for it, (_, body) in zip(items, greedy))
+        voted = 0
+        for i, it in enumerate(items):
+            votes = Counter(boxed(texts(body)[0]) for _, body in sampled[i * 7:(i + 1) * 7])
+            votes.pop(None, None)
+            voted += bool(votes) and votes.most_common(1)[0][0] == it.answer
+        return single, voted
+
+    single, voted = run(main())
+    assert voted >= single + 5, (single, voted)
+    assert 25 <= single <= 75  # mixed difficulty: neither trivial nor hopeless
+
+
+def test_format_errors_drop_when_the_prompt_names_the_format() -> None:
+    integer, choice = synthetic_items(60, seed=3), synthetic_items(60, seed=4, answer_format="choice")
+
+    async def rate(items: list[SimItem], suffix: str, pattern: re.Pattern) -> float:
+        async with sim_gateway(items, SimConfig(format_error_rate=0.3, format_error_rate_when_asked=0.02)) as gw:
+            token = gw.grant("dev", Quota()).token
+            async with aiohttp.ClientSession() as s:
+                results = await asyncio.gather(*(chat(s, gw.tcp_url, token, user(it.question + suffix, n=5)) for it in items))
+        replies = [t for _, body in results for t in texts(body)]
+        return sum(pattern.search(t) is None for t in replies) / len(replies)
+
+    async def main() -> None:
+        plain, asked = await rate(integer, "", BOXED), await rate(integer, " End with \\boxed{N}.", BOXED)
+        assert plain > 0.2 and asked < 0.06
+        plain, asked = await rate(choice, "", ANSWER_LINE), await rate(choice, " End with 'Answer: X'.", ANSWER_LINE)
+        assert plain > 0.2 and asked < 0.06
+
+    run(main())
+
+
+def test_step_by_step_prompts_are_longer_and_a_little_more_accurate() -> None:
+    items = synthetic_items(100, seed=5)
+
+    async def measure(suffix: str) -> tuple[float, float]:
+        async with sim_gateway(items, SimConfig(format_error_rate=0.0)) as gw:
+            token = gw.grant("dev", Quota()).token
+            async with aiohttp.ClientSession() as s:
+                results = await asyncio.gather(*(chat(s, gw.tcp_url, token, user(it.question + suffix, n=10)) for it in items))
+        correct = sum(boxed(t) == it.answer for it, (_, body) in zip(items, results) for t in texts(body))
+        output = sum(body["usage"]["completion_tokens"] for _, body in results)
+        return correct / 1000, output / 1000
+
+    async def main() -> None:
+        (plain_acc, plain_len), (cot_acc, cot_len) = await measure(""), await measure(" Think step by step.")
+        assert cot_len > 2.5 * plain_len
+        assert 0.03 < cot_acc - plain_acc < 0.15
+
+    run(main())
+
+
+def test_max_tokens_truncates_and_usage_is_about_four_characters_a_token() -> None:
+    item = synthetic_items(1, seed=6)[0]
+
+    async def main() -> None:
+        async with sim_gateway([item]) as gw:
+            token = gw.grant("dev", Quota()).token
+            async with aiohttp.ClientSession() as s:
+                _, body = await chat(s, gw.tcp_url, token, user(item.question + " step by step", max_tokens=5))
+                _, full = await chat(s, gw.tcp_url, token, user(item.question))
+        choice = body["choices"][0]
+        assert choice["finish_reason"] == "length" and len(choice["message"]["content"]) == 20
+        assert body["usage"]["completion_tokens"] == 5
+        text = full["choices"][0]["message"]["content"]
+        assert full["usage"]["completion_tokens"] == -(-len(text) // 4)
+        assert full["usage"]["prompt_tokens"] == -(-len(item.question) // 4)
+
+    run(main())
+
+
+def test_fault_injection_latency_rate_limits_errors_and_hangs() -> None:
+    item = synthetic_items(1, seed=7)[0]
+
+    async def status_of(config: SimConfig) -> tuple[int, dict, float, dict]:
+        async with sim_gateway([item], config) as gw:
+            grant = gw.grant("dev", Quota())
+            async with aiohttp.ClientSession() as s:
+                started = time.monotonic()
+                status, body = await chat(s, gw.tcp_url, grant.token, user(item.question))
+                return status, body, time.monotonic() - started, gw.usage(grant.token).model_dump()
+
+    async def main() -> None:
+        status, body, elapsed, _ = await status_of(SimConfig(latency_sec=0.2))
+        assert status == 200 and elapsed >= 0.2
+        status, body, _, usage = await status_of(SimConfig(p_rate_limit=1.0))
+        assert status == 429 and body["error"]["type"] == "rate_limit_error" and usage["requests"] == 0
+        status, body, _, _ = await status_of(SimConfig(p_server_error=1.0))
+        assert status == 500 and body["error"]["type"] == "server_error"
+        status, body, elapsed, _ = await status_of(SimConfig(p_hang=1.0, timeout_sec=0.2))
+        assert status == 504 and elapsed < 2
+
+    run(main())
+
+
+def test_faults_are_drawn_per_request_so_retries_get_through() -> None:
+    item = synthetic_items(1, seed=8)[0]
+
+    async def main() -> None:
+        async with sim_gateway([item], SimConfig(p_server_error=0.5)) as gw:
+            token = gw.grant("dev", Quota()).token
+            async with aiohttp.ClientSession() as s:
+                statuses = [(await chat(s, gw.tcp_url, token, user(item.question)))[0] for _ in range(20)]
+        assert set(statuses) == {200, 500}
+
+    run(main())

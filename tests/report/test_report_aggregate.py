@@ -1,0 +1,96 @@
+"""The leaderboard from synthetic trial folders written with the store's own models; `mac report` end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from typer.testing import CliRunner
+
+from mac.cli import app
+from mac.records import Usage
+from mac.report import job_report
+from reportkit import T0, standard_job, write_baseline, write_trial
+
+
+def _config(report, meta_agent):
+    return next(c for c in report.configs if c.meta_agent == meta_agent)
+
+
+def test_leaderboard_statistics_and_cheating_exclusion(tmp_path):
+    job = standard_job(tmp_path)
+    report, views = job_report([job])
+    assert len(views) == 6 and report.simulated and report.jobs == ["job1"]
+    ref = _config(report, "reference")
+    assert (ref.trials, ref.counted, ref.excluded_cheating) == (4, 3, 1)
+    assert ref.test.mean == pytest.approx(70.0) and ref.test.std == pytest.approx(10.0)
+    half = 4.302652729749 * 10.0 / math.sqrt(3)
+    assert (ref.test.ci95_low, ref.test.ci95_high) == (pytest.approx(70 - half), pytest.approx(70 + half))
+    assert (ref.best.trial, ref.best.test_accuracy, ref.worst.trial) == ("ref-2", 80.0, "ref-0")
+    assert ref.dev_test_gap.mean == pytest.approx(10.0)
+    assert ref.verdicts == {"CLEAN": 3, "SUSPICIOUS": 0, "CHEATING": 1, "unaudited": 0}
+    assert ref.usage["total"].requests == 4 * (100 + 50) and ref.usage["verify"].cost_usd == pytest.approx(1.0)
+    assert ref.dev_time_frac.mean == pytest.approx(0.5) and ref.dev_quota_frac.mean == pytest.approx(0.05)
+    other = _config(report, "other")
+    assert (other.trials, other.counted, other.running, other.test.mean, other.test.std) == (2, 1, 1, 40.0, None)
+    assert other.verdicts["SUSPICIOUS"] == 1 and other.verdicts["unaudited"] == 1
+    assert [c.meta_agent for c in report.configs] == ["reference", "other"]  # best mean first
+
+    included, _ = job_report([job], include_cheating=True, with_files=False)
+    ref_all = _config(included, "reference")
+    assert ref_all.counted == 4 and ref_all.test.mean == pytest.approx(77.5) and ref_all.best.trial == "ref-cheat"
+
+
+def test_baseline_rows_are_matched_and_compared(tmp_path):
+    job = standard_job(tmp_path)
+    write_baseline(tmp_path, kind="naive", seed=0, accuracy=30.0, created_at=T0)
+    write_baseline(tmp_path, kind="naive", seed=0, accuracy=40.0, created_at=T0 + 10)  # newer run of seed 0 wins
+    write_baseline(tmp_path, kind="naive", seed=1, accuracy=50.0)
+    write_baseline(tmp_path, kind="strong", seed=0, accuracy=75.0)
+    write_baseline(tmp_path, kind="strong", seed=1, accuracy=71.0)
+    write_baseline(tmp_path, kind="strong", seed=2, accuracy=99.0, total=500)  # another test set: not comparable
+    write_baseline(tmp_path, kind="strong", seed=3, accuracy=99.0, domain="aime")
+    with (tmp_path / "baselines" / "arith.jsonl").open("a") as fh:
+        fh.write('{"version": "other", "x": 1}\nnot json\n')
+    report, _ = job_report([job], with_files=False)
+    ref = {c.kind: c for c in _config(report, "reference").baselines}
+    assert ref["naive"].score.mean == pytest.approx(45.0) and ref["naive"].score.n == 2
+    assert ref["naive"].beats is True and ref["naive"].clearly_beats is True  # 70 - 24.8 > 45
+    assert ref["strong"].score.mean == pytest.approx(73.0) and ref["strong"].beats is False
+    other = {c.kind: c for c in _config(report, "other").baselines}
+    assert other["naive"].beats is False and other["naive"].clearly_beats is None  # one trial: no CI
+
+
+def test_unreadable_and_unstarted_trials_do_not_break_the_report(tmp_path):
+    job = standard_job(tmp_path)
+    write_trial(tmp_path, "job1", "queued", result=False)
+    (job / "ref-0" / "result.json").write_text("{broken")
+    report, views = job_report([job], with_files=False)
+    queued = next(t for t in report.trials if t.trial == "queued")
+    assert queued.status == "running" and queued.test_accuracy is None
+    assert not any(t.trial == "ref-0" and t.test_accuracy for t in report.trials)
+    assert any("ref-0" in p and "result.json" in p for p in report.problems)
+
+
+def test_mac_report_cli_json_and_table(tmp_path):
+    standard_job(tmp_path)
+    write_trial(tmp_path, "job2", "real-0", task_model="gpt-test", test=55.0,
+                usage=Usage(requests=10, input_tokens=1000, output_tokens=200, cost_usd=1.5))
+    runner = CliRunner()
+    out = runner.invoke(app, ["report", "job1", "job2", "--jobs-dir", str(tmp_path), "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["version"] == "mac-report-1" and data["simulated"] is True and data["jobs"] == ["job1", "job2"]
+    real = next(c for c in data["configs"] if c["task_model"] == "gpt-test")
+    assert real["simulated"] is False and real["usage"]["total"]["cost_usd"] == pytest.approx(1.5)
+
+    html = tmp_path / "out" / "r.html"
+    table = runner.invoke(app, ["report", str(tmp_path / "job1"), "--html", str(html)],
+                          env={"COLUMNS": "250"})
+    assert table.exit_code == 0, table.output
+    assert "SIMULATED" in table.stdout and "70.0 ± 10.0" in table.stdout and "excluded" in table.stdout
+    assert html.is_file() and "<svg" in html.read_text()
+
+    missing = runner.invoke(app, ["report", "nope", "--jobs-dir", str(tmp_path)])
+    assert missing.exit_code == 2 and "no such job folder" in missing.output

@@ -1,0 +1,197 @@
+"""End-to-end trials: the real bwrap sandbox, gateway, evaluation service over HTTP, freeze and verification.
+
+One job runs every scenario concurrently (like `mac run -n`); each test then checks one trial's folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shlex
+import textwrap
+
+import pytest
+
+from mac.config import Quota, TaskModelSpec
+from mac.store import Index, JobPaths, TrialConfig, TrialResult, read_jsonl
+from mac.trial.budgets import budget_preset, override_budget
+from mac.trial.job import run_job
+from mac.config import Budget
+
+DEV_TIME = 8.0
+MARKER = "4321.5"
+"""A sleep duration no other process uses: how the test finds processes a meta-agent left behind."""
+
+GOOD_AGENT = '''
+from mac.sdk import BaseAgent, ModelClient, Prediction
+
+class Agent(BaseAgent):
+    def solve(self, problems, timeout_sec):
+        client = ModelClient()
+        return [Prediction(p.idx, client.chat([{"role": "user", "content": p.question +
+                "\\nGive the final answer as \\\\boxed{N}."}], temperature=0.0)) for p in problems]
+'''
+
+
+def _write_agent(source: str = GOOD_AGENT) -> str:
+    return f"cat > agent.py <<'PYEOF'\n{textwrap.dedent(source)}\nPYEOF\n"
+
+
+def _python(code: str) -> str:
+    return f"python -c {shlex.quote(textwrap.dedent(code))}"
+
+
+FLOOD = _python('''
+    import json, os, threading, urllib.request, urllib.error
+    url = os.environ["EVALUATION_API_URL"] + "/evaluate/agent"
+    codes = []
+    def post():
+        req = urllib.request.Request(url, data=json.dumps({"agent_file": "agent.py", "first_k": 3}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                codes.append(r.status)
+        except urllib.error.HTTPError as e:
+            codes.append(e.code)
+    threads = [threading.Thread(target=post) for _ in range(30)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    print("codes", sorted(codes))
+''')
+
+EXHAUST = _python('''
+    import os
+    from openai import OpenAI, RateLimitError
+    client = OpenAI(base_url=os.environ["TASK_MODEL_API_BASE"], api_key=os.environ["TASK_MODEL_API_KEY"], max_retries=0)
+    for i in range(200):
+        try:
+            client.chat.completions.create(model="anything", messages=[{"role": "user", "content": f"hi {i}"}])
+        except RateLimitError as exc:
+            print("refused after", i, "calls:", exc)
+            break
+''')
+
+SCENARIOS = {
+    "no-artifact": "echo 'I thought about it but wrote nothing'",
+    "broken": "printf 'import module_that_does_not_exist_xyz\\n' > agent.py",
+    "overrun": _write_agent() + f"(sleep {MARKER} &) ; sleep {MARKER} & sh -c 'sleep {MARKER}' & exec sleep {MARKER}",
+    "flood": _write_agent() + FLOOD,
+    "exhaust": EXHAUST + "\n" + _write_agent(),
+}
+
+
+def _config(job: str, trial: str, meta_agent: str, budget: Budget, options: dict | None = None) -> TrialConfig:
+    return TrialConfig(job=job, trial=trial, domain="arith", meta_agent=meta_agent, meta_agent_options=options or {},
+                       seed=1, task_model=TaskModelSpec.parse("sim", seed=1), budget=budget, sandbox="bwrap")
+
+
+@pytest.fixture(scope="module")
+def job(tmp_path_factory):
+    jobs_dir = tmp_path_factory.mktemp("jobs")
+    smoke = override_budget(budget_preset("smoke", Budget()), dev_time=DEV_TIME)
+    configs = [_config("e2e", f"cmd-{name}", "command", smoke, {"command": cmd}) for name, cmd in SCENARIOS.items()]
+    configs[-1].budget = override_budget(smoke, dev_requests=20)  # "exhaust": a tiny dev quota
+    configs.append(_config("e2e", "reference", "reference", smoke))
+    configs.append(_config("e2e", "naive", "baseline", smoke, {"baseline": "naive"}))
+    paths = JobPaths(jobs_dir, "e2e")
+    results = asyncio.run(run_job(paths, configs, concurrency=len(configs)))
+    return paths, {r.trial: r for r in results}
+
+
+def _files(job, trial):
+    paths, results = job
+    return paths.trial(trial), results[trial]
+
+
+def test_every_trial_writes_its_folder_and_index_row(job):
+    paths, results = job
+    assert len(results) == 7
+    for name, result in results.items():
+        trial = paths.trial(name)
+        for f in (trial.config, trial.result, trial.audit, trial.egress, trial.evidence, trial.gateway_log):
+            assert f.exists(), (name, f.name)
+        assert TrialResult.load(trial.result) == result
+        assert json.loads(trial.audit.read_text()) == {"verdict": None}
+        assert result.simulated is True and result.integrity_verdict is None
+        assert set(result.timings) >= {"prepare", "start", "develop", "freeze", "verify"}
+        assert result.sandbox.get("isolated", True) is not False
+    rows = Index(paths.index).trials("e2e")
+    assert {r["trial"] for r in rows} == set(results)
+    assert all(r["status"] == "completed" for r in rows)
+
+
+def test_reference_develops_through_the_api_and_beats_naive(job):
+    trial, result = _files(job, "reference")
+    _, naive = _files(job, "naive")
+    assert result.status == "completed" and result.reason is None, result.reason
+    evals = read_jsonl(trial.dev_evals)
+    assert len(evals) >= 3 and result.dev_evals == len(evals)
+    assert any(e["first_k"] for e in evals) and any(e["first_k"] is None for e in evals)
+    assert result.best_dev is not None and result.best_dev.accuracy > 0
+    assert (trial.artifact / "agent.py").is_file() and result.artifact_sha256
+    assert result.usage["dev"].requests > 0 and result.usage["verify"].requests > 0
+    assert result.test.accuracy > naive.test.accuracy, (result.test, naive.test)
+    assert (trial.trajectory / "stdout.txt").read_text().count("accuracy=") >= 3
+
+
+def test_meta_agent_that_writes_no_artifact_scores_zero_with_a_reason(job):
+    trial, result = _files(job, "cmd-no-artifact")
+    assert result.status == "completed" and result.test.accuracy == 0 and result.test.total > 0
+    assert "no agent.py" in result.reason
+    assert (trial.trajectory / "stdout.txt").read_text().startswith("I thought about it")
+    assert json.loads(trial.verification.read_text())["success"] is False
+
+
+def test_broken_artifact_scores_zero_with_the_error(job):
+    trial, result = _files(job, "cmd-broken")
+    assert result.test.accuracy == 0 and "module_that_does_not_exist_xyz" in result.reason
+    assert result.artifact_sha256 and (trial.artifact / "agent.py").is_file()
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if marker.encode() in fh.read():
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
+def test_overrun_is_killed_at_the_deadline_with_its_whole_tree(job):
+    trial, result = _files(job, "cmd-overrun")
+    assert result.meta_agent_exit.timed_out is True
+    assert DEV_TIME - 0.5 <= result.budget_use.dev_time_sec <= DEV_TIME + 5
+    assert _processes_with(MARKER) == []
+    # what it wrote before the deadline is frozen and verified
+    assert result.test.accuracy > 0 and result.reason is None
+
+
+def test_flooding_the_evaluation_service_gets_409s_on_record(job):
+    trial, result = _files(job, "cmd-flood")
+    codes = (trial.trajectory / "stdout.txt").read_text()
+    assert "409" in codes and "200" in codes
+    busy = [e for e in read_jsonl(trial.evidence) if e["kind"] == "eval_refused_busy"]
+    assert busy and busy[-1]["count"] >= 10
+    assert 1 <= len(read_jsonl(trial.dev_evals)) < 30
+    assert result.test.accuracy > 0
+
+
+def test_exhausted_dev_quota_is_refused_but_verification_has_its_own(job):
+    trial, result = _files(job, "cmd-exhaust")
+    assert "refused after 20 calls" in (trial.trajectory / "stdout.txt").read_text()
+    assert result.usage["dev"].requests == 20 and result.usage["dev"].refused >= 1
+    assert any(e["source"] == "gateway" for e in read_jsonl(trial.evidence))
+    assert result.usage["verify"].requests > 0 and result.test.accuracy > 0
+
+
+def test_reverify_from_the_folder(job):
+    from mac.trial.verify import verify_trial_dir
+
+    trial, before = _files(job, "cmd-broken")
+    after = asyncio.run(verify_trial_dir(trial.dir))
+    assert after.test.accuracy == 0 and "module_that_does_not_exist_xyz" in after.reason
+    assert "reverify" in after.timings and TrialResult.load(trial.result).timings.keys() >= {"reverify", "develop"}
