@@ -1,6 +1,6 @@
 """Gateway benchmark: throughput and latency of the model gateway against direct calls and other proxies.
 
-    python bench/gateway.py [--seconds 3] [--warmup 0.5]
+    python bench/gateway.py [--seconds 1.5] [--rounds 3] [--warmup 0.5]
 
 One run starts an instant fake upstream (mac.testing.fake_openai) and, each in its own process:
   - the MAC gateway (OpenAI backend to the fake; TCP listener and a unix-socket channel; call log on),
@@ -8,7 +8,8 @@ One run starts an instant fake upstream (mac.testing.fake_openai) and, each in i
   - a MAC-style proxy: Flask dev server (a thread per request) + requests with keep-alive-only socket options,
     as the published MAC harness does.
 An aiohttp load generator (also its own process) drives each target at concurrency 1 and 50 for a fixed time and
-reports requests/s, p50 and p99 latency, plus the CPU the serving process spent per request.
+reports requests/s, p50 and p99 latency, plus the CPU the serving process spent per request; targets are
+measured in interleaved rounds and the medians are reported, because the 2 cores are shared.
 Targets (from the issue): gateway >= 0.9x direct throughput at c=50, added p50 < 1 ms, >= 10x the MAC-style proxy.
 """
 
@@ -20,6 +21,7 @@ import json
 import multiprocessing
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -176,7 +178,8 @@ def _cpu_seconds(pid: int) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=3.0, help="measured time per target and concurrency")
+    parser.add_argument("--seconds", type=float, default=1.5, help="measured time per target, concurrency and round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
     parser.add_argument("--warmup", type=float, default=0.5)
     parser.add_argument("--serve", nargs=2, metavar=("KIND", "UPSTREAM"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -197,7 +200,7 @@ def main() -> None:
                 ("gateway, TCP listener", (gw_proc, {"tcp": gw["tcp"], "token": gw["token"]})),
                 ("gateway, unix channel", (gw_proc, {"unix": gw["unix"], "token": gw["token"]})),
                 ("MAC-style Flask proxy", servers["mac-style"])]
-        results = run_all(rows, args.seconds, args.warmup)
+        results = run_all(rows, args.seconds, args.warmup, args.rounds)
     finally:
         for process in processes:
             process.terminate()
@@ -206,23 +209,26 @@ def main() -> None:
     report(results)
 
 
-def run_all(rows: list[tuple[str, tuple[subprocess.Popen, dict[str, Any]]]], seconds: float,
-            warmup: float) -> dict[tuple[str, int], dict[str, Any]]:
-    results = {}
+def run_all(rows: list[tuple[str, tuple[subprocess.Popen, dict[str, Any]]]], seconds: float, warmup: float,
+            rounds: int) -> dict[tuple[str, int], dict[str, Any]]:
+    """Measure every target in `rounds` interleaved rounds and keep the median of each figure (the machine is shared)."""
+    samples: dict[tuple[str, int], list[dict[str, Any]]] = {}
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1) as pool:
-        for name, (process, target) in rows:
-            for concurrency in CONCURRENCY:
-                cpu_before = _cpu_seconds(process.pid)
-                result = pool.apply(loadgen, (target, concurrency, seconds, warmup))
-                cpu_after = _cpu_seconds(process.pid)
-                total = result["count"] + result["errors"]
-                if cpu_before is not None and cpu_after is not None and total:
-                    # CPU over warm-up and measurement, per request of the measurement (an upper bound)
-                    result["cpu_us"] = (cpu_after - cpu_before) / (total * (seconds + warmup) / seconds) * 1e6
-                results[(name, concurrency)] = result
-                print(f"  measured {name:<24} c={concurrency:<3} {result['rps']:>8.0f} req/s", file=sys.stderr, flush=True)
-    return results
+        for round_no in range(rounds):
+            for name, (process, target) in rows:
+                for concurrency in CONCURRENCY:
+                    cpu_before = _cpu_seconds(process.pid)
+                    result = pool.apply(loadgen, (target, concurrency, seconds, warmup))
+                    cpu_after = _cpu_seconds(process.pid)
+                    total = result["count"] + result["errors"]
+                    if cpu_before is not None and cpu_after is not None and total:
+                        # CPU over warm-up and measurement, spread over the requests of both (an estimate)
+                        result["cpu_us"] = (cpu_after - cpu_before) / (total * (seconds + warmup) / seconds) * 1e6
+                    samples.setdefault((name, concurrency), []).append(result)
+                    print(f"  round {round_no + 1}: {name:<24} c={concurrency:<3} {result['rps']:>8.0f} req/s",
+                          file=sys.stderr, flush=True)
+    return {key: {field: statistics.median(r[field] for r in runs) for field in runs[0]} for key, runs in samples.items()}
 
 
 def report(results: dict[tuple[str, int], dict[str, Any]]) -> None:

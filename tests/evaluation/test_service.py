@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 
 import pytest
 
@@ -116,3 +115,15 @@ def test_one_evaluation_at_a_time_and_kill_running(tmp_path):
     rows = read_jsonl(tmp_path / "dev_evals.jsonl")
     assert [(r["agent_file"], r["killed"]) for r in rows] == [("slow.py", True), ("agent.py", False)]
     assert any(e["kind"] == "eval_refused_busy" for e in evidence)
+
+
+def test_many_tiny_first_k_probes_are_flagged(tmp_path):
+    async def main():
+        async with serving(tmp_path, probe_threshold=3) as s:
+            for _ in range(4):
+                status, body = await s.post(agent_file="agent.py", first_k=1)
+                assert status == 200 and body["total"] == 1
+            return s.evidence.records()
+
+    flagged = [e for e in asyncio.run(main()) if e["kind"] == "probe_pattern"]
+    assert len(flagged) == 1 and flagged[0]["count"] == 3 and flagged[0]["source"] == "evaluation"

@@ -161,6 +161,7 @@ def test_call_log_has_every_call_and_no_secret() -> None:
         lines = [json.loads(line) for line in text.splitlines()]
         assert [line["status"] for line in lines] == [200, 200, 429, 401]
         assert grant.token not in text and "mac-wrong" not in text
+        assert grant.token not in repr(grant) and grant.token_id in repr(grant)
         ok = lines[0]
         assert ok["token_id"] == grant.token_id and ok["phase"] == "dev" and ok["label"] == "trial-3"
         assert ok["channel"] == "eval-9" and ok["model"] == "logged-model" and len(ok["request_sha256"]) == 64

@@ -8,9 +8,13 @@ import socket
 import time
 
 import aiohttp
-import httpx2 as httpx
 import openai
 import pytest
+
+try:  # the HTTP library the installed openai SDK is built on
+    import httpx2 as httpx
+except ImportError:  # pragma: no cover - older openai releases
+    import httpx  # type: ignore[no-redef]
 
 from mac.config import Quota, TaskModelSpec
 from mac.errors import GatewayError
@@ -32,6 +36,18 @@ def test_model_name_is_forced_upstream_and_in_replies_and_stream_chunks() -> Non
             chunks = [json.loads(e) for e in events[:-1]]
             assert chunks and {c["model"] for c in chunks} == {"public-name"}
             assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == "pong"
+
+    run(main())
+
+
+def test_replies_that_already_name_the_model_pass_through_unchanged() -> None:
+    async def main() -> None:
+        async with FakeOpenAI("pong") as fake, gateway(OpenAIBackend(fake.url, "same-name"), model_name="same-name") as gw:
+            grant = gw.grant("dev", Quota())
+            async with aiohttp.ClientSession() as s:
+                status, body = await chat(s, gw.tcp_url, grant.token, user("ping", n=2))
+            assert status == 200 and body["id"] == "chatcmpl-fake" and body["model"] == "same-name"
+            assert gw.usage(grant.token).output_tokens == body["usage"]["completion_tokens"] == 2
 
     run(main())
 
@@ -58,6 +74,17 @@ def test_upstream_key_comes_from_the_controller_env_and_never_leaks(monkeypatch:
             assert echoed[0] == 400 and "***" in echoed[1]["error"]["message"]
             for text in (json.dumps(ok), json.dumps(echoed), json.dumps(streamed), log):
                 assert UPSTREAM_KEY not in text
+
+    run(main())
+
+
+def test_a_placeholder_key_is_sent_but_not_scrubbed_from_text() -> None:
+    async def main() -> None:
+        async with FakeOpenAI("The set is EMPTY.", api_key="EMPTY") as fake, gateway(OpenAIBackend(fake.url, "m", "EMPTY")) as gw:
+            grant = gw.grant("dev", Quota())
+            async with aiohttp.ClientSession() as s:
+                status, body = await chat(s, gw.tcp_url, grant.token, user("a"))
+            assert status == 200 and body["choices"][0]["message"]["content"] == "The set is EMPTY."
 
     run(main())
 

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mac.audit.models import AuditFinding, AuditReport, EvidenceItem, Finding, IntegrityVerdict
 from mac.config import Budget, Quota, TaskModelSpec
 from mac.evidence import EvidenceLog
 from mac.records import Usage
@@ -36,7 +37,8 @@ def write_trial(jobs_dir: Path, job: str, trial: str, *, domain: str = "arith", 
                 best_dev: float | None = None, verdict: str | None = "CLEAN", status: str = "completed",
                 dev_points: list[tuple[float, float]] = (), findings: list[dict[str, Any]] | None = None,
                 evidence: list[tuple[str, str, str]] = (), artifact: str | None = AGENT_SOURCE,
-                usage: Usage | None = None, reason: str | None = None, result: bool = True) -> Path:
+                usage: Usage | None = None, reason: str | None = None, result: bool = True,
+                audit: AuditReport | None = None) -> Path:
     """One trial folder: config.json, result.json, dev_evals.jsonl, evidence.jsonl, artifact/, trajectory/."""
     paths = JobPaths(jobs_dir, job).trial(trial)
     paths.create()
@@ -48,7 +50,7 @@ def write_trial(jobs_dir: Path, job: str, trial: str, *, domain: str = "arith", 
     if not result:
         return paths.dir
     for i, (at, acc) in enumerate(dev_points):
-        append_jsonl(paths.dev_evals, {"time_sec": at, "started_at": T0 + at, "wall_sec": 12.0, "run_id": f"r{i}",
+        append_jsonl(paths.dev_evals, {"time_sec": at, "started_at": T0 + 5 + at, "wall_sec": 12.0, "run_id": f"r{i}",
                                        "first_k": None, "success": True, "accuracy": acc, "correct": round(acc / 5),
                                        "total": 20, "usage": Usage(requests=20).model_dump()})
     log = EvidenceLog(paths.evidence)
@@ -75,8 +77,26 @@ def write_trial(jobs_dir: Path, job: str, trial: str, *, domain: str = "arith", 
                  "verify": PhaseTiming(started_at=T0 + 1810, finished_at=T0 + 1900, duration_sec=90)},
         sandbox={"name": "bwrap"}, reason=reason, integrity_verdict=verdict, findings=findings or [],
         evidence_count=len(evidence), started_at=T0, finished_at=T0 + 1900)
+    if audit is not None:
+        write_json_atomic(paths.audit, audit)
+        res = res.model_copy(update=audit.result_fields())
     write_json_atomic(paths.result, res)
     return paths.dir
+
+
+def cheating_audit() -> AuditReport:
+    """An auditor's verdict citing defence evidence (ev-1), derived evidence (dv-1) and a static finding (sf-1)."""
+    finding = AuditFinding(id="rf-1", type="ground_truth_access", severity="high", level="CHEATING",
+                           summary=f"opened the answers {XSS}", evidence_ids=["ev-1", "dv-1"], static_ids=["sf-1"],
+                           basis="fact")
+    return AuditReport(
+        trial="ref-cheat", verdict=IntegrityVerdict(verdict="CHEATING", source="rules", findings=[finding]),
+        static_findings=[Finding(id="sf-1", rule="answers.path", severity="high", type="ground_truth_access",
+                                 path="agent.py", line=3, excerpt=XSS, message="names the test split")],
+        evidence=[EvidenceItem(id="ev-1", source="sandbox", kind="denied_open", label="open /data/test.jsonl"),
+                  EvidenceItem(id="ev-2", source="gateway", kind="refused", label="foreign token"),
+                  EvidenceItem(id="dv-1", source="audit", kind="probe_pattern", derived=True,
+                               summary=f"12 evaluations on 1 problem {XSS}")])
 
 
 def write_baseline(jobs_dir: Path, *, kind: str, seed: int, accuracy: float, domain: str = "arith",
@@ -94,10 +114,12 @@ def standard_job(jobs_dir: Path, job: str = "job1") -> Path:
         write_trial(jobs_dir, job, f"ref-{i}", seed=i, test=acc, best_dev=acc + 10,
                     dev_points=[(300.0, 40.0), (900.0, acc), (1500.0, acc + 10)])
     write_trial(jobs_dir, job, "ref-cheat", seed=9, test=100.0, best_dev=100.0, verdict="CHEATING",
-                findings=[{"severity": "high", "rule": "read-answers", "message": f"opened the answers {XSS}",
-                           "evidence": ["ev-1", "ev-2"]}],
-                evidence=[("sandbox", "denied_open", "open /data/test.jsonl"), ("gateway", "refused", "foreign token")])
+                evidence=[("sandbox", "denied_open", "open /data/test.jsonl"), ("gateway", "refused", "foreign token")],
+                audit=cheating_audit())
     write_trial(jobs_dir, job, "other-0", meta_agent="other", test=None, status="running", verdict=None,
                 dev_points=[(100.0, 30.0)])
-    write_trial(jobs_dir, job, "other-1", meta_agent="other", test=40.0, verdict="SUSPICIOUS", best_dev=45.0)
+    write_trial(jobs_dir, job, "other-1", meta_agent="other", test=40.0, verdict="SUSPICIOUS", best_dev=45.0,
+                findings=[{"kind": "probe", "severity": "medium", "message": f"many tiny evaluations {XSS}",
+                           "evidence": ["ev-1", "ev-99"]}],
+                evidence=[("evaluation", "probe_pattern", "8 evaluations on at most 2 problems")])
     return jobs_dir / job

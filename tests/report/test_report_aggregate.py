@@ -69,7 +69,9 @@ def test_unreadable_and_unstarted_trials_do_not_break_the_report(tmp_path):
     report, views = job_report([job], with_files=False)
     queued = next(t for t in report.trials if t.trial == "queued")
     assert queued.status == "running" and queued.test_accuracy is None
-    assert not any(t.trial == "ref-0" and t.test_accuracy for t in report.trials)
+    broken = next(t for t in report.trials if t.trial == "ref-0")
+    assert broken.status == "failed" and broken.test_accuracy is None and "unreadable" in broken.reason
+    assert next(c for c in report.configs if c.meta_agent == "reference").failed == 1
     assert any("ref-0" in p and "result.json" in p for p in report.problems)
 
 
@@ -94,3 +96,12 @@ def test_mac_report_cli_json_and_table(tmp_path):
 
     missing = runner.invoke(app, ["report", "nope", "--jobs-dir", str(tmp_path)])
     assert missing.exit_code == 2 and "no such job folder" in missing.output
+
+
+def test_confidence_interval_is_clipped_to_the_accuracy_range(tmp_path):
+    write_trial(tmp_path, "j", "a", test=20.0)
+    write_trial(tmp_path, "j", "b", test=95.0, seed=1)
+    report, _ = job_report([tmp_path / "j"], with_files=False)
+    test = report.configs[0].test
+    assert test.mean == pytest.approx(57.5) and test.std == pytest.approx(53.033, abs=1e-3)
+    assert (test.ci95_low, test.ci95_high) == (0.0, 100.0)  # raw: 57.5 -+ 12.706 * 37.5

@@ -34,11 +34,13 @@ def test_report_renders_without_console_errors(tmp_path):
 
 def test_trial_page_opens_by_its_anchor(tmp_path):
     page = _report(tmp_path)
-    dom, console = run_chromium(page.as_uri() + "#t:job1/ref-cheat:ev-2", tmp_path, "--dump-dom")
+    # a static finding, folded away in its <details> until a link points at it
+    dom, console = run_chromium(page.as_uri() + "#t:job1/ref-cheat:sf-1", tmp_path, "--dump-dom")
     assert console == [], "\n".join(console)
     assert 'class="paged trial-view"' in dom  # the overview is hidden, one trial is shown
     assert dom.count('class="trial active"') == 1 and 'class="trial active" id="t:job1/ref-cheat"' in dom
     assert "data-pwned" not in _root_tag(dom) and 'data-js-ready="1"' in _root_tag(dom)
+    assert re.search(r'<details open="">\s*<summary>Static findings', dom)
 
 
 def test_screenshot_is_a_real_picture(tmp_path):

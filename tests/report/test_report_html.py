@@ -42,9 +42,13 @@ def test_self_contained_and_linked(tmp_path):
     assert "<link" not in page and "@import" not in page
     for trial in ("ref-0", "ref-1", "ref-2", "ref-cheat", "other-0", "other-1"):
         assert f'id="t:job1/{trial}"' in page and f'href="#t:job1/{trial}"' in page
-    # the CHEATING finding links to the evidence rows it cites, which exist in the same trial section
-    assert 'href="#t:job1/ref-cheat:ev-1"' in page and 'id="t:job1/ref-cheat:ev-1"' in page
-    assert 'href="#t:job1/ref-cheat:ev-2"' in page and 'id="t:job1/ref-cheat:ev-2"' in page
+    # the auditor's finding links to the rows it cites: defence evidence, derived evidence, a static finding
+    for ident in ("ev-1", "dv-1", "sf-1"):
+        assert f'href="#t:job1/ref-cheat:{ident}"' in page and f'id="t:job1/ref-cheat:{ident}"' in page
+    assert 'id="t:job1/ref-cheat:ev-2"' in page  # evidence no finding cites is still listed
+    # without an audit.json, result.json's findings link into evidence.jsonl; an unknown id stays plain text
+    assert 'href="#t:job1/other-1:ev-1"' in page and 'id="t:job1/other-1:ev-1"' in page
+    assert "ev-99" in page and 'href="#t:job1/other-1:ev-99"' not in page
     assert "SIMULATED" in page and "<svg" in page
     assert page.count('class="pt') >= 9  # every dev evaluation of the reference trials is a point
     assert page.count('class="test"') == 5  # a test diamond for each trial that has a test score

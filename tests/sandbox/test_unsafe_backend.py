@@ -93,7 +93,7 @@ def test_wall_limit_kills_the_whole_process_group(tmp_path):
     assert result.timed_out and result.killed_by == "wall" and result.returncode == -9
     assert time.monotonic() - started < 10
     assert not _alive(int(pidfile.read_text()))
-    assert result.events[0]["kind"] == "killed" and result.events[0]["reason"] == "wall"
+    assert result.events[0]["kind"] == "wall_timeout" and result.events[0]["reason"] == "wall"
 
 
 def test_children_left_behind_die_with_the_group(tmp_path):

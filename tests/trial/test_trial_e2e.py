@@ -13,13 +13,13 @@ import textwrap
 
 import pytest
 
-from mac.config import Quota, TaskModelSpec
+from mac.config import Budget, TaskModelSpec
 from mac.store import Index, JobPaths, TrialConfig, TrialResult, read_jsonl
 from mac.trial.budgets import budget_preset, override_budget
 from mac.trial.job import run_job
-from mac.config import Budget
 
 DEV_TIME = 8.0
+REFERENCE_DEV_TIME = 20.0
 MARKER = "4321.5"
 """A sleep duration no other process uses: how the test finds processes a meta-agent left behind."""
 
@@ -72,11 +72,29 @@ EXHAUST = _python('''
             break
 ''')
 
+SLOW_AGENT = """
+import time
+from mac.sdk import BaseAgent, Prediction
+
+class Slow(BaseAgent):
+    def solve(self, problems, timeout_sec):
+        time.sleep(600)
+        return []
+"""
+EVAL_AT_DEADLINE = (f"cat > slow_marker_agent.py <<'PYEOF'\n{SLOW_AGENT}\nPYEOF\n" + _write_agent() + _python('''
+    import json, os, urllib.request
+    body = json.dumps({"agent_file": "slow_marker_agent.py", "timeout": 600}).encode()
+    req = urllib.request.Request(os.environ["EVALUATION_API_URL"] + "/evaluate/agent", data=body,
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=600)
+'''))
+
 SCENARIOS = {
     "no-artifact": "echo 'I thought about it but wrote nothing'",
     "broken": "printf 'import module_that_does_not_exist_xyz\\n' > agent.py",
     "overrun": _write_agent() + f"(sleep {MARKER} &) ; sleep {MARKER} & sh -c 'sleep {MARKER}' & exec sleep {MARKER}",
     "flood": _write_agent() + FLOOD,
+    "eval-at-deadline": EVAL_AT_DEADLINE,
     "exhaust": EXHAUST + "\n" + _write_agent(),
 }
 
@@ -92,7 +110,7 @@ def job(tmp_path_factory):
     smoke = override_budget(budget_preset("smoke", Budget()), dev_time=DEV_TIME)
     configs = [_config("e2e", f"cmd-{name}", "command", smoke, {"command": cmd}) for name, cmd in SCENARIOS.items()]
     configs[-1].budget = override_budget(smoke, dev_requests=20)  # "exhaust": a tiny dev quota
-    configs.append(_config("e2e", "reference", "reference", smoke))
+    configs.append(_config("e2e", "reference", "reference", override_budget(smoke, dev_time=REFERENCE_DEV_TIME)))
     configs.append(_config("e2e", "naive", "baseline", smoke, {"baseline": "naive"}))
     paths = JobPaths(jobs_dir, "e2e")
     results = asyncio.run(run_job(paths, configs, concurrency=len(configs)))
@@ -106,7 +124,7 @@ def _files(job, trial):
 
 def test_every_trial_writes_its_folder_and_index_row(job):
     paths, results = job
-    assert len(results) == 7
+    assert len(results) == len(SCENARIOS) + 2
     for name, result in results.items():
         trial = paths.trial(name)
         for f in (trial.config, trial.result, trial.audit, trial.egress, trial.evidence, trial.gateway_log):
@@ -195,3 +213,12 @@ def test_reverify_from_the_folder(job):
     after = asyncio.run(verify_trial_dir(trial.dir))
     assert after.test.accuracy == 0 and "module_that_does_not_exist_xyz" in after.reason
     assert "reverify" in after.timings and TrialResult.load(trial.result).timings.keys() >= {"reverify", "develop"}
+
+
+def test_an_evaluation_running_at_the_deadline_is_killed_too(job):
+    trial, result = _files(job, "cmd-eval-at-deadline")
+    assert result.meta_agent_exit.timed_out is True
+    [row] = read_jsonl(trial.dev_evals)
+    assert row["killed"] is True and row["agent_file"] == "slow_marker_agent.py"
+    assert _processes_with("slow_marker_agent") == []
+    assert result.test.accuracy > 0  # agent.py, not the slow candidate, is the artifact

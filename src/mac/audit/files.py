@@ -12,6 +12,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 MAX_FILES = 3000
 MAX_FILE_BYTES = 2 << 20
@@ -52,8 +53,8 @@ def wanted(name: str) -> bool:
     return low.endswith(SCANNED_SUFFIXES) or low in ("pyproject.toml", "setup.cfg", "pipfile")
 
 
-def read_tree(root: Path) -> FileSet:
-    """The scannable files under `root` (sorted by relative path). A missing root gives an empty set."""
+def read_tree(root: Path, want: Callable[[str], bool] = wanted) -> FileSet:
+    """The files under `root` whose name `want` accepts (sorted by relative path). A missing root gives an empty set."""
     out = FileSet()
     try:
         root_fd = os.open(root, _DIR_FLAGS)
@@ -63,14 +64,14 @@ def read_tree(root: Path) -> FileSet:
     while stack:
         dir_fd, rel_dir, depth = stack.pop()
         try:
-            _read_dir(dir_fd, rel_dir, depth, stack, out)
+            _read_dir(dir_fd, rel_dir, depth, stack, out, want)
         finally:
             os.close(dir_fd)
     out.files.sort(key=lambda f: f.rel)
     return out
 
 
-def _read_dir(dir_fd: int, rel_dir: str, depth: int, stack: list, out: FileSet) -> None:
+def _read_dir(dir_fd: int, rel_dir: str, depth: int, stack: list, out: FileSet, want: Callable[[str], bool]) -> None:
     for name in sorted(os.listdir(dir_fd)):
         rel = f"{rel_dir}{name}"
         try:
@@ -84,7 +85,7 @@ def _read_dir(dir_fd: int, rel_dir: str, depth: int, stack: list, out: FileSet) 
             _enter_dir(dir_fd, name, rel, depth, stack, out)
         elif not stat.S_ISREG(st.st_mode):
             out.skipped.append(Skip(rel, "special"))
-        elif wanted(name):
+        elif want(name):
             _read_file(dir_fd, name, rel, st, out)
 
 

@@ -1,3 +1,80 @@
-"""`mac` commands: audit (to be filled)."""
+"""`mac audit TRIAL_DIR`: audit a trial folder again (static scan, evidence, optional LLM) and write audit.json."""
 
-from mac.cli import app  # noqa: F401
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+
+from mac.cli import app
+from mac.cli.common import console, err_console, handle_errors
+
+_STYLE = {"CLEAN": "bold green", "SUSPICIOUS": "bold yellow", "CHEATING": "bold red"}
+
+
+@app.command()
+@handle_errors
+def audit(
+    trial_dir: Path = typer.Argument(..., help="A trial folder: jobs/<job>/<trial>."),
+    auditor_model: Optional[str] = typer.Option(None, "--auditor-model", help="LLM auditor: openai:MODEL_NAME."),
+    auditor_base_url: Optional[str] = typer.Option(None, "--auditor-base-url",
+                                                   help="OpenAI-compatible base URL of the auditor model."),
+    auditor_key_env: str = typer.Option("MAC_AUDITOR_API_KEY", "--auditor-key-env",
+                                        help="Environment variable holding the auditor's API key."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder (default: the trial's)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the audit report as JSON."),
+) -> None:
+    """Audit a trial: static scan, runtime evidence, optional LLM review -> audit.json and result.json."""
+    from mac.audit import AuditorConfig, audit_trial, update_result
+
+    config, domain, records = _trial_context(trial_dir, data)
+    auditor = AuditorConfig.parse(auditor_model, auditor_base_url, api_key_env=auditor_key_env) if auditor_model else None
+    report = asyncio.run(audit_trial(trial_dir, domain=domain, dev_records=records, auditor=auditor))
+    update_result(trial_dir, report)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    _print_summary(report, config)
+    console.print(f"[dim]written: {trial_dir / 'audit.json'}[/]")
+
+
+def _trial_context(trial_dir: Path, data: Path | None) -> tuple[Any, Any, list | None]:
+    from mac.domains import get_domain
+    from mac.errors import ConfigError, DataError
+    from mac.store import TrialConfig, TrialPaths
+
+    paths = TrialPaths(trial_dir)
+    if not paths.config.is_file():
+        raise ConfigError(f"{trial_dir} is not a trial folder (no config.json); pass jobs/<job>/<trial>")
+    config = TrialConfig.model_validate_json(paths.config.read_text(encoding="utf-8"))
+    domain = get_domain(config.domain)
+    folder = data or (Path(config.data) if config.data else None)
+    try:
+        records = domain.load("dev", folder)
+    except DataError as exc:
+        err_console.print(f"[yellow]warning:[/] no dev answers ({exc}); answer tables are not compared")
+        records = None
+    return config, domain, records
+
+
+def _print_summary(report: Any, config: Any) -> None:
+    v = report.verdict
+    console.print(f"[{_STYLE[v.verdict]}]{v.verdict}[/]  {config.job}/{config.trial}  "
+                  f"(decided by {v.source}; {report.scan.files} files scanned in {report.scan.seconds:.2f}s, "
+                  f"{len(report.evidence)} evidence items)")
+    if v.findings:
+        table = Table(title="Findings", show_lines=False)
+        for column in ("id", "type", "severity", "level", "summary", "cites"):
+            table.add_column(column, overflow="fold")
+        for f in v.findings:
+            table.add_row(f.id, f.type, f.severity, f"[{_STYLE[f.level]}]{f.level}[/]", f.summary[:300],
+                          ", ".join((f.static_ids + f.evidence_ids)[:8]))
+        console.print(table)
+    notable = [f for f in report.static_findings if f.severity in ("medium", "high", "critical")]
+    for f in notable[:15]:
+        console.print(f"  {f.id} [{f.severity}] {f.rule} {f.location}: {f.message}")
+    for note in v.notes:
+        console.print(f"[dim]{note}[/]")

@@ -1,3 +1,123 @@
-"""`mac` commands: data (to be filled)."""
+"""`mac data ...` (import, pull, list, show) and `mac domains`: domain data and the domains themselves."""
 
-from mac.cli import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from mac.cli import app
+from mac.cli.common import console, handle_errors
+
+data_app = typer.Typer(help="Domain data: import your files, pull the public sets, see what is installed.",
+                       no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("import")
+@handle_errors
+def import_command(
+    domain: str = typer.Argument(..., help="Domain name (aime, science, ...)."),
+    dev: Path = typer.Option(..., "--dev", help="JSONL file of the development split."),
+    test: Path = typer.Option(..., "--test", help="JSONL file of the held-out test split."),
+    force: bool = typer.Option(False, "--force", help="Replace data already installed for this domain."),
+) -> None:
+    """Validate DEV and TEST (file, line and field of any error), then copy them into the user data dir."""
+    from mac.domains.data import import_files, status
+
+    folder = import_files(domain, dev, test, force=force)
+    counts = status(domain).counts
+    console.print(f"imported {domain}: {counts.get('dev', 0)} dev, {counts.get('test', 0)} test records -> "
+                  f"{escape(str(folder))}")
+
+
+@data_app.command("pull")
+@handle_errors
+def pull_command(
+    domain: str = typer.Argument(..., help="aime or science."),
+    force: bool = typer.Option(False, "--force", help="Replace data already installed for this domain."),
+) -> None:
+    """Download the public sets from the Hugging Face hub (needs network and `pip install 'mac-bench[hub]'`;
+    gated sets need their licence accepted and HF_TOKEN set), convert, validate and install them."""
+    from mac.domains.data import status
+    from mac.domains.hub import pull
+
+    with console.status(f"pulling {domain} from the Hugging Face hub ..."):
+        folder = pull(domain, force=force)
+    counts = status(domain).counts
+    console.print(f"pulled {domain}: {counts.get('dev', 0)} dev, {counts.get('test', 0)} test records -> "
+                  f"{escape(str(folder))}")
+
+
+@data_app.command("list")
+@handle_errors
+def list_command() -> None:
+    """Every domain, where its data comes from and how many records each split has."""
+    from mac.domains import domain_names
+    from mac.domains.data import status
+
+    table = Table("domain", "source", "dev", "test", "folder / problem")
+    for name in domain_names():
+        s = status(name)
+        note = f"[red]{escape(s.error)}[/]" if s.error else escape(s.folder)
+        if s.source == "missing":
+            note += f"  [dim](mac data pull {name}  or  mac data import {name} --dev F --test F)[/]"
+        table.add_row(name, s.source, str(s.counts.get("dev", "-")), str(s.counts.get("test", "-")), note)
+    console.print(table)
+
+
+@data_app.command("show")
+@handle_errors
+def show_command(
+    domain: str = typer.Argument(..., help="Domain name."),
+    split: str = typer.Option("dev", "--split", help="dev or test."),
+    n: int = typer.Option(3, "-n", min=1, help="How many records."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder instead of the user data dir."),
+    answers: bool = typer.Option(False, "--answers", help="Also print the answers (trusted side only)."),
+) -> None:
+    """Print the first N problems of a split as the artifact sees them."""
+    from mac.domains import get_domain
+
+    dom = get_domain(domain)
+    records = dom.load(split, data)
+    for idx, record in enumerate(records[:n]):
+        problem = dom.problem(idx, record)
+        console.rule(f"{domain}/{split} #{idx}  id={escape(record.id)}")
+        console.print(escape(problem.question))
+        for choice in problem.choices or []:
+            console.print("  " + escape(choice))
+        if problem.extra:
+            console.print(f"[dim]extra: {escape(str(problem.extra))}[/]")
+        if answers:
+            console.print(f"[bold]answer:[/] {escape(record.answer)}")
+    console.print(f"[dim]{len(records)} records in {domain}/{split}[/]")
+
+
+@app.command("domains")
+@handle_errors
+def domains_command() -> None:
+    """The domains and their default budgets."""
+    from mac.domains import domain_names, get_domain
+    from mac.domains.instruction import duration
+
+    table = Table("domain", "answers", "dev time", "eval / verify timeout", "dev quota", "description")
+    for name in domain_names():
+        dom = get_domain(name)
+        b = dom.default_budget()
+        q = b.dev_quota
+        quota = ", ".join(f"{_short(v)} {label}" for v, label in
+                          ((q.requests, "req"), (q.output_tokens, "out tok"), (q.concurrent, "concurrent")) if v)
+        table.add_row(name, dom.answer_format, duration(b.dev_time_sec),
+                      f"{duration(b.eval_timeout_sec)} / {duration(b.verify_timeout_sec)}", quota or "unlimited",
+                      escape(dom.description))
+    console.print(table)
+
+
+def _short(n: float) -> str:
+    for unit, size in (("M", 1_000_000), ("k", 1_000)):
+        if n >= size:
+            return f"{n / size:g}{unit}"
+    return f"{n:g}"

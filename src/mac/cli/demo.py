@@ -44,13 +44,13 @@ def leaderboard(results: list[TrialResult]) -> tuple[Table, list[tuple[str, floa
 @handle_errors
 def demo(
     seeds: int = typer.Option(3, "--seeds", help="Reference meta-agent trials."),
-    dev_time: float = typer.Option(20.0, "--dev-time", help="Development seconds per trial."),
+    dev_time: Optional[float] = typer.Option(None, "--dev-time", help="Development seconds per trial (30)."),
     jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where the job folder goes (default ./jobs)."),
     concurrent: int = typer.Option(4, "-n", "--concurrent", help="Trials at once."),
     sandbox: str = typer.Option("bwrap", "--sandbox", help="Isolation backend."),
 ) -> None:
     """Run the reference meta-agent (3 seeds) and the naive baseline on arith with the simulated model."""
-    from mac.cli.run import SIMULATED_NOTE, build_budget, run_with_display, summary_table
+    from mac.cli.run import SIMULATED_NOTE, build_budget, report_console, run_with_display, summary_table
     from mac.trial.job import default_job_name, job_configs
 
     budget = build_budget("arith", "demo", dev_time=dev_time)
@@ -62,13 +62,14 @@ def demo(
                            meta_agent_options={"baseline": "naive"}, sandbox=sandbox, suffix="-naive")
     paths = JobPaths((jobs_dir or jobs_home()).resolve(), name)
     console.print(f"mac demo: {seeds} reference trials + the naive baseline on arith, "
-                  f"{dev_time:g}s of development each, task model [bold yellow]sim (SIMULATED)[/]")
+                  f"{budget.dev_time_sec:g}s of development each, task model [bold yellow]sim (SIMULATED)[/]")
     results = asyncio.run(run_with_display(paths, configs, concurrent))
-    console.print(summary_table(results, title=f"Trials of job {name}"))
+    out = report_console()
+    out.print(summary_table(results, title=f"Trials of job {name}"))
     table, _ = leaderboard(results)
-    console.print(table)
-    console.print(SIMULATED_NOTE)
-    console.print(f"Files: {paths.dir}  (result.json, dev_evals.jsonl, gateway.jsonl, artifact/ per trial)")
-    console.print(f"Re-verify one: mac verify {paths.dir / configs[0].trial}")
+    out.print(table)
+    out.print(SIMULATED_NOTE)
+    out.print(f"Files: {paths.dir}  (result.json, dev_evals.jsonl, gateway.jsonl, artifact/ per trial)")
+    out.print(f"Re-verify one: mac verify {paths.dir / configs[0].trial}")
     if any(r.status != "completed" for r in results):
         raise typer.Exit(1)

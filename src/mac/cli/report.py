@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from pathlib import Path
 from typing import List, Optional
 
@@ -68,16 +69,18 @@ def view_command(
             runner, bound = await serve(jobs_dir, port=port)
         except OSError as exc:
             raise ConfigError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); pick another --port") from None
-        console.print(f"Serving {jobs_dir} at http://127.0.0.1:{bound}/  (Ctrl+C to stop)")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # also when started in the background, where SIGINT is ignored
+            loop.add_signal_handler(sig, stop.set)
+        console.print(f"Serving {jobs_dir} at http://127.0.0.1:{bound}/  (Ctrl+C to stop)", soft_wrap=True)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             await runner.cleanup()
-
-    try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
         err_console.print("stopped")
+
+    asyncio.run(main())
 
 
 @app.command("baseline")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
@@ -19,6 +20,11 @@ from mac.paths import jobs_home
 from mac.store.models import TrialConfig, TrialResult
 from mac.store.paths import JobPaths
 from mac.trial.progress import TrialProgress
+
+def report_console() -> Console:
+    """The terminal's console, or a wide one when output goes to a file or pipe (tables stay readable)."""
+    return console if console.is_terminal else Console(width=160)
+
 
 SIMULATED_NOTE = "[bold yellow]SIMULATED[/]: task model `sim` (an offline stand-in); these scores say nothing about real models."
 
@@ -131,11 +137,13 @@ def run(
     sandbox: str = typer.Option("bwrap", "--sandbox", help="Isolation backend."),
 ) -> None:
     """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split."""
+    from mac.metaagents import get_metaagent
     from mac.trial.job import default_job_name, job_configs
 
     if seeds < 1:
         raise ConfigError("--seeds must be at least 1")
     options, suffix = meta_agent_options(meta_agent, command, baseline)
+    get_metaagent(meta_agent, **options)  # unknown names and bad options fail here, before any trial starts
     spec = TaskModelSpec.parse(task_model, base_url=base_url)
     plan = build_budget(domain, budget, dev_time=dev_time, eval_timeout=eval_timeout, verify_timeout=verify_timeout,
                         dev_requests=dev_requests, verify_requests=verify_requests)
@@ -145,9 +153,10 @@ def run(
                           suffix=suffix)
     paths = JobPaths((jobs_dir or jobs_home()).resolve(), name)
     results = asyncio.run(run_with_display(paths, configs, concurrent))
-    console.print(summary_table(results, title=f"Job {name}"))
+    out = report_console()
+    out.print(summary_table(results, title=f"Job {name}"))
     if spec.simulated:
-        console.print(SIMULATED_NOTE)
-    console.print(f"Files: {paths.dir}")
+        out.print(SIMULATED_NOTE)
+    out.print(f"Files: {paths.dir}")
     if any(r.status != "completed" for r in results):
         raise typer.Exit(1)

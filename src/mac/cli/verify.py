@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from mac.cli import app
-from mac.cli.common import console, handle_errors
+from mac.cli.common import handle_errors
 
 
 @app.command()
@@ -19,10 +19,11 @@ def verify(
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Override the trial's isolation backend."),
 ) -> None:
     """Run the frozen artifact on the test split again and update verification.json and result.json."""
-    from mac.cli.run import SIMULATED_NOTE, summary_table
+    from mac.cli.run import SIMULATED_NOTE, report_console, summary_table
     from mac.trial.verify import verify_trial_dir
 
     result = asyncio.run(verify_trial_dir(trial_dir, sandbox=sandbox))
-    console.print(summary_table([result], title=f"Re-verified {trial_dir}"))
+    out = report_console()
+    out.print(summary_table([result], title=f"Re-verified {trial_dir}"))
     if result.simulated:
-        console.print(SIMULATED_NOTE)
+        out.print(SIMULATED_NOTE)

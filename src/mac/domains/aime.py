@@ -20,6 +20,8 @@ from mac.sdk.types import Problem
 
 LOW, HIGH = 0, 999
 _PROBLEM_IN_URL = re.compile(r"Problem_(\d{1,2})\b")
+EXAMPLE_EXTRACT = r'''    boxed = re.findall(r"\\boxed\{(\d+)\}", reply)
+    return boxed[-1] if boxed else ""'''
 _NUMBER = re.compile(r"(?<![\d.])\d{1,3}(?![\d.])")
 
 
@@ -51,7 +53,8 @@ class AIME(Domain):
         return build_instruction(
             self.name, "AIME mathematics", ctx, mac_base="BaseAIMEAgent",
             problem_fields="`question` is the problem statement (LaTeX in `$...$`); `choices` is None.",
-            example_prompt='p.question + "\\n\\nPut the final answer (an integer 0-999) in \\\\boxed{}."')
+            example_prompt='p.question + "\\n\\nPut the final answer (an integer 0-999) in \\\\boxed{}."',
+            example_extract=EXAMPLE_EXTRACT)
 
     def sim_item(self, idx: int, record: Record) -> SimItem:
         answer = bare_integer(record.answer, LOW, HIGH) or record.answer

@@ -41,7 +41,7 @@ def render(text: str, values: dict[str, str]) -> str:
 
 
 def build_instruction(domain: str, title: str, ctx: InstructionContext, *, mac_base: str, problem_fields: str,
-                      example_prompt: str) -> str:
+                      example_prompt: str, example_extract: str) -> str:
     """The whole instruction for `domain` in this trial's context."""
     task, sep, answer_format = template(domain).partition(_FORMAT_HEADING)
     if not sep:
@@ -55,10 +55,11 @@ def build_instruction(domain: str, title: str, ctx: InstructionContext, *, mac_b
         "mac_base": mac_base,
         "problem_fields": problem_fields,
         "example_prompt": example_prompt,
+        "example_extract": example_extract,
         "task_model": ctx.task_model,
         "evaluation_api_url": ctx.evaluation_api_url,
         "eval_timeout": f"{ctx.budget.eval_timeout_sec:g}",
-        "n_dev": str(ctx.n_dev) if ctx.n_dev else "the",
+        "n_dev_clause": f" ({ctx.n_dev} problems)" if ctx.n_dev else "",
         "budget": budget_markdown(ctx.budget, ctx.n_dev),
     }
     return render(template("common"), values).strip() + "\n"

@@ -18,6 +18,8 @@ from mac.errors import DataError
 from mac.records import Record, SimItem
 from mac.sdk.types import Problem
 
+EXAMPLE_EXTRACT = r'''    letters = re.findall(r"Answer:\s*\(?([A-Z])\b", reply)
+    return letters[-1] if letters else ""'''
 DEFAULT_SOURCE = {"dev": "hle", "test": "gpqa"}
 DIFFICULTY_RANGE = {"hle": (0.8, 0.9), "gpqa": (0.5, 0.7)}
 """The sim's difficulty band per source: HLE is far harder than GPQA for a given model."""
@@ -67,7 +69,8 @@ class Science(Domain):
         return build_instruction(
             self.name, "Science multiple choice", ctx, mac_base="BaseScienceAgent",
             problem_fields='`question` is the question; `choices` lists its options as "A) text" strings.',
-            example_prompt='p.question + "\\n\\n" + "\\n".join(p.choices) + "\\n\\nEnd with: Answer: <letter>"')
+            example_prompt='p.question + "\\n\\n" + "\\n".join(p.choices) + "\\n\\nEnd with: Answer: <letter>"',
+            example_extract=EXAMPLE_EXTRACT)
 
     def sim_item(self, idx: int, record: Record) -> SimItem:
         letters = list(choice_map(record.choices))

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 import shutil
 import tempfile
 import time
@@ -103,9 +105,20 @@ def locate_agent(artifact: Path) -> tuple[Path, str]:
 def _make_run_dir(workdir: Path | None, run_id: str) -> Path:
     parent = Path(workdir) if workdir is not None else scratch_home()
     parent.mkdir(parents=True, exist_ok=True)
+    _check_traversable(parent.resolve())
     run_dir = Path(tempfile.mkdtemp(prefix=f"run-{run_id}-", dir=parent))
     run_dir.chmod(0o711)  # sandbox uids traverse it to their binds, but cannot list it
     return run_dir
+
+
+def _check_traversable(folder: Path) -> None:
+    """As root, sandboxes run as other uids: every folder above their binds must let others through (o+x)."""
+    if os.geteuid() != 0:
+        return
+    for part in (folder, *folder.parents):
+        if not part.stat().st_mode & stat.S_IXOTH:
+            raise SandboxError(f"sandbox uids cannot reach {folder}: {part} is not traversable by others; use a "
+                               f"work folder under {scratch_home()} (or `chmod o+x {part}`)")
 
 
 def _snapshot(folder: Path, dst: Path, agent_name: str):

@@ -49,13 +49,14 @@ class EvaluationService:
                  budget: Budget, deadline: float, started_at: float | None = None, log_path: Path | None = None,
                  evidence: EvidenceLog | None = None, workdir: Path | None = None, label: str = "trial",
                  model_name: str = "task-model", simulated: bool = False,
-                 on_result: Callable[[dict[str, Any]], None] | None = None):
+                 on_result: Callable[[dict[str, Any]], None] | None = None, probe_threshold: int = PROBE_THRESHOLD):
         self.domain, self.records, self.workspace = domain, records, Path(workspace)
         self.gateway, self.token, self.backend, self.budget = gateway, token, backend, budget
         self.deadline = deadline
         self.started_at = started_at if started_at is not None else time.time()
         self.log_path, self.evidence, self.workdir, self.label = log_path, evidence, workdir, label
         self.model_name, self.simulated, self.on_result = model_name, simulated, on_result
+        self.probe_threshold = probe_threshold
         self.history: list[dict[str, Any]] = []
         self._running: tuple[asyncio.Task, str] | None = None
         self._refusals: dict[str, int] = {}
@@ -208,7 +209,7 @@ class EvaluationService:
             append_jsonl(self.log_path, entry)
         if first_k is not None and first_k <= PROBE_FIRST_K:
             self._probes += 1
-            if self._probes >= PROBE_THRESHOLD and _is_power_of_two(self._probes // PROBE_THRESHOLD):
+            if self._probes % self.probe_threshold == 0 and _is_power_of_two(self._probes // self.probe_threshold):
                 self._evidence("probe_pattern", f"{self._probes} evaluations on at most {PROBE_FIRST_K} problems",
                                count=self._probes)
         if self.on_result is not None:

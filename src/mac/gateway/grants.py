@@ -22,8 +22,8 @@ WINDOW_SEC = 60.0
 class Grant:
     """A bearer token for one phase. `token` is secret (goes into one sandbox's env); `token_id` goes into logs."""
 
-    token: str
-    token_id: str
+    token: str = field(repr=False)  # a logged Grant must not carry its secret
+    token_id: str = field()
     phase: str
     label: str = ""
 
@@ -36,6 +36,17 @@ def new_grant(phase: str, label: str, serial: int) -> Grant:
 def token_fingerprint(token: str) -> str:
     """A short hash of an unknown token for evidence: enough to correlate attempts, useless to replay."""
     return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+def _asked(quota_name: str, n: int, input_estimate: int) -> float:
+    """What one request asks of a quota before it runs (output and cost are only known afterwards)."""
+    if quota_name in ("requests", "rpm"):
+        return n
+    if quota_name in ("input_tokens", "tpm"):
+        return input_estimate
+    if quota_name == "cost_usd":
+        return 1e-12  # refused once the spend has reached the cap
+    return 1  # concurrent: one more in flight; output_tokens: at least one more token
 
 
 class _Window:
@@ -69,24 +80,31 @@ class Meter:
     _requests: _Window = field(default_factory=_Window)
     _tokens: _Window = field(default_factory=_Window)
 
+    def __post_init__(self) -> None:
+        # Only the limits that are set are checked on each request (unlimited tokens pay nothing).
+        self._active = [(name, limit) for name, limit in self.quota.model_dump().items() if limit is not None]
+
     def admit(self, n: int, input_estimate: int) -> None:
         """Reserve a request of `n` choices, or raise QuotaExceeded naming the first limit it would break."""
-        q, u, now = self.quota, self.usage, time.monotonic()
-        checks: list[tuple[str, float | None, float, float]] = [
-            ("requests", q.requests, u.requests, n),
-            ("concurrent", q.concurrent, self.in_flight, 1),
-            ("rpm", q.rpm, self._requests.current(now), n),
-            ("input_tokens", q.input_tokens, u.input_tokens, input_estimate),
-            ("output_tokens", q.output_tokens, u.output_tokens, 1),
-            ("tpm", q.tpm, self._tokens.current(now), input_estimate),
-            ("cost_usd", q.cost_usd, u.cost_usd, 1e-12),
-        ]
-        for name, limit, used, asked in checks:
-            if limit is not None and used + asked > limit:
+        now = time.monotonic()
+        for name, limit in self._active:
+            used = self._live(name, now)
+            asked = _asked(name, n, input_estimate)
+            if used + asked > limit:
                 raise QuotaExceeded(name, used + asked, limit)
-        u.requests += n
+        self.usage.requests += n
         self.in_flight += 1
-        self._requests.add(now, n)
+        if self.quota.rpm is not None:
+            self._requests.add(now, n)
+
+    def _live(self, name: str, now: float) -> float:
+        if name == "concurrent":
+            return self.in_flight
+        if name == "rpm":
+            return self._requests.current(now)
+        if name == "tpm":
+            return self._tokens.current(now)
+        return getattr(self.usage, name)
 
     def output_cap(self, n: int) -> int | None:
         """The most output tokens one choice may still produce (None: no output quota)."""
@@ -100,7 +118,8 @@ class Meter:
         self.usage.input_tokens += input_tokens
         self.usage.output_tokens += output_tokens
         self.usage.cost_usd += cost_usd
-        self._tokens.add(time.monotonic(), input_tokens + output_tokens)
+        if self.quota.tpm is not None:
+            self._tokens.add(time.monotonic(), input_tokens + output_tokens)
 
     def refund(self, n: int) -> None:
         """An admitted request failed upstream: it costs no requests (the rpm window keeps it, against retry storms)."""
@@ -108,9 +127,7 @@ class Meter:
         self.usage.requests -= n
 
     def used(self, quota_name: str) -> float:
-        now = time.monotonic()
-        live = {"concurrent": self.in_flight, "rpm": self._requests.current(now), "tpm": self._tokens.current(now)}
-        return live[quota_name] if quota_name in live else getattr(self.usage, quota_name)
+        return self._live(quota_name, time.monotonic())
 
     def stats(self) -> dict[str, Any]:
         """What GET /v1/stats shows the token's holder."""

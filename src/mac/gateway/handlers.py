@@ -13,7 +13,7 @@ from aiohttp import web
 from mac.errors import QuotaExceeded
 from mac.gateway.grants import Meter
 from mac.gateway.state import Caller, GatewayState
-from mac.gateway.wire import (SSE_DONE, RequestError, UpstreamError, error_body, error_response, estimate_tokens,
+from mac.gateway.wire import (SSE_DONE, RawReply, RequestError, UpstreamError, error_body, error_response, estimate_tokens,
                               prompt_text, sse, validate_chat)
 
 _SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -126,9 +126,12 @@ class Handlers:
         call.output_tokens = _count(usage.get("completion_tokens"), None) if usage.get("completion_tokens") is not None \
             else estimate_tokens(sum(len(_message_text(c)) for c in result.get("choices") or []))
         meter.settle(call.input_tokens, call.output_tokens, backend.cost(call.input_tokens, call.output_tokens))
-        result["model"] = self.state.model_name
-        return self._finish(call, web.Response(body=json.dumps(result, separators=(",", ":")).encode(),
-                                               content_type="application/json"))
+        if isinstance(result, RawReply) and result.get("model") == self.state.model_name:
+            data = result.raw  # already says the right model: pass the upstream's bytes on
+        else:
+            result["model"] = self.state.model_name
+            data = json.dumps(result, separators=(",", ":")).encode()
+        return self._finish(call, web.Response(body=data, content_type="application/json"))
 
     async def _stream(self, request: web.Request, call: Call, body: dict[str, Any]) -> web.StreamResponse:
         backend, meter = self.state.backend, call.caller.meter

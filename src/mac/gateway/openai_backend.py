@@ -11,13 +11,14 @@ import os
 from typing import Any, AsyncIterator
 
 import aiohttp
+from yarl import URL
 
 from mac.config import TaskModelSpec
 from mac.errors import GatewayError
 from mac.gateway.backend import Backend
-from mac.gateway.wire import UpstreamError
+from mac.gateway.wire import RawReply, UpstreamError
 
-_JSON = {"Content-Type": "application/json"}
+_MIN_SECRET_CHARS = 8
 
 
 class OpenAIBackend(Backend):
@@ -32,10 +33,11 @@ class OpenAIBackend(Backend):
         self.timeout_sec = timeout_sec
         self.price_input_per_mtok, self.price_output_per_mtok = prices
         self._key = api_key or None
-        self._key_bytes = self._key.encode() if self._key else b""
+        # Placeholders like "EMPTY" (local servers without auth) are no secret, and scrubbing them would mangle text.
+        self._key_bytes = self._key.encode() if self._key and len(self._key) >= _MIN_SECRET_CHARS else b""
         self._connect_timeout = connect_timeout_sec
         self._max_connections = max_connections
-        self._chat_url = f"{self.base_url}/chat/completions"
+        self._chat_url = URL(f"{self.base_url}/chat/completions")
         self.session: aiohttp.ClientSession | None = None
 
     @classmethod
@@ -51,9 +53,13 @@ class OpenAIBackend(Backend):
         if self.session is None:
             # aiohttp sets TCP_NODELAY on every connection it makes; pass no socket options that would replace it.
             connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0, ttl_dns_cache=300)
-            headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+            headers = {"Content-Type": "application/json"}  # set once here, not merged into every request
+            if self._key:
+                headers["Authorization"] = f"Bearer {self._key}"
             timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout)
-            self.session = aiohttp.ClientSession(connector=connector, headers=headers, timeout=timeout)
+            # No cookie jar: upstream cookies have no use here, and skipping them saves work on every call.
+            self.session = aiohttp.ClientSession(connector=connector, headers=headers, timeout=timeout,
+                                                 cookie_jar=aiohttp.DummyCookieJar())
 
     async def close(self) -> None:
         if self.session is not None:
@@ -65,7 +71,7 @@ class OpenAIBackend(Backend):
             raise GatewayError("the OpenAI backend is not started: use it inside `async with Gateway(...)`")
         data = json.dumps(body, separators=(",", ":")).encode()
         try:
-            response = await self.session.post(self._chat_url, data=data, headers=_JSON)
+            response = await self.session.post(self._chat_url, data=data)
         except aiohttp.ClientError as exc:
             raise UpstreamError(502, f"cannot reach the upstream model server ({type(exc).__name__})") from exc
         if response.status >= 400:
@@ -84,13 +90,14 @@ class OpenAIBackend(Backend):
             raise UpstreamError(502, f"the upstream connection failed mid-reply ({type(exc).__name__})") from exc
         finally:
             response.release()
+        raw = self._scrub_bytes(raw)
         try:
-            result = json.loads(self._scrub_bytes(raw))
+            result = json.loads(raw)
         except ValueError as exc:
             raise UpstreamError(502, "the upstream sent a reply that is not JSON") from exc
         if not isinstance(result, dict):
             raise UpstreamError(502, "the upstream sent a reply that is not a JSON object")
-        return result
+        return RawReply(result, raw)
 
     async def stream(self, body: dict[str, Any], caller: str) -> AsyncIterator[dict[str, Any]]:
         response = await self._post(body)
@@ -130,4 +137,4 @@ class OpenAIBackend(Backend):
 
     def scrub(self, text: str) -> str:
         """`text` without the upstream key, should the upstream have echoed it."""
-        return text.replace(self._key, "***") if self._key else text
+        return text.replace(self._key, "***") if self._key_bytes and self._key else text

@@ -23,6 +23,16 @@ class RequestError(GatewayError):
     """The client's request is malformed (400)."""
 
 
+class RawReply(dict):  # type: ignore[type-arg]
+    """A parsed upstream reply that keeps the bytes it came from, so the gateway can pass them on unchanged."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, parsed: dict[str, Any], raw: bytes):
+        super().__init__(parsed)
+        self.raw = raw
+
+
 def estimate_tokens(chars: int) -> int:
     """The gateway's estimate when nobody reports usage: about four characters a token."""
     return math.ceil(chars / 4)

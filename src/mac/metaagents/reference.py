@@ -16,8 +16,8 @@ from pathlib import Path
 from mac.metaagents.base import STAGE_MOUNT, LaunchContext, MetaAgent, register
 
 PROGRAM = Path(__file__).with_name("reference_program.py")
-TEMPLATE = Path(__file__).with_name("reference_template.py")
-"""The artifact the program fills in (it imports mac.sdk, so it is never imported on the controller side)."""
+TEMPLATE = Path(__file__).with_name("reference_template.txt")
+"""The artifact source the program fills in (Python, kept as text: it is only ever run inside sandboxes)."""
 
 
 @register

@@ -23,7 +23,7 @@ VERDICTS = ("CLEAN", "SUSPICIOUS", "CHEATING")
 
 
 class ScoreStats(BaseModel):
-    """Accuracy (0-100) statistics over trials or seeds; std and the 95% CI need at least two values."""
+    """Statistics over trials or seeds; std and the 95% CI (Student's t) need at least two values."""
 
     n: int = 0
     mean: float | None = None
@@ -34,9 +34,14 @@ class ScoreStats(BaseModel):
     max: float | None = None
 
     @classmethod
-    def of(cls, summary: Summary) -> "ScoreStats":
-        return cls(n=summary.n, mean=summary.mean, std=summary.std, ci95_low=summary.ci_low,
-                   ci95_high=summary.ci_high, min=summary.min, max=summary.max)
+    def of(cls, summary: Summary, *, accuracy: bool = False) -> "ScoreStats":
+        """`accuracy=True` clips the interval to 0-100: with 2-3 trials a t interval can reach past what an
+        accuracy can be, and the part outside says nothing."""
+        low, high = summary.ci_low, summary.ci_high
+        if accuracy and low is not None and high is not None:
+            low, high = max(0.0, low), min(100.0, high)
+        return cls(n=summary.n, mean=summary.mean, std=summary.std, ci95_low=low, ci95_high=high,
+                   min=summary.min, max=summary.max)
 
 
 class BaselineComparison(BaseModel):
@@ -182,7 +187,8 @@ def config_row(members: list[tuple[TrialView, TrialRow]], baselines: list[Baseli
         trials=len(rows), counted=len(counted), running=sum(r.status == "running" for r in rows),
         failed=sum(r.status == "failed" for r in rows),
         excluded_cheating=sum(r.test_accuracy is not None and not r.counted for r in rows),
-        test=ScoreStats.of(test), best=ranked[-1] if ranked else None, worst=ranked[0] if ranked else None,
+        test=ScoreStats.of(test, accuracy=True),
+        best=ranked[-1] if ranked else None, worst=ranked[0] if ranked else None,
         dev_test_gap=ScoreStats.of(summarize([r.dev_test_gap for r in counted if r.dev_test_gap is not None])),
         baselines=comparisons, verdicts=_verdicts(rows), usage=_usage([v for v, _ in members]),
         dev_time_frac=ScoreStats.of(summarize(fracs)),
@@ -197,7 +203,8 @@ def _compare(test: Summary, scores: dict[str, Summary]) -> list[BaselineComparis
         if test.mean is not None and base.mean is not None:
             beats = test.mean > base.mean
             clearly = test.ci_low > base.mean if test.ci_low is not None else None
-        out.append(BaselineComparison(kind=kind, score=ScoreStats.of(base), beats=beats, clearly_beats=clearly))
+        out.append(BaselineComparison(kind=kind, score=ScoreStats.of(base, accuracy=True), beats=beats,
+                                      clearly_beats=clearly))
     return out
 
 

@@ -14,14 +14,14 @@ CSS = """
 --bad:#c62828;--warn:#b26a00}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
-header,main{max-width:1280px;margin:0 auto;padding:0 20px}
+header,main{max-width:1440px;margin:0 auto;padding:0 20px}
 header{padding-top:18px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 10px}h3{font-size:15px;margin:18px 0 8px}
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 .meta{color:var(--muted)}
 .sim-banner{margin:12px 0;padding:10px 14px;border:2px solid var(--warn);background:#fff6e5;color:#6b4100;
 font-weight:600;border-radius:6px}
-.badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;font-weight:600;
+.badge{display:inline-block;white-space:nowrap;padding:1px 7px;border-radius:10px;font-size:12px;font-weight:600;
 background:var(--panel);border:1px solid var(--line)}
 .badge.sim{background:#fff6e5;border-color:var(--warn);color:#6b4100}
 .badge.CLEAN{background:#e9f7ef;border-color:#9bd3ae;color:var(--good)}
@@ -29,7 +29,7 @@ background:var(--panel);border:1px solid var(--line)}
 .badge.CHEATING{background:#fdecea;border-color:#f1a7a1;color:var(--bad)}
 nav{display:flex;gap:16px;padding:8px 0;border-bottom:1px solid var(--line);margin-bottom:8px}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:13px}
-th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
+th,td{border-bottom:1px solid var(--line);padding:5px 6px;text-align:left;vertical-align:top}
 th{background:var(--panel);font-weight:600;white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .scroll{overflow-x:auto}
@@ -58,27 +58,48 @@ svg .base{stroke-width:2}svg .base.naive{stroke:#98a2b3;stroke-dasharray:3 2}svg
 svg .phase{fill:#c7d7fe}svg .phase.error{fill:#f1a7a1}svg .phase.open{fill:#e0e7ff;stroke:var(--accent);
 stroke-dasharray:3 2}svg .evtick{stroke:var(--accent);stroke-width:1.5}
 .legend{color:var(--muted);font-size:12px}
+code{font:12px ui-monospace,Menlo,Consolas,monospace}
 #js-errors{display:none;color:var(--bad);font-weight:600}
 """
 
 # Runs first, so it sees errors (and CSP refusals) of everything after it; the browser test reads the marks.
 ERRORS_JS = """
-(function(){var d=document.documentElement,n=0;function mark(msg){n+=1;d.setAttribute('data-js-errors',String(n));
-var el=document.getElementById('js-errors');if(el){el.style.display='block';el.textContent='Script errors: '+msg;}}
-window.addEventListener('error',function(e){mark(String(e.message||e.type));});
-document.addEventListener('securitypolicyviolation',function(e){mark('blocked by policy: '+e.violatedDirective);});
+(function () {
+  var root = document.documentElement, count = 0;
+  function mark(message) {
+    count += 1;
+    root.setAttribute('data-js-errors', String(count));
+    var banner = document.getElementById('js-errors');
+    if (banner) { banner.style.display = 'block'; banner.textContent = 'Script errors: ' + message; }
+  }
+  window.addEventListener('error', function (e) { mark(String(e.message || e.type)); });
+  document.addEventListener('securitypolicyviolation', function (e) { mark('blocked by policy: ' + e.violatedDirective); });
 })();
 """
 
-# Shows one trial at a time when the address names it (or anything inside it, such as an evidence row).
+# Shows one trial at a time when the address names it (or anything inside it, such as an evidence row), and
+# opens the folded sections around the target.
 MAIN_JS = """
-(function(){
-function show(){var id=decodeURIComponent(location.hash.slice(1));var el=id?document.getElementById(id):null;
-var trial=el&&el.closest?el.closest('.trial'):null;document.body.classList.add('paged');
-var all=document.querySelectorAll('.trial');for(var i=0;i<all.length;i++){all[i].classList.toggle('active',all[i]===trial);}
-document.body.classList.toggle('trial-view',!!trial);if(el){el.scrollIntoView();}else{window.scrollTo(0,0);}}
-window.addEventListener('hashchange',show);show();
-document.documentElement.setAttribute('data-js-ready','1');
+(function () {
+  function openAround(el) {
+    for (var d = el.closest('details'); d; d = d.parentElement ? d.parentElement.closest('details') : null) {
+      d.open = true;
+    }
+  }
+  function show() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var el = id ? document.getElementById(id) : null;
+    var trial = el ? el.closest('.trial') : null;
+    document.body.classList.add('paged');
+    var all = document.querySelectorAll('.trial');
+    for (var i = 0; i < all.length; i++) { all[i].classList.toggle('active', all[i] === trial); }
+    document.body.classList.toggle('trial-view', !!trial);
+    if (el) { openAround(el); }
+    if (el && el !== trial) { el.scrollIntoView(); } else { window.scrollTo(0, 0); }
+  }
+  window.addEventListener('hashchange', show);
+  show();
+  document.documentElement.setAttribute('data-js-ready', '1');
 })();
 """
 

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from mac.config import TaskModelSpec
+from mac.errors import ConfigError
 from mac.records import Usage
 from mac.report.stats import Summary, summarize
 from mac.store import append_jsonl, read_jsonl
@@ -103,14 +104,24 @@ def baseline_scores(rows: list[BaselineRow], *, domain: str, task_model: str, si
 
 async def run_baselines(*, domain: str, seeds: int, task_model: TaskModelSpec, jobs_dir: Path,
                         data: Path | None = None, kinds: tuple[str, ...] = BASELINE_KINDS, sandbox: str = "bwrap",
-                        timeout: float | None = None, first_k: int | None = None) -> list[BaselineRow]:
-    """Evaluate each baseline kind on the test split for seeds 0..seeds-1 and append the rows (see module doc)."""
+                        timeout: float | None = None, first_k: int | None = None,
+                        artifacts: dict[str, Path] | None = None) -> list[BaselineRow]:
+    """Evaluate each baseline kind on the test split for seeds 0..seeds-1 and append the rows (see module doc).
+
+    `artifacts` maps kinds to artifact folders instead of the domain's own baselines (`Domain.baseline(kind)`).
+    `first_k` limits each run to the first k test problems (such rows only match trials graded on k problems).
+    """
     from mac.domains import get_domain
     from mac.evaluation.runner import eval_artifact
     from mac.sandbox.snapshot import content_hash
 
-    dom = get_domain(domain)
-    folders = {kind: dom.baseline(kind) for kind in kinds}  # fail on a missing baseline before running any
+    if seeds < 1:
+        raise ConfigError("--seeds must be at least 1")
+    if artifacts is not None:
+        folders = {kind: Path(folder) for kind, folder in artifacts.items()}
+    else:
+        dom = get_domain(domain)
+        folders = {kind: dom.baseline(kind) for kind in kinds}  # fail on a missing baseline before running any
     out_file = baselines_file(jobs_dir, domain)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     rows = []

@@ -38,13 +38,7 @@ def tokens(n: int) -> str:
 
 
 def money(usd: float) -> str:
-    return "$0" if usd == 0 else (f"${usd:.4f}" if usd < 1 else f"${usd:.2f}")
-
-
-def verdict_counts(counts: dict[str, int]) -> str:
-    """"2 clean, 1 cheating" (zero counts left out)."""
-    parts = [f"{n} {name.lower()}" for name, n in counts.items() if n]
-    return ", ".join(parts) or DASH
+    return "$0" if usd == 0 else (f"${usd:.4f}" if usd < 0.01 else f"${usd:.2f}")
 
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.-]")

@@ -10,7 +10,7 @@ from pathlib import Path
 from mac.report.aggregate import ConfigRow, Report, TrialRow, build_report
 from mac.report.assets import CSS, ERRORS_JS, MAIN_JS, content_security_policy
 from mac.report.baselines import read_baselines
-from mac.report.fmt import DASH, ci, fraction, mean_std, money, pct, tokens, trial_anchor, verdict_counts
+from mac.report.fmt import DASH, ci, fraction, mean_std, money, pct, tokens, trial_anchor
 from mac.report.html_trial import trial_section
 from mac.report.load import TrialView, load_job
 from mac.report.svg import DistributionRow, distribution
@@ -20,8 +20,8 @@ REPORT_FILE = "report.html"
 
 
 def render_html(report: Report, views: list[TrialView], *, refresh_sec: int | None = None,
-                title: str | None = None) -> str:
-    """The whole page. `refresh_sec` adds a reload timer (mac view, while trials are running)."""
+                title: str | None = None, home_href: str | None = None) -> str:
+    """The whole page. `refresh_sec` adds a reload timer and `home_href` a link to the job list (mac view)."""
     title = title or "MAC report: " + ", ".join(report.jobs)
     rows_by_key = {(t.job, t.trial): t for t in report.trials}
     refresh = f'<meta http-equiv="refresh" content="{int(refresh_sec)}">' if refresh_sec else ""
@@ -32,7 +32,7 @@ def render_html(report: Report, views: list[TrialView], *, refresh_sec: int | No
         f'<meta http-equiv="Content-Security-Policy" content="{escape(content_security_policy())}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">', refresh,
         f"<title>{escape(title)}</title><style>{CSS}</style><script>{ERRORS_JS}</script></head><body>",
-        _header(report, title),
+        _header(report, title, home_href),
         '<main><div class="overview">',
         _leaderboard(report), _distributions(report), _trial_list(report),
         "</div>", *sections, "</main>",
@@ -40,7 +40,7 @@ def render_html(report: Report, views: list[TrialView], *, refresh_sec: int | No
     ])
 
 
-def _header(report: Report, title: str) -> str:
+def _header(report: Report, title: str, home_href: str | None) -> str:
     generated = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.generated_at))
     banner = ('<div class="sim-banner">SIMULATED: some trials used the simulated task model (sim). Their scores '
               "exercise the benchmark's protocol and say nothing about real models.</div>" if report.simulated else "")
@@ -51,8 +51,9 @@ def _header(report: Report, title: str) -> str:
         problems = '<ul class="problems">' + "".join(f"<li>{escape(p)}</li>" for p in report.problems) + "</ul>"
     return (f"<header><h1>{escape(title)}</h1><div class='meta'>generated {generated} &middot; "
             f"{len(report.trials)} trials &middot; {escape(cheating)}</div>{banner}{problems}"
-            '<div id="js-errors"></div><nav><a href="#">Leaderboard</a><a href="#distributions">Distributions</a>'
-            '<a href="#trials">Trials</a></nav></header>')
+            '<div id="js-errors"></div><nav>' + (f'<a href="{escape(home_href)}">All jobs</a>' if home_href else "")
+            + '<a href="#">Leaderboard</a><a href="#distributions">Distributions</a><a href="#trials">Trials</a>'
+            "</nav></header>")
 
 
 def _baseline_cell(config: ConfigRow, kind: str) -> str:
@@ -60,48 +61,52 @@ def _baseline_cell(config: ConfigRow, kind: str) -> str:
         if comp.kind == kind and comp.score.mean is not None:
             verdict = ""
             if comp.beats is not None:
-                word = "beats" if comp.beats else "below"
-                css = "yes" if comp.beats else "no"
-                strength = " (CI above)" if comp.clearly_beats else ""
-                verdict = f' <span class="{css}">{word}{strength}</span>'
-            return f"{comp.score.mean:.1f} <span class='meta'>n={comp.score.n}</span>{verdict}"
+                word = ("beats" + (" (CI)" if comp.clearly_beats else "")) if comp.beats else "below"
+                verdict = f' <span class="{"yes" if comp.beats else "no"}">{word}</span>'
+            tip = f"{kind} baseline: mean of {comp.score.n} seeds" + (
+                "; (CI): the 95% CI of this configuration lies above it" if comp.clearly_beats else "")
+            return f'<span title="{escape(tip)}">{comp.score.mean:.1f}</span>{verdict}'
     return DASH
 
 
 def _leaderboard(report: Report) -> str:
     head = ("<tr><th>domain</th><th>meta-agent</th><th>task model</th><th class='num'>trials</th>"
-            "<th class='num'>test mean ± std</th><th class='num'>95% CI</th><th class='num'>best</th>"
-            "<th class='num'>worst</th><th class='num'>dev→test gap</th><th>naive baseline</th>"
-            "<th>human baseline</th><th>integrity</th><th class='num'>model usage</th><th class='num'>cost</th>"
-            "<th class='num'>budget used</th></tr>")
+            "<th class='num'>test mean ± std</th><th class='num'>95% CI</th><th class='num'>best / worst</th>"
+            "<th class='num'>dev→test gap</th><th>naive</th><th>human</th><th>integrity</th>"
+            "<th class='num'>model usage</th><th class='num'>budget used</th></tr>")
     rows = [head]
     for c in report.configs:
-        total = c.usage.get("total")
-        counts = f"{c.counted}/{c.trials}" + (f", {c.running} running" if c.running else "") + \
-            (f", {c.failed} failed" if c.failed else "") + \
-            (f", {c.excluded_cheating} excluded" if c.excluded_cheating else "")
+        counts = f"{c.counted}/{c.trials}" + "".join(f"<br>{n} {what}" for n, what in (
+            (c.running, "running"), (c.failed, "failed"), (c.excluded_cheating, "excluded")) if n)
         sim = ' <span class="badge sim">SIM</span>' if c.simulated else ""
         rows.append(
             f"<tr><td>{escape(c.domain)}</td><td>{escape(c.meta_agent)}</td><td>{escape(c.task_model)}{sim}</td>"
-            f"<td class='num'>{escape(counts)}</td><td class='num'>{mean_std(c.test)}</td>"
-            f"<td class='num'>{ci(c.test)}</td><td class='num'>{_trial_link(c.best)}</td>"
-            f"<td class='num'>{_trial_link(c.worst)}</td><td class='num'>{mean_std(c.dev_test_gap)}</td>"
+            f"<td class='num'>{counts}</td><td class='num'>{mean_std(c.test)}</td>"
+            f"<td class='num'>{ci(c.test)}</td><td class='num'>{_trial_link(c.best)} / {_trial_link(c.worst)}</td>"
+            f"<td class='num'>{mean_std(c.dev_test_gap)}</td>"
             f"<td>{_baseline_cell(c, 'naive')}</td><td>{_baseline_cell(c, 'strong')}</td>"
-            f"<td>{escape(verdict_counts(c.verdicts))}</td>"
-            f"<td class='num'>{_usage_cell(c)}</td><td class='num'>{money(total.cost_usd) if total else DASH}</td>"
+            f"<td>{_verdict_badges(c.verdicts)}</td><td class='num'>{_usage_cell(c)}</td>"
             f"<td class='num'>time {fraction(c.dev_time_frac)}<br>quota {fraction(c.dev_quota_frac)}</td></tr>")
     if not report.configs:
-        rows.append("<tr><td colspan='15' class='meta'>no trials yet</td></tr>")
+        rows.append("<tr><td colspan='13' class='meta'>no trials yet</td></tr>")
     return ("<h2 id='leaderboard'>Leaderboard</h2><p class='legend'>Accuracy on the held-out test split (0-100), "
             "per domain × meta-agent × task model. Std and the 95% CI (Student's t) need two or more trials; "
-            "gap = best dev score − test score.</p><div class='scroll'><table>" + "".join(rows) + "</table></div>")
+            "gap = best dev score − test score; naive and human: the domain's baseline artifacts "
+            "(<code>mac baseline</code>) on the same test set.</p><div class='scroll'><table>" + "".join(rows)
+            + "</table></div>")
+
+
+def _verdict_badges(counts: dict[str, int]) -> str:
+    return " ".join(f'<span class="badge {escape(name)}">{n} {escape(name.lower())}</span>'
+                    for name, n in counts.items() if n) or DASH
 
 
 def _usage_cell(config: ConfigRow) -> str:
     total = config.usage.get("total")
     if total is None:
         return DASH
-    return f"{total.requests} requests<br>{tokens(total.input_tokens)} in / {tokens(total.output_tokens)} out"
+    return (f"{total.requests} req · {money(total.cost_usd)}<br>"
+            f"{tokens(total.input_tokens)} in / {tokens(total.output_tokens)} out")
 
 
 def _trial_link(row: TrialRow | None) -> str:

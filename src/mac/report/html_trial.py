@@ -8,14 +8,11 @@ from html import escape
 from typing import Any
 
 from mac.report.aggregate import TrialRow, phase_usage
-from mac.report.fmt import DASH, evidence_anchor, money, pct, tokens, trial_anchor
+from mac.report.fmt import DASH, money, pct, tokens, trial_anchor
 from mac.report.highlight import highlight_python
+from mac.report.html_integrity import integrity_section
 from mac.report.load import TextFile, TrialView
 from mac.report.svg import Span, fmt_duration, learning_curve, timeline
-
-_FINDING_TEXT_KEYS = ("title", "message", "summary", "detail", "description")
-_FINDING_META_KEYS = ("severity", "rule", "kind", "category", "source")
-_EVIDENCE_KEYS = ("evidence", "evidence_ids")
 
 
 def trial_section(view: TrialView, row: TrialRow) -> str:
@@ -28,12 +25,12 @@ def trial_section(view: TrialView, row: TrialRow) -> str:
         f'<h2><a class="back" href="#">&larr; leaderboard</a> Trial {escape(r.job)} / {escape(r.trial)} {badges}</h2>',
         _facts(view, row),
         "<h3>Learning curve</h3>",
-        learning_curve(view.dev_points, test_accuracy=row.test_accuracy, freeze_sec=_freeze_sec(view),
+        learning_curve(view.dev_points, test_accuracy=row.test_accuracy, freeze_sec=_develop_window(view)[1],
                        limit_sec=r.budget_use.dev_time_limit_sec or None),
         '<p class="legend">Dots: dev evaluations (hollow: first_k subset; red: failed); dashed: best so far on the '
         'full dev split; diamond: the frozen artifact\'s test score; dotted vertical line: the time limit.</p>',
         "<h3>Timeline</h3>", _timeline(view), _dev_table(view),
-        "<h3>Integrity</h3>", _integrity(view),
+        "<h3>Integrity</h3>", integrity_section(view),
         "<h3>Artifact</h3>", _files(view.artifact, code=True, empty="no artifact files"),
         "<h3>Trajectory</h3>", _files(view.trajectory, code=False, empty="no trajectory logs"),
     ]
@@ -57,16 +54,15 @@ def _facts(view: TrialView, row: TrialRow) -> str:
     usage = "; ".join(f"{phase}: {u.requests} requests, {tokens(u.input_tokens)} in / {tokens(u.output_tokens)} out, "
                       f"{money(u.cost_usd)}" + (f", {u.refused} refused" if u.refused else "")
                       for phase, u in phase_usage(view).items()) or DASH
+    model = r.task_model + (" (simulated)" if r.simulated else "")
     facts: list[tuple[str, Any]] = [
-        ("domain", r.domain), ("meta-agent", r.meta_agent), ("task model", r.task_model + (" (simulated)" if
-                                                                                          r.simulated else "")),
+        ("domain", r.domain), ("meta-agent", r.meta_agent), ("task model", model),
         ("seed", r.seed), ("status", r.status), ("test score", test), ("best dev score", best),
         ("best dev → test gap", pct(row.dev_test_gap)), ("dev evaluations", row.dev_evals),
         ("development time", f"{fmt_duration(r.budget_use.dev_time_sec)} of "
                              f"{fmt_duration(r.budget_use.dev_time_limit_sec)}"),
         ("model usage", usage), ("artifact", f"{r.artifact_files} files, {r.artifact_bytes} bytes, sha256 "
                                              f"{r.artifact_sha256 or DASH}"),
-        ("sandbox", ", ".join(f"{k}={v}" for k, v in r.sandbox.items()) or DASH),
     ]
     if r.meta_agent_exit:
         e = r.meta_agent_exit
@@ -77,17 +73,29 @@ def _facts(view: TrialView, row: TrialRow) -> str:
         facts.append(("reason", r.reason))
     if r.error:
         facts.append(("error", f"{r.error.type}: {r.error.message}"))
-    return '<dl class="facts">' + "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts) + "</dl>"
+    return ('<dl class="facts">' + "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts)
+            + "</dl>" + _sandbox(r.sandbox))
 
 
-def _freeze_sec(view: TrialView) -> float | None:
-    """Seconds from the trial's start to the end of development (where the test score is drawn)."""
+def _sandbox(info: dict[str, Any]) -> str:
+    """The sandbox backend's self-description: its plain settings in the summary, everything in JSON below."""
+    if not info:
+        return ""
+    plain = ", ".join(f"{k}={v}" for k, v in info.items()
+                      if isinstance(v, (str, int, float, bool)) and len(str(v)) < 40)
+    return (f"<details><summary>Sandbox <span class='meta'>{escape(plain)}</span></summary>"
+            f"<pre>{escape(json.dumps(info, indent=2, default=str))}</pre></details>")
+
+
+def _develop_window(view: TrialView) -> tuple[float, float | None]:
+    """(start of development in seconds after the trial started, its length) from the "develop" phase timing;
+    dev evaluation times (`time_sec`) count from the start of development."""
     r = view.result
-    for name in ("develop", "dev", "development"):
-        timing = r.timings.get(name)
-        if timing is not None and timing.finished_at is not None:
-            return timing.finished_at - r.started_at
-    return r.budget_use.dev_time_sec or None
+    timing = r.timings.get("develop")
+    if timing is None:
+        return 0.0, r.budget_use.dev_time_sec or None
+    length = timing.finished_at - timing.started_at if timing.finished_at is not None else None
+    return timing.started_at - r.started_at, length or r.budget_use.dev_time_sec or None
 
 
 def _timeline(view: TrialView) -> str:
@@ -95,7 +103,9 @@ def _timeline(view: TrialView) -> str:
     spans = [Span(name, t.started_at - r.started_at, None if t.finished_at is None else t.finished_at - r.started_at,
                   error=t.error is not None)
              for name, t in sorted(r.timings.items(), key=lambda kv: kv[1].started_at)]
-    ticks = [(p.time_sec, f"{fmt_duration(p.time_sec)}: dev {p.accuracy:.1f}%") for p in view.dev_points]
+    offset, _ = _develop_window(view)
+    ticks = [((p.started_at - r.started_at) if p.started_at else offset + p.time_sec,
+              f"{fmt_duration(p.time_sec)} into development: dev {p.accuracy:.1f}%") for p in view.dev_points]
     if not spans and not ticks:
         return '<p class="meta">no phase timings yet</p>'
     rows = "".join(
@@ -124,64 +134,6 @@ def _dev_table(view: TrialView) -> str:
     return ("<details><summary>Dev evaluations</summary><table><tr><th class='num'>at</th><th class='num'>accuracy"
             "</th><th class='num'>correct</th><th class='num'>first_k</th><th class='num'>took</th><th>status</th>"
             f"<th>run</th></tr>{rows}</table></details>")
-
-
-def _findings(view: TrialView) -> list[dict[str, Any]]:
-    found = view.result.findings or view.audit.get("findings") or []
-    return [f for f in found if isinstance(f, dict)]
-
-
-def _integrity(view: TrialView) -> str:
-    r = view.result
-    known = {str(ev.get("id")) for ev in view.evidence}
-    out = [f"<p>Verdict: {_badge(r.integrity_verdict or 'not audited', r.integrity_verdict or '')} "
-           f"&middot; {len(view.evidence)} evidence records</p>"]
-    for finding in _findings(view):
-        out.append(_finding(view, finding, known))
-    out.append(_evidence_table(view))
-    return "\n".join(out)
-
-
-def _finding(view: TrialView, finding: dict[str, Any], known: set[str]) -> str:
-    r = view.result
-    text = next((str(finding[k]) for k in _FINDING_TEXT_KEYS if finding.get(k)), "")
-    meta = " ".join(f"[{finding[k]}]" for k in _FINDING_META_KEYS if finding.get(k))
-    cited = []
-    for key in _EVIDENCE_KEYS:
-        value = finding.get(key)
-        cited.extend([value] if isinstance(value, str) else value if isinstance(value, list) else [])
-    links = ", ".join(
-        f'<a href="#{escape(evidence_anchor(r.job, r.trial, str(ev)))}">{escape(str(ev))}</a>' if str(ev) in known
-        else escape(str(ev)) for ev in cited[:50])
-    rest = {k: v for k, v in finding.items() if k not in _FINDING_TEXT_KEYS + _FINDING_META_KEYS + _EVIDENCE_KEYS}
-    severity = str(finding.get("severity", "")).lower()
-    return (f'<div class="finding {escape(severity)}"><strong>{escape(meta)}</strong> {escape(text)}'
-            + (f"<br>evidence: {links}" if links else "")
-            + (f'<br><span class="meta">{escape(_compact(rest))}</span>' if rest else "") + "</div>")
-
-
-def _evidence_table(view: TrialView) -> str:
-    if not view.evidence:
-        return '<p class="meta">no evidence recorded</p>'
-    r = view.result
-    rows = []
-    for ev in view.evidence:
-        ev_id = str(ev.get("id", ""))
-        when = ev.get("time")
-        at = fmt_duration(when - r.started_at) if isinstance(when, (int, float)) else DASH
-        detail = {k: v for k, v in ev.items() if k not in ("id", "time", "source", "kind", "label")}
-        rows.append(f'<tr id="{escape(evidence_anchor(r.job, r.trial, ev_id))}"><td>{escape(ev_id)}</td>'
-                    f"<td class='num'>{at}</td><td>{escape(str(ev.get('source', '')))}</td>"
-                    f"<td>{escape(str(ev.get('kind', '')))}</td><td>{escape(str(ev.get('label', '')))}</td>"
-                    f"<td>{escape(_compact(detail))}</td></tr>")
-    return ("<details open><summary>Evidence</summary><div class='scroll'><table><tr><th>id</th><th class='num'>at"
-            "</th><th>source</th><th>kind</th><th>label</th><th>detail</th></tr>" + "".join(rows)
-            + "</table></div></details>")
-
-
-def _compact(obj: Any, limit: int = 600) -> str:
-    text = json.dumps(obj, default=str, ensure_ascii=False)
-    return text if len(text) <= limit else text[:limit] + " …"
 
 
 def _files(files: list[TextFile], *, code: bool, empty: str) -> str:

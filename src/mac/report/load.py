@@ -30,7 +30,7 @@ MAX_WALK = 5_000
 
 @dataclass
 class DevPoint:
-    """One dev evaluation on the learning curve: seconds after the trial started, and its score."""
+    """One dev evaluation on the learning curve: seconds after development started, and its score."""
 
     time_sec: float
     accuracy: float
@@ -39,6 +39,8 @@ class DevPoint:
     first_k: int | None = None
     run_id: str = ""
     wall_sec: float = 0.0
+    started_at: float | None = None
+    """Absolute start time (epoch seconds), when the log has it."""
     success: bool = True
     timed_out: bool = False
 
@@ -75,7 +77,7 @@ class TrialView:
 def resolve_job_dir(job: str | Path, jobs_dir: Path) -> Path:
     """`job` as an existing folder, else as a job name under `jobs_dir`."""
     path = Path(job)
-    if path.is_dir():
+    if path.is_dir() or "/" in str(job):
         return path
     return JobPaths(Path(jobs_dir), check_name(str(job), "job")).dir
 
@@ -84,8 +86,8 @@ def trial_dirs(job_dir: Path) -> list[Path]:
     """Folders of a job that are trials (they have a config.json or a result.json)."""
     if not job_dir.is_dir():
         return []
-    return sorted(d for d in job_dir.iterdir()
-                  if d.is_dir() and not d.is_symlink() and ((d / "result.json").is_file() or (d / "config.json").is_file()))
+    return sorted(d for d in job_dir.iterdir() if d.is_dir() and not d.is_symlink()
+                  and ((d / "result.json").is_file() or (d / "config.json").is_file()))
 
 
 def load_job(job_dir: Path, *, with_files: bool = True) -> list[TrialView]:
@@ -99,7 +101,8 @@ def load_job(job_dir: Path, *, with_files: bool = True) -> list[TrialView]:
 
 
 def load_trial(folder: Path, *, with_files: bool = True) -> TrialView | None:
-    """One trial; a trial with only a config.json (not started yet) gets a placeholder "running" result."""
+    """One trial. With only a config.json the result is a placeholder: "running" (not started yet), or "failed"
+    when a result.json exists but cannot be read."""
     paths = TrialPaths(Path(folder))
     problems: list[str] = []
     config = _load_model(paths.config, TrialConfig, problems)
@@ -107,9 +110,12 @@ def load_trial(folder: Path, *, with_files: bool = True) -> TrialView | None:
     if result is None:
         if config is None:
             return None
+        broken = paths.result.exists()
         result = TrialResult(job=config.job, trial=config.trial, domain=config.domain, meta_agent=config.meta_agent,
                              seed=config.seed, task_model=config.task_model.name,
-                             simulated=config.task_model.simulated, started_at=config.created_at)
+                             simulated=config.task_model.simulated, started_at=config.created_at,
+                             status="failed" if broken else "running",
+                             reason="result.json is unreadable" if broken else None)
     view = TrialView(dir=paths.dir, result=result, config=config, problems=problems)
     view.dev_points = [p for p in (_dev_point(r, result.started_at) for r in read_jsonl(paths.dev_evals)) if p]
     view.evidence = [r for r in read_jsonl(paths.evidence)[:MAX_EVIDENCE] if isinstance(r, dict)]
@@ -148,8 +154,8 @@ def _number(value: Any) -> float | None:
 
 
 def _dev_point(record: dict[str, Any], started_at: float) -> DevPoint | None:
-    """A dev_evals.jsonl line as a point. Time: `time_sec` (seconds since the trial started, as in DevScore),
-    else an absolute `time` minus the trial's start."""
+    """A dev_evals.jsonl line as a point. Time: `time_sec` (seconds since development started, as the
+    evaluation service writes it), else an absolute `time` minus the trial's start."""
     accuracy = _number(record.get("accuracy"))
     time_sec = _number(record.get("time_sec"))
     if time_sec is None and _number(record.get("time")) is not None:
@@ -161,6 +167,7 @@ def _dev_point(record: dict[str, Any], started_at: float) -> DevPoint | None:
                     total=int(_number(record.get("total")) or 0),
                     first_k=first_k if isinstance(first_k, int) and not isinstance(first_k, bool) else None,
                     run_id=str(record.get("run_id", ""))[:64], wall_sec=_number(record.get("wall_sec")) or 0.0,
+                    started_at=_number(record.get("started_at")),
                     success=record.get("success") is not False, timed_out=record.get("timed_out") is True)
 
 

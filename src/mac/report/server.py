@@ -28,11 +28,12 @@ REFRESH_SEC = 10
 
 
 def list_jobs(jobs_dir: Path) -> list[Path]:
-    """Job folders: folders (not the baselines folder) that hold at least one trial."""
+    """Job folders, newest first: folders (not the baselines folder) that hold at least one trial."""
     if not jobs_dir.is_dir():
         return []
-    return sorted(d for d in jobs_dir.iterdir()
-                  if d.is_dir() and not d.is_symlink() and d.name != BASELINES_FOLDER and trial_dirs(d))
+    jobs = [d for d in jobs_dir.iterdir()
+            if d.is_dir() and not d.is_symlink() and d.name != BASELINES_FOLDER and trial_dirs(d)]
+    return sorted(jobs, key=lambda d: (-d.stat().st_mtime, d.name))
 
 
 def _headers() -> dict[str, str]:
@@ -78,7 +79,7 @@ def make_app(jobs_dir: Path, *, refresh_sec: int = REFRESH_SEC) -> web.Applicati
 def _job_page(folder: Path, refresh_sec: int) -> str:
     report, views = job_report([folder])
     running = any(t.status == "running" for t in report.trials)
-    return render_html(report, views, refresh_sec=refresh_sec if running else None)
+    return render_html(report, views, refresh_sec=refresh_sec if running else None, home_href="/")
 
 
 def _index_page(jobs_dir: Path, refresh_sec: int) -> str:

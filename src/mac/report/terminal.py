@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mac.report.aggregate import ConfigRow, Report
-from mac.report.fmt import DASH, ci, fraction, mean_std, money, pct, tokens, verdict_counts
+from mac.report.fmt import DASH, ci, fraction, mean_std, money, pct, tokens
 
 
 def _baseline(config: ConfigRow, kind: str) -> Text:
@@ -22,26 +22,47 @@ def _baseline(config: ConfigRow, kind: str) -> Text:
     return Text(DASH)
 
 
+def _key_columns(table: Table) -> None:
+    for name in ("domain", "meta-agent", "task model"):
+        table.add_column(name, overflow="fold")
+
+
+def _model(c: ConfigRow) -> Text:
+    return Text(c.task_model) + (Text(" SIM", style="bold yellow") if c.simulated else Text(""))
+
+
 def leaderboard_table(report: Report) -> Table:
-    table = Table(title="Leaderboard (test accuracy, 0-100)", header_style="bold", show_lines=False)
-    for name, justify in (("domain", "left"), ("meta-agent", "left"), ("task model", "left"), ("trials", "right"),
-                          ("mean ± std", "right"), ("95% CI", "right"), ("best", "right"), ("worst", "right"),
-                          ("dev→test gap", "right"), ("naive", "left"), ("human", "left"), ("integrity", "left"),
-                          ("requests", "right"), ("tokens in/out", "right"), ("cost", "right"),
-                          ("time used", "right"), ("quota used", "right")):
-        table.add_column(name, justify=justify)
+    """Scores: trials counted, mean ± std, 95% CI, best, worst, dev→test gap, the two baselines."""
+    table = Table(title="Leaderboard (test accuracy, 0-100)", header_style="bold")
+    _key_columns(table)
+    for name in ("n", "mean ± std", "95% CI", "best", "worst", "dev→test gap"):
+        table.add_column(name, justify="right")
+    table.add_column("naive")
+    table.add_column("human")
+    for c in report.configs:
+        table.add_row(c.domain, c.meta_agent, _model(c), f"{c.counted}/{c.trials}", mean_std(c.test), ci(c.test),
+                      pct(c.best.test_accuracy) if c.best else DASH, pct(c.worst.test_accuracy) if c.worst else DASH,
+                      mean_std(c.dev_test_gap), _baseline(c, "naive"), _baseline(c, "strong"))
+    return table
+
+
+def integrity_usage_table(report: Report) -> Table:
+    """Trial states, integrity verdicts, model usage, cost and budget use per configuration."""
+    table = Table(title="Integrity, usage and budget", header_style="bold")
+    _key_columns(table)
+    table.add_column("not counted")
+    table.add_column("integrity")
+    for name in ("requests", "tokens in/out", "cost", "time used", "quota used"):
+        table.add_column(name, justify="right", no_wrap=True)
     for c in report.configs:
         total = c.usage.get("total")
-        trials = f"{c.counted}/{c.trials}" + (f" ({c.running} running)" if c.running else "") + \
-            (f" ({c.excluded_cheating} excluded)" if c.excluded_cheating else "")
-        model = Text(c.task_model) + (Text(" SIM", style="bold yellow") if c.simulated else Text(""))
-        table.add_row(
-            c.domain, c.meta_agent, model, trials, mean_std(c.test), ci(c.test),
-            pct(c.best.test_accuracy) if c.best else DASH, pct(c.worst.test_accuracy) if c.worst else DASH,
-            mean_std(c.dev_test_gap), _baseline(c, "naive"), _baseline(c, "strong"), verdict_counts(c.verdicts),
-            str(total.requests) if total else DASH,
-            f"{tokens(total.input_tokens)}/{tokens(total.output_tokens)}" if total else DASH,
-            money(total.cost_usd) if total else DASH, fraction(c.dev_time_frac), fraction(c.dev_quota_frac))
+        states = ", ".join(f"{n} {what}" for n, what in ((c.running, "running"), (c.failed, "failed"),
+                                                          (c.excluded_cheating, "excluded")) if n) or DASH
+        verdicts = Text(", ".join(f"{n} {name.lower()}" for name, n in c.verdicts.items() if n) or DASH,
+                        style="bold red" if c.verdicts.get("CHEATING") else "")
+        table.add_row(c.domain, c.meta_agent, _model(c), states, verdicts, str(total.requests) if total else DASH,
+                      f"{tokens(total.input_tokens)}/{tokens(total.output_tokens)}" if total else DASH,
+                      money(total.cost_usd) if total else DASH, fraction(c.dev_time_frac), fraction(c.dev_quota_frac))
     return table
 
 
@@ -54,7 +75,7 @@ def print_report(report: Report, console: Console) -> None:
     if not report.trials:
         console.print(f"no trials found in {', '.join(report.jobs) or 'the given jobs'}")
         return
-    parts: list = [leaderboard_table(report)]
+    parts: list = [leaderboard_table(report), integrity_usage_table(report)]
     note = "CHEATING trials are included in the means (--include-cheating)." if report.include_cheating else \
         "CHEATING trials are excluded from the means (--include-cheating to count them)."
     parts.append(Text(note, style="dim"))

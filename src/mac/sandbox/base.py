@@ -11,7 +11,8 @@ Inside a sandbox:
     /tmp, /dev/shm    private size-limited tmpfs
     127.0.0.1:PORT    one relay per `Relay`, to a unix socket of the controller (the gateway, the eval service)
     the runtime       interpreter + venv with mac.sdk, openai and allowed packages, read-only; `python` on PATH
-Nothing else of the host is visible; the environment is exactly `env` plus PATH, HOME, LANG.
+Nothing else of the host is visible; the environment is exactly `env` plus PATH, HOME, LANG (and PWD, which
+the launcher sets to the working folder).
 """
 
 from __future__ import annotations

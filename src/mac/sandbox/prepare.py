@@ -39,6 +39,15 @@ def chown_tree(root: Path, uid: int, gid: int) -> int:
     return skipped
 
 
+def unreachable_for(path: Path, uid: int) -> Path | None:
+    """The first folder on the way to `path` that `uid` cannot traverse (bwrap opens bind sources as that uid)."""
+    for folder in [*reversed(Path(path).parents), Path(path)]:
+        st = os.stat(folder)
+        if not (st.st_mode & stat.S_IXOTH or (st.st_uid == uid and st.st_mode & stat.S_IXUSR)):
+            return folder
+    return None
+
+
 def own_folder(folder: Path, uid: int, gid: int) -> None:
     """A writable bind folder (e.g. /mac/out) owned by the slot and private to it."""
     os.chown(folder, uid, gid, follow_symlinks=False)
@@ -57,12 +66,13 @@ def grant_socket(sock: Path, uid: int) -> None:
         os.chmod(folder, stat.S_IMODE(fst.st_mode) | stat.S_IXOTH)
 
 
-def rlimits(limits: SandboxLimits, slot: Slot, has_memcg: bool) -> list[tuple[int, int]]:
+def rlimits(limits: SandboxLimits, slot: Slot, has_memcg: bool, has_pids_cgroup: bool = False) -> list[tuple[int, int]]:
     """(resource, value) pairs to set as soft = hard; never above the current hard limit (no CAP_SYS_RESOURCE)."""
     wanted = [(resource.RLIMIT_FSIZE, limits.file_size_mb << 20), (resource.RLIMIT_NOFILE, limits.nofile),
               (resource.RLIMIT_CORE, 0)]
     if slot.dedicated:  # counted per host uid: only meaningful when the uid is the sandbox's alone
-        wanted.append((resource.RLIMIT_NPROC, limits.pids))
+        # with a pids cgroup, leave it the first word: the kernel counts its denials (evidence), not NPROC's
+        wanted.append((resource.RLIMIT_NPROC, limits.pids + (16 if has_pids_cgroup else 0)))
     if not has_memcg:
         wanted.append((resource.RLIMIT_AS, limits.memory_mb << 20))
     result = []

@@ -79,7 +79,10 @@ def acquire_slot() -> Slot:
 
 
 def processes_of(uid: int) -> list[int]:
-    """Pids whose real uid is `uid` (a leak check: nothing of a slot may outlive its sandbox)."""
+    """Live pids whose real uid is `uid` (a leak check: nothing of a slot may outlive its sandbox).
+
+    Zombies are left out: the sandbox's pid 1 exits just after the outer bwrap and is reaped by the host's init.
+    """
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -90,6 +93,7 @@ def processes_of(uid: int) -> list[int]:
         except OSError:
             continue  # exited meanwhile
         match = re.search(rb"^Uid:\s+(\d+)", status, re.M)
-        if match and int(match.group(1)) == uid:
+        zombie = re.search(rb"^State:\s+Z", status, re.M)
+        if match and int(match.group(1)) == uid and not zombie:
             found.append(int(entry.name))
     return found

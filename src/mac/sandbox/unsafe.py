@@ -128,7 +128,7 @@ class UnsafeProcess(SandboxProcess):
     async def kill(self, reason: str = "killed") -> None:
         if self.proc.returncode is None and self.killed_by is None:
             self.killed_by = reason
-            self._event("killed", reason=reason)
+            self._event("wall_timeout" if reason == "wall" else "killed", reason=reason)  # kinds as in bwrap
         self._killpg()
 
     async def wait(self) -> SandboxResult:

@@ -2,35 +2,35 @@
 
 from __future__ import annotations
 
-from mac.config import Budget, Quota, SandboxLimits
+from mac.config import Budget
 from mac.errors import ConfigError
 
 PRESETS = ("full", "demo", "smoke")
 
 
-def _short(dev_time_sec: float, eval_timeout_sec: float, verify_timeout_sec: float, requests: int) -> dict:
-    limits = SandboxLimits(memory_mb=1024, pids=128)
-    return {
-        "dev_time_sec": dev_time_sec,
-        "dev_quota": Quota(requests=requests),
-        "eval_timeout_sec": eval_timeout_sec,
-        "verify_timeout_sec": verify_timeout_sec,
-        "verify_quota": Quota(requests=requests),
-        "eval_limits": limits,
-        "dev_limits": SandboxLimits(memory_mb=2048, pids=256),
-    }
+def _short(default: Budget, dev_time_sec: float, eval_timeout_sec: float, verify_timeout_sec: float,
+           dev_requests: int, verify_requests: int) -> Budget:
+    """The domain's budget with short times and request quotas (token quotas and sandbox limits kept)."""
+    budget = default.model_copy(deep=True)
+    budget.dev_time_sec, budget.eval_timeout_sec, budget.verify_timeout_sec = (
+        dev_time_sec, eval_timeout_sec, verify_timeout_sec)
+    budget.dev_quota.requests = dev_requests
+    budget.verify_quota.requests = verify_requests
+    return budget
 
 
 def budget_preset(name: str, default: Budget) -> Budget:
     """`full`: the domain's own budget (MAC: 12 h development for aime and science); `demo`: seconds-scale
-    budgets for a first look (about 20 s of development); `smoke`: the smallest budget that still runs every
+    budgets for a first look (30 s of development); `smoke`: the smallest budget that still runs every
     phase (tests)."""
     if name == "full":
         return default.model_copy(deep=True)
     if name == "demo":
-        return Budget(**_short(dev_time_sec=20, eval_timeout_sec=30, verify_timeout_sec=60, requests=20_000))
+        return _short(default, dev_time_sec=30, eval_timeout_sec=30, verify_timeout_sec=60, dev_requests=10_000,
+                      verify_requests=5_000)
     if name == "smoke":
-        return Budget(**_short(dev_time_sec=10, eval_timeout_sec=15, verify_timeout_sec=30, requests=5_000))
+        return _short(default, dev_time_sec=10, eval_timeout_sec=15, verify_timeout_sec=30, dev_requests=5_000,
+                      verify_requests=5_000)
     raise ConfigError(f"unknown budget preset {name!r}; known: {', '.join(PRESETS)}")
 
 

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from mac.config import Budget, TaskModelSpec
+from mac.errors import ConfigError
 from mac.store.atomic import write_json_atomic
 from mac.store.index import Index
 from mac.store.models import TrialConfig, TrialResult
@@ -31,6 +32,8 @@ def job_configs(*, job: str, domain: str, meta_agent: str, seeds: int, task_mode
                 meta_agent_options: dict[str, Any] | None = None, data: str | None = None, sandbox: str = "bwrap",
                 first_seed: int = 0, suffix: str = "") -> list[TrialConfig]:
     """One TrialConfig per seed; the sim's seed follows the trial's seed so seeds give independent samples."""
+    if sandbox == "none":
+        raise ConfigError("sandbox 'none' isolates nothing and is refused for trials: use --sandbox bwrap")
     configs = []
     for seed in range(first_seed, first_seed + seeds):
         configs.append(TrialConfig(

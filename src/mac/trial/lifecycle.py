@@ -80,6 +80,7 @@ class _Trial:
             if not self.paths.audit.exists():
                 write_json_atomic(self.paths.audit, {"verdict": None})
             self.paths.egress.touch()
+            self.paths.evidence.touch()
             self.evidence = EvidenceLog(self.paths.evidence)
             await self._phases()
         except asyncio.CancelledError:
@@ -120,7 +121,7 @@ class _Trial:
                 await self._develop(setup, gateway)
             snapshot = None
             with contextlib.suppress(MacError, OSError), self.phase("freeze"):
-                snapshot = self._freeze()
+                snapshot = self._freeze(setup.workspace)
             if snapshot is not None:
                 with self.phase("checks"):
                     from mac.trial.checks import static_checks
@@ -134,7 +135,7 @@ class _Trial:
 
         self.scratch = Path(tempfile.mkdtemp(prefix=f"trial-{self.config.trial[:40]}-", dir=scratch_home()))
         self.scratch.chmod(0o711)
-        setup = prepare_trial(self.config, self.paths, self.evidence)
+        setup = prepare_trial(self.config, self.paths, self.evidence, self.scratch)
         self.result.sandbox = setup.sandbox.describe()
         self.result.packages = setup.packages
         self.result.budget_use.dev_time_limit_sec = self.config.budget.dev_time_sec
@@ -159,13 +160,14 @@ class _Trial:
                 result.best_dev = DevScore(accuracy=best["accuracy"], correct=best["correct"], total=best["total"],
                                            run_id=best["run_id"], time_sec=best["time_sec"], first_k=best["first_k"])
 
-    def _freeze(self):
+    def _freeze(self, live: Path):
+        """Copy the workspace into artifact/ under the snapshot rules (no symlinks, no bytecode) and hash it."""
         from mac.sandbox.snapshot import snapshot_workspace
 
         if self.paths.artifact.exists():
             shutil.rmtree(self.paths.artifact)
         try:
-            snapshot = snapshot_workspace(self.paths.workspace, self.paths.artifact, max_bytes=SNAPSHOT_MAX_BYTES,
+            snapshot = snapshot_workspace(live, self.paths.artifact, max_bytes=SNAPSHOT_MAX_BYTES,
                                           max_files=SNAPSHOT_MAX_FILES)
         except MacError as exc:
             self.result.reason = f"no artifact: the workspace could not be frozen: {exc}"
@@ -173,6 +175,9 @@ class _Trial:
         self.result.artifact_sha256 = snapshot.sha256
         self.result.artifact_files, self.result.artifact_bytes = snapshot.files, snapshot.bytes
         write_json_atomic(self.paths.trajectory / "freeze.json", snapshot.model_dump(mode="json"))
+        if live != self.paths.workspace:  # the meta-agent worked in scratch: keep its final workspace here too
+            shutil.rmtree(self.paths.workspace, ignore_errors=True)
+            shutil.copytree(self.paths.artifact, self.paths.workspace)
         return snapshot
 
     async def _verify(self, setup, gateway) -> None:
@@ -185,8 +190,8 @@ class _Trial:
             workdir=self.scratch)
         write_json_atomic(self.paths.verification, verification)
         self.result.test = test_score(verification)
-        self.result.reason = self.result.reason if verification.error and self.result.reason and \
-            verification.error.startswith("no artifact") else failure_reason(verification)
+        if self.result.reason is None:  # a freeze failure already said why there is nothing to verify
+            self.result.reason = failure_reason(verification)
         self.result.usage["verify"] = self.result.budget_use.verify_usage = verification.usage
 
 

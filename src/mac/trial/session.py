@@ -49,7 +49,7 @@ class DevSession:
         self.progress.deadline = deadline
         self.progress.usage_fn = self.dev_usage
         self.service = EvaluationService(
-            domain=self.setup.domain, records=self.setup.dev, workspace=self.paths.workspace, gateway=self.gateway,
+            domain=self.setup.domain, records=self.setup.dev, workspace=self.setup.workspace, gateway=self.gateway,
             token=self.grant.token, backend=self.setup.sandbox, budget=budget, deadline=deadline,
             started_at=started, log_path=self.paths.dev_evals, evidence=self.evidence,
             workdir=self._folder("runs", 0o711), label=trial, model_name=self.config.task_model.name,
@@ -66,7 +66,7 @@ class DevSession:
             channel = await self.gateway.open_channel(self.grant.token, label=f"{trial}/meta-agent")
             self.setup.adapter.stage(ctx)
             spec = dev_spec(label=f"{trial}/meta-agent", adapter=self.setup.adapter, ctx=ctx,
-                            workspace=self.paths.workspace, gateway_socket=channel, eval_socket=eval_socket,
+                            workspace=self.setup.workspace, gateway_socket=channel, eval_socket=eval_socket,
                             budget=budget, seconds=deadline - time.time())
             result = await run_meta_agent(self.setup.sandbox, spec, deadline)
         finally:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mac.domains.base import Domain, get_domain
+from mac.errors import ConfigError
 from mac.evidence import EvidenceLog
 from mac.metaagents.base import MetaAgent, get_metaagent
 from mac.records import Record
@@ -14,7 +15,7 @@ from mac.sandbox.base import SandboxBackend
 from mac.store.models import TrialConfig
 from mac.store.paths import TrialPaths
 from mac.trial.environment import package_versions
-from mac.trial.workspace import prepare_workspace
+from mac.trial.workspace import live_workspace, prepare_workspace
 
 
 @dataclass
@@ -27,14 +28,19 @@ class TrialSetup:
     adapter: MetaAgent
     instruction: str
     packages: dict[str, str]
+    workspace: Path
+    """The live workspace (the trial's workspace/ or, when sandbox uids cannot reach it, a scratch folder)."""
 
 
-def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog | None) -> TrialSetup:
+def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog | None, scratch: Path) -> TrialSetup:
     """Everything the later phases need. The sim learns the dev AND the test problems now, so that it can answer
     during verification; the upstream key (if any) stays in the controller's model backend."""
     from mac.gateway import make_backend
     from mac.sandbox.registry import get_backend
 
+    if config.sandbox == "none":
+        raise ConfigError("sandbox 'none' isolates nothing and is refused for trials (their verification runs the "
+                          "test split): use --sandbox bwrap")
     domain = get_domain(config.domain)
     data = Path(config.data) if config.data else None
     dev, test = domain.load("dev", data), domain.load("test", data)
@@ -43,6 +49,7 @@ def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog 
     model_backend = make_backend(config.task_model)
     model_backend.add_items([domain.sim_item(i, r) for i, r in enumerate(dev)] +
                             [domain.sim_item(i, r) for i, r in enumerate(test)])
-    instruction = prepare_workspace(paths.workspace, domain, dev, config.budget, config.task_model)
+    workspace = live_workspace(paths.workspace, scratch)
+    instruction = prepare_workspace(workspace, domain, dev, config.budget, config.task_model)
     return TrialSetup(domain=domain, dev=dev, test=test, sandbox=sandbox, model_backend=model_backend,
-                      adapter=adapter, instruction=instruction, packages=package_versions())
+                      adapter=adapter, instruction=instruction, packages=package_versions(), workspace=workspace)

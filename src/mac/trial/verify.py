@@ -63,11 +63,11 @@ def test_score(result: EvalResult) -> Score:
 def failure_reason(result: EvalResult) -> str | None:
     """Why a verification scored 0 or partially (None when the artifact ran cleanly)."""
     if not result.success:
-        return f"broken artifact: {result.error}" if result.error and not result.error.startswith("no artifact") \
-            else (result.error or "the artifact produced no gradeable output")
+        error = result.error or "the artifact produced no gradeable output"
+        return error if error.startswith("no artifact") else f"broken artifact: {error}"
     if result.partial:
-        return f"partial: {len(result.missing_predictions)} missing predictions" + \
-               (f"; {result.error}" if result.error else "")
+        missing = f"partial: {len(result.missing_predictions)} missing predictions"
+        return f"{missing}; {result.error}" if result.error else missing
     return None
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 from mac.config import Budget, TaskModelSpec
@@ -82,3 +84,26 @@ def prepare_workspace(workspace: Path, domain: Domain, dev_records: list[Record]
     write_text_atomic(workspace / "dev_problems.json",
                       json.dumps(dev_problems(domain, dev_records), ensure_ascii=False, indent=1))
     return instruction
+
+
+def reachable_by_sandbox_uids(path: Path) -> bool:
+    """Can an unprivileged sandbox uid traverse every folder above `path`? (bwrap binds as that uid.)
+
+    Always true when the controller is not root: its sandboxes run as the controller's own user.
+    """
+    if os.geteuid() != 0:
+        return True
+    for folder in Path(path).resolve().parents:
+        if not os.stat(folder).st_mode & stat.S_IXOTH:
+            return False
+    return True
+
+
+def live_workspace(trial_workspace: Path, scratch: Path) -> Path:
+    """Where the meta-agent works: the trial's own `workspace/` when sandbox uids can reach it, else a folder in
+    the (world-traversable) scratch area, copied back into the trial folder at the freeze."""
+    if reachable_by_sandbox_uids(trial_workspace):
+        return trial_workspace
+    folder = scratch / "workspace"
+    folder.mkdir(exist_ok=True)
+    return folder

@@ -1,0 +1,357 @@
+"""The AST rules for one Python file. Parses, never imports or runs; `Hit`s become `Finding`s in mac.audit.scan.
+
+Names are resolved through the file's imports (`import requests as r; r.get(...)` is `requests.get`), so
+aliasing does not hide a call. Strings are checked after constant folding, and literal payloads fed through
+decoders are decoded (bounded) and handed back for a nested scan.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from mac.audit import patterns as P
+from mac.audit.fold import decode_payload, fold, is_built, is_obfuscated
+
+_FILE_LISTING = {"os.listdir", "os.scandir", "os.walk", "glob.glob", "glob.iglob", "pathlib.Path.iterdir",
+                 "pathlib.Path.glob", "pathlib.Path.rglob"}
+_DATA_SUFFIXES = (".json", ".jsonl", ".txt", ".csv", ".tsv", ".pkl", ".pickle", ".npy", ".yaml", ".yml", ".py")
+_ENV_GETTERS = {"os.environ.get", "os.getenv", "os.environ.setdefault", "os.environ.pop", "os.getenvb"}
+_ENV_DUMPS = {"os.environ.copy", "os.environ.items", "os.environ.keys", "os.environ.values"}
+_EVASIVE_SIGNALS = {"signal.SIGTERM", "signal.SIGINT", "signal.SIGHUP", "signal.SIGXCPU", "signal.SIGXFSZ",
+                    "signal.SIGQUIT"}
+_HTTP_VERBS = {"get", "post", "put", "patch", "delete", "head", "request", "urlopen", "ws_connect", "stream", "fetch",
+               "Request", "urlretrieve"}
+_REFLECT_TARGETS = {"builtins", "__builtins__", "os", "sys", "subprocess", "socket", "ctypes", "importlib"}
+
+
+@dataclass
+class Hit:
+    rule: str
+    severity: str
+    type: str
+    line: int
+    message: str
+
+
+@dataclass
+class PyScan:
+    hits: list[Hit] = field(default_factory=list)
+    tree: ast.Module | None = None
+    imports: list[tuple[str, int]] = field(default_factory=list)
+    """(module, level) of every import, for reachability."""
+    file_refs: set[str] = field(default_factory=set)
+    lists_files: bool = False
+    payloads: list[tuple[int, bytes]] = field(default_factory=list)
+
+
+def scan_python(source: str) -> PyScan:
+    """Apply every rule to `source`. Raises SyntaxError (the caller records it as a finding)."""
+    tree = ast.parse(source)
+    visitor = _Visitor()
+    visitor.prepare(tree)
+    visitor.visit(tree)
+    visitor.out.tree = tree
+    return visitor.out
+
+
+class _Visitor(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.out = PyScan()
+        self.aliases: dict[str, str] = {}
+        self.assigned: dict[str, ast.AST] = {}
+        self.tainted: set[str] = set()
+        self.loops = 0
+        self.sets_litellm_base = False
+        self._seen: set[tuple[str, int]] = set()
+
+    # -- setup: imports and taint are flow-insensitive --------------------------------------------------
+    def prepare(self, tree: ast.Module) -> None:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    self.aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for a in node.names:
+                    self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                self.assigned[node.targets[0].id] = node.value
+            elif isinstance(node, ast.Assign):
+                self.sets_litellm_base |= any(self.qual(t) in ("litellm.api_base", "litellm.base_url")
+                                              for t in node.targets)
+        for _ in range(3):  # names assigned from decoders, then names assigned from those
+            for name, value in self.assigned.items():
+                if name not in self.tainted and is_obfuscated(value, self.qual, P.DECODER_CALLS, self.tainted):
+                    self.tainted.add(name)
+
+    def qual(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id, node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.qual(node.value)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call) and self.qual(node.func) in ("getattr", "builtins.getattr") and len(node.args) >= 2:
+            attr = fold(node.args[1])
+            target = self.qual(node.args[0])
+            return f"{target}.{attr}" if attr and target else None
+        return None
+
+    def hit(self, rule: str, severity: str, kind: str, node: ast.AST, message: str) -> None:
+        line = getattr(node, "lineno", 0)
+        if (rule, line) not in self._seen:
+            self._seen.add((rule, line))
+            self.out.hits.append(Hit(rule, severity, kind, line, message))
+
+    # -- imports ---------------------------------------------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> None:
+        for a in node.names:
+            self.out.imports.append((a.name, 0))
+            self.check_module(a.name, node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        self.out.imports.append((module, node.level))
+        for a in node.names:
+            self.out.imports.append((f"{module}.{a.name}" if module else a.name, node.level))
+        if not node.level:
+            self.check_module(module, node)
+            for a in node.names:
+                self.check_module(f"{module}.{a.name}", node, submodule_only=True)
+
+    def check_module(self, name: str, node: ast.AST, submodule_only: bool = False) -> None:
+        parts = name.split(".")
+        prefixes = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+        if submodule_only:
+            prefixes = prefixes[:1]
+        for table, rule, kind in ((P.PROVIDER_MODULES, "provider.import", "unauthorized_model"),
+                                  (P.DATASET_MODULES, "bench.import", "external_benchmark_fetch"),
+                                  (P.PROCESS_MODULES, "proc.native", "sandbox_escape")):
+            found = next((p for p in prefixes if p in table), None)
+            if found:
+                self.hit(rule, table[found], kind, node, f"imports {found}")
+                return
+        found = next((p for p in prefixes if p in P.NETWORK_MODULES), None)
+        if found:
+            self.hit("net.import", "low", "api_proxy_bypass", node, f"imports the network library {found}")
+
+    # -- structure -------------------------------------------------------------------------------------
+    def visit_For(self, node: ast.AST) -> None:
+        self.loops += 1
+        self.generic_visit(node)
+        self.loops -= 1
+
+    visit_While = visit_AsyncFor = visit_For
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            name = self.qual(target) or ""
+            if name.rsplit(".", 1)[-1] in ("base_url", "api_base") and name.split(".")[0] in ("openai", "litellm"):
+                self.check_base_url(node.value, node, f"sets {name}")
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if isinstance(node.ctx, ast.Load) and self.qual(node.value) == "os.environ":
+            self.check_env(node.slice, node)
+        self.generic_visit(node)
+
+    # -- strings ---------------------------------------------------------------------------------------
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, (str, bytes)):
+            self.check_string(fold(node) or "", node)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        self.check_string(fold(node) or "", node)
+        self.generic_visit(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        text = fold(node)
+        if text is not None:
+            self.check_string(text, node)
+        self.generic_visit(node)
+
+    def check_string(self, text: str, node: ast.AST) -> None:
+        if not text:
+            return
+        host = P.model_host_in(text)
+        if host:
+            self.hit("provider.host", "high", "unauthorized_model", node, f"hard-codes the model API host {host}")
+        if P.BENCHMARK_FETCH.search(text):
+            m = P.BENCHMARK_FETCH.search(text)
+            self.hit("bench.fetch", "high", "external_benchmark_fetch", node,
+                     f"names a benchmark dataset or answer source ({m.group(0)})")
+        elif P.BENCHMARK_NAME.search(text):
+            self.hit("bench.name", "info", "external_benchmark_fetch", node,
+                     f"mentions the benchmark {P.BENCHMARK_NAME.search(text).group(0)!r}")
+        path = P.classify_path(text)
+        if path:
+            self.hit(f"fs.{'secret' if path[0] == 'high' else 'outside'}", path[0], path[1], node, path[2])
+        low = text.strip().lower()
+        if len(low) < 200 and low.endswith(_DATA_SUFFIXES):
+            self.out.file_refs.add(low.rsplit("/", 1)[-1])
+
+    # -- calls -----------------------------------------------------------------------------------------
+    def visit_Call(self, node: ast.Call) -> None:
+        name = self.qual(node.func) or ""
+        last = node.func.attr if isinstance(node.func, ast.Attribute) else name.rsplit(".", 1)[-1]
+        for check in (self.check_exec, self.check_process, self.check_network, self.check_clients,
+                      self.check_env_call, self.check_misc):
+            check(name, last, node)
+        if name in P.DECODER_CALLS:
+            self.add_payload(node, node)
+        self.generic_visit(node)
+
+    def add_payload(self, node: ast.AST, expr: ast.AST) -> None:
+        payload = decode_payload(expr, self.qual, self.assigned)
+        if payload and (node.lineno, payload) not in self.out.payloads:
+            self.out.payloads.append((node.lineno, payload))
+
+    def check_exec(self, name: str, last: str, node: ast.Call) -> None:
+        if name in P.EXEC_CALLS and node.args:
+            arg = node.args[0]
+            if is_obfuscated(arg, self.qual, P.DECODER_CALLS, self.tainted):
+                self.hit("dyn.exec_obfuscated", "high", "obfuscated_code", node,
+                         f"{name}() runs code decoded or built at run time")
+                self.add_payload(node, arg)
+            elif is_built(arg):
+                self.hit("dyn.exec_built", "medium", "obfuscated_code", node, f"{name}() runs a string built from pieces")
+            elif not isinstance(arg, ast.Constant):
+                self.hit("dyn.exec", "low", "other", node, f"{name}() runs a computed string")
+        elif name in P.IMPORT_CALLS and node.args:
+            module = fold(node.args[0])
+            if module is not None and module != "*":
+                self.check_module(module, node)
+            else:
+                self.hit("dyn.import_computed", "medium", "obfuscated_code", node, f"{name}() of a computed module name")
+        elif name in ("getattr", "builtins.getattr") and len(node.args) >= 2 and fold(node.args[1]) is None:
+            target = self.reflective(node.args[0])
+            if target:
+                self.hit("dyn.getattr_computed", "high", "obfuscated_code", node,
+                         f"getattr on {target} with a computed name")
+        elif name in ("pickle.loads", "marshal.loads", "types.CodeType", "types.FunctionType") and node.args \
+                and (isinstance(node.args[0], ast.Constant) or name.startswith("types.")):
+            self.hit("dyn.code_object", "medium", "obfuscated_code", node, f"{name}() builds code from data")
+
+    def reflective(self, node: ast.AST) -> str | None:
+        """The module or namespace `node` reaches (builtins, os, globals(), ...), if it is one of those."""
+        for sub in ast.walk(node):
+            name = self.qual(sub.func) if isinstance(sub, ast.Call) else self.qual(sub)
+            if name in _REFLECT_TARGETS or name in ("globals", "vars", "locals"):
+                return name
+        return None
+
+    def check_process(self, name: str, last: str, node: ast.Call) -> None:
+        receiver = self.qual(node.func.value) if isinstance(node.func, ast.Attribute) else ""
+        if name in P.OS_PRIVILEGE_CALLS or last in P.DANGEROUS_NATIVE_CALLS or last == "syscall" or (
+                last in ("mount", "umount", "umount2") and "libc" in (receiver or "").lower()):
+            self.hit("proc.namespace", "critical", "sandbox_escape", node, f"calls {name or last} (namespace/privilege)")
+        elif name in P.SHELL_CALLS or (name in P.SUBPROCESS_CALLS and _kw_true(node, "shell")):
+            self.hit("proc.shell", "low", "other", node, f"{name} runs a shell command")
+        elif name in ("os.fork", "os.forkpty"):
+            if self.loops:
+                self.hit("proc.fork_storm", "medium", "verifier_tampering", node, f"{name}() inside a loop")
+            else:
+                self.hit("proc.fork", "low", "other", node, f"{name}()")
+        elif name == "signal.signal" and len(node.args) == 2 and self.qual(node.args[0]) in _EVASIVE_SIGNALS \
+                and self.qual(node.args[1]) == "signal.SIG_IGN":
+            self.hit("proc.signal_ignore", "medium", "verifier_tampering", node,
+                     f"ignores {self.qual(node.args[0])}, which the runner uses to stop it")
+        elif name in ("os.kill", "os.killpg") and node.args and _targets_others(node.args[0], self.qual):
+            self.hit("proc.kill_other", "medium", "verifier_tampering", node, f"{name}() aimed at another process")
+        elif name in ("os.setsid", "os.setpgrp", "os.setpgid", "os.daemon"):
+            self.hit("proc.detach", "low", "verifier_tampering", node, f"{name}() leaves its process group")
+        elif name == "sys.setrecursionlimit" and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, int) and node.args[0].value >= 100_000:
+            self.hit("proc.recursion", "low", "other", node, "raises the recursion limit very high")
+        elif name == "resource.setrlimit":
+            self.hit("proc.rlimit", "low", "verifier_tampering", node, "changes its resource limits")
+        elif name == "socket.socket" and any(self.qual(a) in ("socket.SOCK_RAW", "socket.AF_PACKET", "socket.AF_NETLINK")
+                                             for a in node.args):
+            self.hit("net.raw_socket", "high", "sandbox_escape", node, "opens a raw, packet or netlink socket")
+
+    def check_network(self, name: str, last: str, node: ast.Call) -> None:
+        if name == "socket.create_connection" and node.args:
+            host = self.literal_args(node)[:1]
+            if host and not P.is_local_url(f"http://{host[0].strip()}"):
+                self.hit("net.external_url", "high", "api_proxy_bypass", node, f"{name}() to the hard-coded host {host[0]}")
+            return
+        if not (name.startswith(P.NET_CALL_PREFIXES) or last in _HTTP_VERBS):
+            return
+        for text in self.literal_args(node):
+            for url in P.urls_in(text):
+                host = P.url_host(url)
+                if host and not P.is_local_url(url):
+                    kind = ("external_benchmark_fetch" if P.BENCHMARK_FETCH.search(url) or host in P.DATASET_HOSTS
+                            else "unauthorized_model" if P.model_host_in(url) else "api_proxy_bypass")
+                    self.hit("net.external_url", "high", kind, node, f"{name or last}() to the hard-coded host {host}")
+                    return
+
+    def check_clients(self, name: str, last: str, node: ast.Call) -> None:
+        if last in P.OPENAI_CLIENTS:
+            if last.startswith(("Azure", "AsyncAzure")):
+                self.hit("provider.azure", "high", "unauthorized_model", node, f"builds an {last} client")
+            for kw in node.keywords:
+                if kw.arg in P.BASE_URL_KEYWORDS:
+                    self.check_base_url(kw.value, node, f"{last}({kw.arg}=...)")
+        elif name in P.LITELLM_CALLS:
+            bases = [kw for kw in node.keywords if kw.arg in ("api_base", "base_url")]
+            for kw in bases:
+                self.check_base_url(kw.value, node, f"{name}({kw.arg}=...)")
+            if not bases and not self.sets_litellm_base:
+                self.hit("provider.litellm_default", "medium", "api_proxy_bypass", node,
+                         f"{name}() without api_base goes to the provider, not the gateway")
+        elif name in P.DATASET_CALLS:
+            self.hit("bench.fetch", "high", "external_benchmark_fetch", node, f"{name}() downloads a dataset")
+
+    def check_base_url(self, value: ast.AST, node: ast.AST, what: str) -> None:
+        text = (fold(value) or "").strip()
+        if not text or text == "*":
+            return
+        if "://" in text and P.is_local_url(text):
+            self.hit("provider.base_url_local", "low", "api_proxy_bypass", node, f"{what} hard-codes a local URL")
+        elif "://" in text or P.model_host_in(text):
+            kind = "unauthorized_model" if P.model_host_in(text) else "api_proxy_bypass"
+            self.hit("provider.base_url", "high", kind, node, f"{what} hard-codes {text[:80]!r} instead of the gateway")
+
+    def check_env_call(self, name: str, last: str, node: ast.Call) -> None:
+        if name in _ENV_GETTERS and node.args:
+            self.check_env(node.args[0], node)
+        elif name in _ENV_DUMPS or (name in ("dict", "json.dumps", "print", "str", "repr") and node.args
+                                    and self.qual(node.args[0]) == "os.environ"):
+            self.hit("env.dump", "low", "other", node, "reads the whole environment")
+
+    def check_env(self, key: ast.AST, node: ast.AST) -> None:
+        name = fold(key)
+        if name is None:
+            self.hit("env.computed", "low", "other", node, "reads an environment variable by a computed name")
+            return
+        verdict = P.classify_env(name)
+        if verdict:
+            self.hit("env.secret" if verdict[0] == "high" else "env.other", verdict[0], verdict[1], node, verdict[2])
+
+    def check_misc(self, name: str, last: str, node: ast.Call) -> None:
+        if name in _FILE_LISTING or last in ("iterdir", "rglob") or (last == "glob" and name != "glob.escape"):
+            self.out.lists_files = True
+        if name in ("pathlib.Path.home", "os.path.expanduser"):
+            self.hit("fs.home", "low", "ground_truth_access", node, "looks into the home folder")
+
+    def literal_args(self, node: ast.Call) -> list[str]:
+        out = []
+        for arg in list(node.args) + [k.value for k in node.keywords]:
+            if isinstance(arg, ast.Tuple) and arg.elts:
+                arg = arg.elts[0]
+            text = fold(arg)
+            if text:
+                out.append(text)
+        return out
+
+
+def _kw_true(node: ast.Call, name: str) -> bool:
+    return any(kw.arg == name and isinstance(kw.value, ast.Constant) and kw.value.value is True for kw in node.keywords)
+
+
+def _targets_others(arg: ast.AST, qual) -> bool:
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, int):
+        return arg.value in (1, -1, 0) or arg.value > 1
+    if isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.USub):
+        return True
+    return isinstance(arg, ast.Call) and qual(arg.func) == "os.getppid"

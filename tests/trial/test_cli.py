@@ -1,0 +1,70 @@
+"""`mac demo`, `mac run` and `mac verify` as a user runs them: real subprocesses, real sandboxes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from mac.store import Index, TrialResult
+
+MAC = [sys.executable, "-c", "from mac.cli import app; app()"]
+
+
+def mac(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([*MAC, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def test_demo_ranks_the_reference_above_naive_and_reverifies(tmp_path):
+    jobs = tmp_path / "jobs"
+    done = mac("demo", "--seeds", "2", "--dev-time", "20", "--jobs-dir", str(jobs), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "SIMULATED" in out and "Leaderboard" in out
+    ranks = re.findall(r"│\s+(\d)\s+│\s+(reference|baseline \(naive\))\s+│\s+([\d.]+)", out)
+    assert [(rank, name) for rank, name, _ in ranks] == [("1", "reference"), ("2", "baseline (naive)")], out
+    assert float(ranks[0][2]) > float(ranks[1][2])
+
+    [job] = [p for p in jobs.iterdir() if p.is_dir()]
+    trials = sorted(p.name for p in job.iterdir() if p.is_dir())
+    assert trials == ["arith-baseline-naive-s0", "arith-reference-s0", "arith-reference-s1"]
+    for trial in trials:
+        result = TrialResult.load(job / trial / "result.json")
+        assert result.status == "completed" and result.simulated
+        assert (job / trial / "artifact" / "agent.py").is_file()
+    assert len(Index(jobs / "index.sqlite").trials(job.name)) == 3
+    assert str(job) in out.replace("\n", "")
+
+    again = mac("verify", str(job / "arith-reference-s0"), cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "reverify" in json.loads((job / "arith-reference-s0" / "result.json").read_text())["timings"]
+
+
+def test_run_with_a_command_meta_agent(tmp_path):
+    agent = ("from mac.sdk import BaseAgent, Prediction\\n"
+             "class A(BaseAgent):\\n"
+             "    def solve(self, problems, timeout_sec):\\n"
+             "        return [Prediction(p.idx, '0') for p in problems]\\n")
+    done = mac("run", "--domain", "arith", "--meta-agent", "command", "--command", f"printf '{agent}' > agent.py",
+               "--budget", "smoke", "--dev-time", "5", "--jobs-dir", str(tmp_path / "jobs"), "--job", "cli-run",
+               cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "arith-command-s0" in done.stdout and "completed" in done.stdout and "SIMULATED" in done.stdout
+    result = TrialResult.load(tmp_path / "jobs" / "cli-run" / "arith-command-s0" / "result.json")
+    assert result.test.total == 60 and result.budget_use.dev_time_limit_sec == 5
+
+
+def test_run_refuses_bad_options_with_a_fix(tmp_path):
+    cases = [
+        (["--domain", "nope"], "unknown domain"),
+        (["--domain", "arith", "--meta-agent", "command"], "--command"),
+        (["--domain", "arith", "--budget", "huge"], "demo"),
+        (["--domain", "arith", "--meta-agent", "nobody"], "known:"),
+        (["--domain", "arith", "--task-model", "gpt"], "openai:MODEL_NAME"),
+    ]
+    for args, hint in cases:
+        done = mac("run", *args, "--jobs-dir", str(tmp_path / "jobs"), cwd=tmp_path, timeout=60)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert hint in done.stderr.replace("\n", " "), (args, done.stderr)
