@@ -109,7 +109,8 @@ def test_problem_extra_shows_level_not_answer():
 
 def test_data_folder_overrides_generation(tmp_path):
     folder = tmp_path / "arith"
-    write_jsonl(folder / "dev.jsonl", [{"id": 1, "question": "Ann has 2 apples and buys 3 more. How many?", "answer": 5}])
+    row = {"id": 1, "question": "Ann has 2 apples and buys 3 more. How many?", "answer": 5}
+    write_jsonl(folder / "dev.jsonl", [row])
     write_jsonl(folder / "test.jsonl", [{"id": 2, "question": "Bo has 4 pears. How many?", "answer": "-4"}])
     records = ARITH.load("dev", folder)
     assert [r.answer for r in records] == ["5"]

@@ -49,7 +49,8 @@ def test_unknown_baseline_kind():
 
 @pytest.fixture(scope="module")
 def strong():
-    return {d: load_module(get_domain(d).baseline("strong") / "agent.py", f"strong_{d}") for d in ("aime", "science", "arith")}
+    names = ("aime", "science", "arith")
+    return {d: load_module(get_domain(d).baseline("strong") / "agent.py", f"strong_{d}") for d in names}
 
 
 def test_strong_aime_extraction(strong):

@@ -9,7 +9,8 @@ from mac.domains import get_domain
 from mac.domains.base import InstructionContext
 
 COMMON = [
-    "agent.py", "exactly one", "BaseAgent", "from mac.sdk import BaseAgent, ModelClient, Prediction, Problem, remaining",
+    "agent.py", "exactly one", "BaseAgent",
+    "from mac.sdk import BaseAgent, ModelClient, Prediction, Problem, remaining",
     "from openai_helper import OpenAIHelper", "TASK_MODEL_API_BASE", "TASK_MODEL_API_KEY", "TASK_MODEL_NAME",
     "EVALUATION_API_URL", "/evaluate/agent", '"agent_file"', '"split": "dev"', '"first_k"', '"kill_running"',
     '"timeout"', "409", "GET /health", "GET /info", "GET /budget", "test split is not available", "remaining()",
@@ -41,7 +42,8 @@ def test_budgets_come_from_the_context():
     text = get_domain("aime").instruction(InstructionContext(budget=budget, n_dev=60))
     assert "**1.5 h**" in text and "at most 4 min" in text and '"timeout": 240' in text
     assert "1,234 requests, 56,000 output tokens" in text and "15 min and unlimited" in text
-    assert "12 h" in get_domain("science").instruction(InstructionContext(budget=get_domain("science").default_budget()))
+    science = get_domain("science")
+    assert "12 h" in science.instruction(InstructionContext(budget=science.default_budget()))
 
 
 @pytest.mark.parametrize("name", ["aime", "science", "arith"])

@@ -52,7 +52,7 @@ def test_load_rejects_bad_records_naming_file_line_and_field(tmp_path, row, fiel
     write_jsonl(folder / "dev.jsonl", [science_row(0), row])
     with pytest.raises(DataError) as err:
         SCIENCE.load("dev", folder)
-    assert f"dev.jsonl:2" in str(err.value) and f"field {field!r}" in str(err.value) and words in str(err.value)
+    assert "dev.jsonl:2" in str(err.value) and f"field {field!r}" in str(err.value) and words in str(err.value)
     assert err.value.line == 2 and err.value.field == field
 
 

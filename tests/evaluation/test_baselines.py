@@ -35,7 +35,8 @@ def _science_rows(n: int) -> list[dict]:
     for i in range(n):
         options = [f"{rng.randint(100, 999)} kelvin" for _ in range(4)]
         rows.append({"id": f"synthetic-sci-{i}", "question": f"Synthetic question {i}: which temperature does the "
-                     f"hypothetical compound X{i} melt at?", "choices": [f"{'ABCD'[k]}) {o}" for k, o in enumerate(options)],
+                     f"hypothetical compound X{i} melt at?",
+                     "choices": [f"{'ABCD'[k]}) {o}" for k, o in enumerate(options)],
                      "answer": "ABCD"[rng.randrange(4)], "difficulty": round(0.3 + 0.4 * i / n, 3)})
     return rows
 

@@ -263,3 +263,27 @@ def test_work_folder_sandboxes_cannot_reach_is_refused_with_the_fix(tmp_path):
     private.mkdir(mode=0o700)
     with pytest.raises(SandboxError, match="not traversable by others"):
         run(write_artifact(tmp_path / "a", SIM_AGENT), first_k=1, workdir=private / "work")
+
+
+def test_eval_artifact_refuses_the_unsandboxed_backend_for_test(tmp_path):
+    import asyncio
+
+    from mac.config import TaskModelSpec
+    from mac.errors import ConfigError
+    from mac.evaluation.runner import eval_artifact
+
+    with pytest.raises(ConfigError, match="refused for the test split"):
+        asyncio.run(eval_artifact(domain="arith", data=None, split="test", artifact=write_artifact(tmp_path, SIM_AGENT),
+                                  task_model=TaskModelSpec.parse("sim"), sandbox="none"))
+
+
+def test_eval_artifact_one_shot_on_test_in_the_sandbox(tmp_path):
+    import asyncio
+
+    from mac.config import TaskModelSpec
+    from mac.evaluation.runner import eval_artifact
+
+    artifact = write_artifact(tmp_path / "a", SIM_AGENT)
+    r = asyncio.run(eval_artifact(domain="arith", data=None, split="test", artifact=artifact,
+                                  task_model=TaskModelSpec.parse("sim"), first_k=3, timeout=60))
+    assert r.success and r.split == "test" and r.total == 3 and r.usage.requests == 3 and r.simulated

@@ -40,8 +40,10 @@ def test_evaluate_scores_a_snapshot_and_records_the_call(tmp_path):
             assert body["accuracy"] == pytest.approx(100 * body["correct"] / 6, abs=0.01)
             assert body["usage"]["requests"] >= 6  # the naive baseline: one call per problem
             assert all("answer" not in d and "expected" not in d for d in body["detailed_results"])
-            status, small = await s.post(agent_file="/workspace/agent.py", split="dev", first_k=2)
-            assert status == 200 and small["total"] == 2
+            (s.workspace / "v2").mkdir()
+            (s.workspace / "v2" / "agent.py").write_bytes((s.workspace / "agent.py").read_bytes())
+            status, small = await s.post(agent_file="/workspace/v2/agent.py", split="dev", first_k=2)
+            assert status == 200 and small["success"] is True and small["total"] == 2
             budget = await s.get("/budget")
             assert budget["usage"]["requests"] == body["usage"]["requests"] + small["usage"]["requests"]
             assert budget["quota_left"]["requests"] == 500 - budget["usage"]["requests"]
@@ -49,7 +51,7 @@ def test_evaluate_scores_a_snapshot_and_records_the_call(tmp_path):
 
     body, small = asyncio.run(main())
     rows = read_jsonl(tmp_path / "dev_evals.jsonl")
-    assert [r["first_k"] for r in rows] == [None, 2]
+    assert [(r["agent_file"], r["first_k"]) for r in rows] == [("agent.py", None), ("v2/agent.py", 2)]
     assert rows[0]["run_id"] == body["run_id"] and rows[0]["accuracy"] == body["accuracy"]
     assert rows[0]["agent_sha256"] == hashlib.sha256((tmp_path / "workspace" / "agent.py").read_bytes()).hexdigest()
     assert rows[0]["usage"]["requests"] == body["usage"]["requests"] and rows[0]["time_sec"] >= 0

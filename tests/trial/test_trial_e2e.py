@@ -112,6 +112,9 @@ def job(tmp_path_factory):
     configs[-1].budget = override_budget(smoke, dev_requests=20)  # "exhaust": a tiny dev quota
     configs.append(_config("e2e", "reference", "reference", override_budget(smoke, dev_time=REFERENCE_DEV_TIME)))
     configs.append(_config("e2e", "naive", "baseline", smoke, {"baseline": "naive"}))
+    broken = _config("e2e", "no-data", "reference", smoke)
+    broken.data = str(jobs_dir / "no-such-data")  # the prepare phase fails: this trial fails, the job goes on
+    configs.append(broken)
     paths = JobPaths(jobs_dir, "e2e")
     results = asyncio.run(run_job(paths, configs, concurrency=len(configs)))
     return paths, {r.trial: r for r in results}
@@ -124,8 +127,10 @@ def _files(job, trial):
 
 def test_every_trial_writes_its_folder_and_index_row(job):
     paths, results = job
-    assert len(results) == len(SCENARIOS) + 2
+    assert len(results) == len(SCENARIOS) + 3
     for name, result in results.items():
+        if name == "no-data":
+            continue
         trial = paths.trial(name)
         for f in (trial.config, trial.result, trial.audit, trial.egress, trial.evidence, trial.gateway_log):
             assert f.exists(), (name, f.name)
@@ -136,7 +141,15 @@ def test_every_trial_writes_its_folder_and_index_row(job):
         assert result.sandbox.get("isolated", True) is not False
     rows = Index(paths.index).trials("e2e")
     assert {r["trial"] for r in rows} == set(results)
-    assert all(r["status"] == "completed" for r in rows)
+    assert {r["trial"] for r in rows if r["status"] != "completed"} == {"no-data"}
+
+
+def test_a_failing_trial_is_recorded_and_does_not_stop_the_job(job):
+    trial, result = _files(job, "no-data")
+    assert result.status == "failed" and result.test is None
+    assert "no-such-data" in result.reason and result.error.type == "DataError"
+    assert result.timings["prepare"].error is not None and "develop" not in result.timings
+    assert TrialResult.load(trial.result).status == "failed"
 
 
 def test_reference_develops_through_the_api_and_beats_naive(job):

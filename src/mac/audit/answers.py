@@ -9,7 +9,8 @@ are answer-like, a list of records with an answer field ({"idx": 3, "answer": 33
 - in order, at the offset (dev problem k onwards) where it matches best.
 
 A match is `ratio` = matched / compared and its chance under independence (the binomial tail with the per-item
-chance sum_v p_dev(v) * p_table(v), so a table of all "A" is not a match on a split that is half A's).
+chance sum_v p_dev(v) * p_table(v), so a table of all "A" is not a match on a split that is half A's),
+multiplied by the number of offsets or key readings tried (Bonferroni: searching many alignments finds chance ones).
 ratio >= 0.5 with >= 4 matches is high when the chance is below 1e-3 and medium below 0.05.
 """
 
@@ -152,11 +153,16 @@ class AnswerKey:
                 readings[reading] = (hit + (value == self.answers[idx]), seen + 1)
         if not readings:
             return None
-        how, (hit, seen) = max(readings.items(), key=lambda kv: (kv[1][0], -kv[1][1]))
-        if seen < max(MIN_TABLE, len(table.values) // 2):
-            return None
         chance = self._chance(table.values)
-        return TableMatch(hit, seen, chance, binomial_tail(hit, seen, chance), f"keyed to dev problems by {how}")
+        best = None
+        for how, (hit, seen) in readings.items():
+            if seen < max(MIN_TABLE, len(table.values) // 2):
+                continue
+            p_value = min(1.0, binomial_tail(hit, seen, chance) * len(readings))
+            tm = TableMatch(hit, seen, chance, p_value, f"keyed to dev problems by {how}")
+            if best is None or tm.p_value < best.p_value:
+                best = tm
+        return best
 
     def _match_sequence(self, values: list[str]) -> TableMatch | None:
         if len(values) < MIN_TABLE or not self.answers:
@@ -165,14 +171,13 @@ class AnswerKey:
         for j, v in enumerate(values[:3]):
             offsets.update(p - j for p in self.positions.get(v, []) if p - j >= 0)
         chance = self._chance(values)
+        tried = [off for off in sorted(offsets)[:2000] if min(len(values), len(self.answers) - off) >= MIN_TABLE]
         best = None
-        for off in sorted(offsets)[:2000]:
+        for off in tried:
             compared = min(len(values), len(self.answers) - off)
-            if compared < MIN_TABLE:
-                continue
             hit = sum(1 for i in range(compared) if values[i] == self.answers[off + i])
-            tm = TableMatch(hit, compared, chance, binomial_tail(hit, compared, chance),
-                            f"in order from dev problem {off}")
+            p_value = min(1.0, binomial_tail(hit, compared, chance) * len(tried))  # Bonferroni over the offsets
+            tm = TableMatch(hit, compared, chance, p_value, f"in order from dev problem {off}")
             if best is None or tm.p_value < best.p_value:
                 best = tm
         return best

@@ -40,8 +40,10 @@ def pull_command(
     domain: str = typer.Argument(..., help="aime or science."),
     force: bool = typer.Option(False, "--force", help="Replace data already installed for this domain."),
 ) -> None:
-    """Download the public sets from the Hugging Face hub (needs network and `pip install 'mac-bench[hub]'`;
-    gated sets need their licence accepted and HF_TOKEN set), convert, validate and install them."""
+    """Download the public sets from the Hugging Face hub, convert, validate and install them.
+
+    Needs network and the `hub` extra (huggingface-hub, pyarrow). Gated sets (HLE, GPQA) need their licence
+    accepted on the hub and HF_TOKEN set."""
     from mac.domains.data import status
     from mac.domains.hub import pull
 

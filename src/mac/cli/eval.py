@@ -33,7 +33,8 @@ def eval_command(
     first_k: Optional[int] = typer.Option(None, "--first-k", min=1, help="Only the first K problems."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     unsafe_no_sandbox: bool = typer.Option(
-        False, "--unsafe-no-sandbox", help="Run the artifact WITHOUT any isolation (debugging only; refused for test)."),
+        False, "--unsafe-no-sandbox",
+        help="Run the artifact WITHOUT any isolation (debugging only; refused for test)."),
 ) -> None:
     """Evaluate an artifact on a split: accuracy, missing predictions and task-model usage."""
     from mac.evaluation.runner import eval_artifact, locate_agent

@@ -55,11 +55,9 @@ def marked_rests(text: str) -> list[str]:
     for line in text.splitlines():
         if "answer" not in line.lower():
             continue
-        last = None
-        for last in _MARKER.finditer(line):
-            pass
-        if last is not None and last.end() < len(line):
-            rests.append(line[last.end():])
+        ends = [m.end() for m in _MARKER.finditer(line)]
+        if ends and ends[-1] < len(line):
+            rests.append(line[ends[-1]:])
     return rests
 
 
@@ -100,6 +98,9 @@ def bare_integer(text: str, low: int, high: int) -> str | None:
 
 def parse_integer(text: object, low: int = 0, high: int = 999) -> str | None:
     """The integer answer of a prediction, canonical ("33"), or None when it is not exactly one in range."""
+    if isinstance(text, str) and 0 < len(text) <= 12 and text.isascii() and text.isdigit():  # the common case
+        value = int(text)
+        return str(value) if low <= value <= high else None
     return resolve(text, lambda s: bare_integer(s, low, high))
 
 

@@ -119,7 +119,7 @@ def _text(rng: random.Random, ops: list[Op]) -> str:
     friends = rng.sample(_FRIENDS, k=len(ops))
     Subj = subj.capitalize()
     lines = []
-    for op, friend in zip(ops, friends):
+    for op, friend in zip(ops, friends, strict=True):
         lines.append({
             "set_groups": f"{name} buys {op.a} {boxes} of {items}, and each of the {boxes} holds {op.b} {items}.",
             "add": f"{friend} gives {name} {op.a} more {items}.",

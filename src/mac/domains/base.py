@@ -58,6 +58,8 @@ class Domain(ABC):
     title: ClassVar[str]
     description: ClassVar[str]
     answer_format: ClassVar[str] = "integer"
+    generated: ClassVar[bool] = False
+    """True when `load` builds the splits itself (no files to import or pull), as `arith` does."""
 
     def default_budget(self) -> Budget:
         """MAC's budgets for this domain (12 h development for aime and science)."""

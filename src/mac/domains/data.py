@@ -73,7 +73,7 @@ def status(name: str, root: Path | None = None) -> DataStatus:
 
     domain = get_domain(name)
     folder = (root or data_home()) / name
-    if getattr(domain, "generated", False):
+    if domain.generated:
         counts = {s: len(domain.load(s)) for s in SPLITS}
         return DataStatus(domain=name, folder="(built in)", source="generated", counts=counts)
     if not folder.is_dir():
@@ -87,7 +87,7 @@ def status(name: str, root: Path | None = None) -> DataStatus:
 
 def _importable(name: str) -> Domain:
     domain = get_domain(name)
-    if getattr(domain, "generated", False):
+    if domain.generated:
         raise ConfigError(f"domain {name!r} is generated and needs no data; to use your own files instead, "
                           f"pass --data DIR (a folder with dev.jsonl and test.jsonl) to the command")
     return domain

@@ -19,8 +19,9 @@ import fnmatch
 import json
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from mac.domains.data import install_rows
 from mac.errors import ConfigError, DataError
@@ -43,7 +44,8 @@ class HubClient:
         try:
             import huggingface_hub
         except ImportError:
-            raise ConfigError("`mac data pull` needs huggingface_hub: pip install 'mac-bench[hub]'") from None
+            raise ConfigError("`mac data pull` needs huggingface_hub (the `hub` extra of mac-bench): "
+                              "pip install huggingface-hub pyarrow") from None
         self._hub = huggingface_hub
 
     def files(self, repo_id: str, pattern: str) -> list[Path]:
@@ -150,7 +152,7 @@ def split_hle_question(text: str) -> tuple[str, list[str]] | None:
             return None
     if not 2 <= len(letters) <= 26:
         return None
-    return head.rstrip(), [f"{letter}) {t}" for letter, t in zip(letters, texts)]
+    return head.rstrip(), [f"{letter}) {t}" for letter, t in zip(letters, texts, strict=True)]
 
 
 def gpqa_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -195,6 +197,6 @@ def pull(name: str, *, hub: Hub | None = None, root: Path | None = None, force: 
     if fetch is None:
         from mac.domains.base import get_domain
 
-        extra = " (it is generated: nothing to pull)" if getattr(get_domain(name), "generated", False) else ""
+        extra = " (it is generated: nothing to pull)" if get_domain(name).generated else ""
         raise ConfigError(f"domain {name!r} has no public data to pull{extra}; pullable: {', '.join(sorted(FETCHERS))}")
     return install_rows(name, fetch(hub or HubClient()), root=root, force=force)

@@ -46,7 +46,7 @@ class Science(Domain):
         records = super().load(split, data)
         for record in records:
             if record_field(record, "source") is None:
-                setattr(record, "source", DEFAULT_SOURCE[split])  # extra="allow": stays trusted-side, not in extra
+                record.source = DEFAULT_SOURCE[split]  # extra="allow": a trusted-side field, not in `extra`
         return records
 
     def check_record(self, record: Record, file: str, line: int) -> None:
@@ -59,7 +59,8 @@ class Science(Domain):
                 raise DataError(f"choice {i + 1} must look like '{letter}) text', got {choice[:30]!r}",
                                 file=file, line=line, field="choices")
         if bare_letter(record.answer, choice_map(choices)) is None:
-            raise DataError(f"answer {record.answer[:20]!r} is not one of the letters A-{chr(ord('A') + len(choices) - 1)}",
+            last = chr(ord("A") + len(choices) - 1)
+            raise DataError(f"answer {record.answer[:20]!r} is not one of the letters A-{last}",
                             file=file, line=line, field="answer")
 
     def normalize(self, pred: str, problem: Problem) -> str | None:

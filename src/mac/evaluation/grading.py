@@ -146,8 +146,8 @@ def _pred_text(pred: Any) -> str | None:
 
 def predictions_content(output: ArtifactOutput) -> str:
     """The predictions as JSON text (what the artifact returned), long answers and the whole text capped."""
-    items = [{"idx": e.get("idx") if type(e.get("idx")) is int else _show(e.get("idx")), "pred": _pred_text(e.get("pred"))}
-             for e in output.entries]
+    items = [{"idx": e.get("idx") if type(e.get("idx")) is int else _show(e.get("idx")),
+              "pred": _pred_text(e.get("pred"))} for e in output.entries]
     text = json.dumps(items, ensure_ascii=False)
     if len(text) > MAX_CONTENT_CHARS:
         text = text[:MAX_CONTENT_CHARS] + f"... [truncated: {len(text)} chars]"

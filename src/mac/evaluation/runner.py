@@ -252,7 +252,7 @@ async def eval_artifact(*, domain: str, data: Path | None, split: str, artifact:
     records = dom.load(split, data)
     asked = records[:first_k] if first_k is not None and first_k > 0 else records
     timeout = float(timeout if timeout is not None else dom.default_budget().eval_timeout_sec)
-    sandbox_backend = get_backend(sandbox, evidence=evidence)
+    sandbox_backend = get_backend(sandbox, evidence=evidence, runtime_packages=dom.allowed_packages())
     model_backend = make_backend(task_model, sim_items=[dom.sim_item(i, r) for i, r in enumerate(asked)])
     run_id = uuid.uuid4().hex[:12]
     scratch = Path(tempfile.mkdtemp(prefix=f"eval-{run_id}-", dir=scratch_home()))

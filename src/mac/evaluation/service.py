@@ -20,6 +20,8 @@ go to the evidence log (source "evaluation").
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -33,7 +35,8 @@ from mac.evaluation.agent_file import resolve_agent_file
 from mac.evaluation.budget_view import budget_view, info_view
 from mac.evaluation.result import EvalResult
 from mac.evidence import EvidenceLog
-from mac.sandbox.snapshot import content_hash
+from mac.paths import scratch_home
+from mac.sandbox.snapshot import content_hash, snapshot_workspace
 from mac.store.atomic import append_jsonl
 
 DEV_SPLITS = ("eval", "dev")
@@ -170,11 +173,15 @@ class EvaluationService:
         from mac.evaluation.runner import run_artifact
 
         started = time.time()
-        killed, agent_sha256 = False, ""
+        killed, agent_sha256, staged = False, "", None
         try:
-            agent_sha256 = content_hash(self.workspace / rel)
+            artifact = self.workspace / rel
+            if "/" in rel:  # nested: copy first, so no folder on the way can be swapped for a symlink meanwhile
+                staged = Path(tempfile.mkdtemp(prefix="stage-", dir=self.workdir or scratch_home()))
+                artifact = snapshot_workspace(self.workspace, staged / "ws").path / rel
+            agent_sha256 = content_hash(artifact)
             result = await run_artifact(
-                domain=self.domain, records=self.records, split="dev", artifact=self.workspace / rel,
+                domain=self.domain, records=self.records, split="dev", artifact=artifact,
                 gateway=self.gateway, token=self.token, backend=self.backend, timeout=timeout, first_k=first_k,
                 limits=self.budget.eval_limits, evidence=self.evidence, run_id=run_id, workdir=self.workdir)
         except asyncio.CancelledError:
@@ -187,6 +194,8 @@ class EvaluationService:
         finally:
             if self._running is not None and self._running[1] == run_id:
                 self._running = None
+            if staged is not None:
+                shutil.rmtree(staged, ignore_errors=True)
         self._record(result, rel, agent_sha256, first_k, started, killed)
         return result
 

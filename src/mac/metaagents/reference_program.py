@@ -5,9 +5,9 @@ Runs inside the meta-agent sandbox with the standard library only (the artifacts
     python reference_program.py --seed N --workspace /workspace
 
 It reads EVALUATION_API_URL and MAC_DEADLINE from the environment, and /workspace/dev_problems.json.
-Plan: screen a few designs on the first dev problems (first_k), evaluate the best on the whole dev split, then
-hill-climb over its neighbours (more samples, other temperatures, format repair) while GET /budget says the
-time and the model quota allow one more evaluation. `agent.py` always holds the best design measured so far;
+Plan: screen a few designs on the first dev problems (first_k), evaluate the best two on the whole dev split,
+then search best-first over their neighbours (more samples, other temperatures, format repair) while
+GET /budget says the time and the model quota allow one more evaluation. `agent.py` always holds the best design measured so far;
 candidates are evaluated as `candidate.py`, so a kill at the deadline never leaves an unmeasured artifact.
 Deterministic given the seed (and the evaluation results).
 """
@@ -119,6 +119,8 @@ class Search:
         self.sec_per_request = 0.005
         self.runs: list[tuple[int, float]] = []
         self.history: list[dict] = []
+        self.full: list[tuple[float, dict]] = []
+        """(accuracy, design) of every whole-split evaluation."""
 
     def affordable(self, d: dict, n_problems: int) -> bool:
         budget = self.api.budget()
@@ -143,6 +145,8 @@ class Search:
         result = self.api.evaluate("candidate.py", first_k, timeout)
         self.learn(result)
         score = float(result.get("accuracy", 0.0)) if result.get("success") else None
+        if score is not None and first_k is None:
+            self.full.append((score, d))
         self.history.append({"design": d["name"], "first_k": first_k, "accuracy": score,
                              "error": result.get("error"), "wall_sec": result.get("wall_sec")})
         log(f"{d['name']:<28} first_k={first_k or 'all':<4} accuracy={score if score is not None else -1:5.1f} "
@@ -173,6 +177,47 @@ class Search:
         log(f"agent.py <- {d['name']} (dev accuracy {score:.1f})")
 
 
+def key(d: dict) -> str:
+    return json.dumps(d, sort_keys=True)
+
+
+def screen(search: Search, rng: random.Random) -> list[tuple[float, dict]]:
+    """Score the screening designs on the first dev problems; the two best then run on the whole split."""
+    screen_k = min(search.n_dev, max(8, search.n_dev // 3))
+    first_k = screen_k if screen_k < search.n_dev else None
+    screened = []
+    for d in screening_designs(rng):
+        score = search.evaluate(d, first_k)
+        if score is not None:
+            screened.append((score, -requests_per_problem(d), d))
+    screened.sort(key=lambda s: (s[0], s[1]), reverse=True)
+    for score, _, d in screened[:2]:
+        search.adopt_if_better(d, score if first_k is None else search.evaluate(d, None))
+    if search.best is None and screened:  # no time for a whole-split run: the best screened design it is
+        search.adopt_if_better(screened[0][2], screened[0][0])
+    return [(score, d) for score, _, d in screened]
+
+
+def refine(search: Search, rng: random.Random, tried: set[str]) -> None:
+    """Best-first search: expand the best whole-split design not expanded yet, evaluating its neighbours;
+    a neighbour that beats its parent is expanded next. Ends when nothing is left or affordable."""
+    expanded: set[str] = set()
+    while True:
+        frontier = [(score, d) for score, d in search.full if key(d) not in expanded]
+        if not frontier:
+            return
+        parent_score, parent = max(frontier, key=lambda item: item[0])
+        expanded.add(key(parent))
+        for d in neighbours(parent, rng):
+            if key(d) in tried:
+                continue
+            tried.add(key(d))
+            score = search.evaluate(d, None)
+            search.adopt_if_better(d, score)
+            if score is not None and score > parent_score:
+                break
+
+
 def run(seed: int, workspace: Path) -> int:
     rng = random.Random(seed)
     api = EvalAPI(os.environ["EVALUATION_API_URL"])
@@ -180,35 +225,10 @@ def run(seed: int, workspace: Path) -> int:
     n_dev = len(json.loads((workspace / "dev_problems.json").read_text()))
     search = Search(api, workspace, n_dev, deadline)
     log(f"seed {seed}: {n_dev} dev problems, {deadline - time.time():.0f}s of development")
-
     # something sensible is in place before the first measurement (replaced by the first measured design)
     (workspace / "agent.py").write_text(render(design("cot", cot=True, fmt=True)))
-    screen_k = min(n_dev, max(8, n_dev // 3))
-    screened = []
-    for d in screening_designs(rng):
-        score = search.evaluate(d, screen_k if screen_k < n_dev else None)
-        if score is not None:
-            screened.append((score, -requests_per_problem(d), d))
-    screened.sort(key=lambda s: (s[0], s[1]), reverse=True)
-    for score, _, d in screened[:2]:
-        search.adopt_if_better(d, score if screen_k >= n_dev else search.evaluate(d, None))
-
-    if search.best is None and screened:  # no time for a full-dev run: the best screened design it is
-        search.adopt_if_better(screened[0][2], screened[0][0])
-    tried = {json.dumps(d, sort_keys=True) for _, _, d in screened}
-    improved = search.best is not None
-    while improved:
-        improved = False
-        for d in neighbours(search.best, rng):
-            key = json.dumps(d, sort_keys=True)
-            if key in tried:
-                continue
-            tried.add(key)
-            before = search.best_score
-            search.adopt_if_better(d, search.evaluate(d, None))
-            if search.best_score > before:
-                improved = True
-                break
+    screened = screen(search, rng)
+    refine(search, rng, {key(d) for _, d in screened})
     (workspace / "candidate.py").unlink(missing_ok=True)
     notes = {"best": search.best, "best_dev_accuracy": search.best_score, "history": search.history}
     (workspace / "reference_notes.json").write_text(json.dumps(notes, indent=1))

@@ -158,7 +158,7 @@ class UnsafeProcess(SandboxProcess):
             returncode=returncode, stdout=self.stdout.text(), stderr=self.stderr.text(),
             stdout_truncated=bool(self.stdout.dropped), stderr_truncated=bool(self.stderr.dropped),
             timed_out=self.killed_by == "wall",
-            killed_by=self.killed_by or (f"signal:{-returncode}" if returncode is not None and returncode < 0 else None),
+            killed_by=self.killed_by or (f"signal:{-returncode}" if returncode and returncode < 0 else None),
             wall_sec=round(time.monotonic() - self.started, 3), uid=os.getuid(), events=self.events)
 
     def _killpg(self) -> None:
