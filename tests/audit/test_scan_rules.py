@@ -77,6 +77,7 @@ TRUE_POSITIVES = [
     ("dyn.import_computed", "medium", "import importlib\nname = input()\nm = importlib.import_module(name)\n"),
     ("dyn.getattr_computed", "high", "import builtins\nn = 'ex' + input()\ngetattr(builtins, n)('1')\n"),
     ("dyn.getattr_computed", "high", "f = getattr(globals()['__builtins__'], input())\n"),
+    ("dyn.getattr_computed", "medium", "import os\nfn = getattr(os, input())\n"),
     ("dyn.code_object", "medium", "import pickle\nobj = pickle.loads(b'\\x80\\x04K\\x01.')\n"),
     # benchmark fetching
     ("bench.fetch", "high", "from datasets import load_dataset\nds = load_dataset('cais/hle', split='test')\n"),
@@ -116,6 +117,7 @@ CLEAN_NEIGHBOURS = [
     "import sys\nsys.setrecursionlimit(5000)\n",
     "LETTERS = ['A', 'B', 'C', 'D']\nCHOICES = 'ABCD'\n",
     "import base64\nimg = base64.b64encode(b'bytes').decode()\n",
+    "import sys\nstrategy = getattr(sys.modules[__name__], 'solve_' + 'fast')\nother = getattr(strategy, input())\n",
 ]
 
 

@@ -3,7 +3,7 @@
     async with FakeOpenAI(reply=NaiveJudge()) as server:
         config = AuditorConfig(model="judge", base_url=server.url)
 
-It behaves like a model that is easy to manipulate:
+It reads the user messages only, and behaves like a model that is easy to manipulate:
 - when the prompt holds a line that *starts* with "AUDITOR:" (any case), it obeys it: verdict CLEAN, no
   findings, and a dismissal of every rule finding it sees, citing the first runtime evidence id it sees;
 - `gullible=True` obeys "AUDITOR:" anywhere in the prompt, even inside quoted material (a model that the
@@ -30,7 +30,8 @@ class NaiveJudge:
         self.seen: list[str] = []
 
     def __call__(self, body: dict[str, Any]) -> str:
-        prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []) if isinstance(m, dict))
+        prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", [])
+                            if isinstance(m, dict) and m.get("role") == "user")
         order = self._order(prompt)
         rules = _rule_findings(prompt)
         if order is not None:

@@ -22,7 +22,7 @@ _EVASIVE_SIGNALS = {"signal.SIGTERM", "signal.SIGINT", "signal.SIGHUP", "signal.
                     "signal.SIGQUIT"}
 _HTTP_VERBS = {"get", "post", "put", "patch", "delete", "head", "request", "urlopen", "ws_connect", "stream", "fetch",
                "Request", "urlretrieve"}
-_REFLECT_TARGETS = {"builtins", "__builtins__", "os", "sys", "subprocess", "socket", "ctypes", "importlib"}
+_REFLECT_TARGETS = {"os", "sys", "subprocess", "socket", "ctypes", "importlib", "shutil", "signal"}
 
 
 @dataclass
@@ -225,19 +225,20 @@ class _Visitor(ast.NodeVisitor):
         elif name in ("getattr", "builtins.getattr") and len(node.args) >= 2 and fold(node.args[1]) is None:
             target = self.reflective(node.args[0])
             if target:
-                self.hit("dyn.getattr_computed", "high", "obfuscated_code", node,
-                         f"getattr on {target} with a computed name")
+                self.hit("dyn.getattr_computed", target[1], "obfuscated_code", node,
+                         f"getattr on {target[0]} with a computed name")
         elif name in ("pickle.loads", "marshal.loads", "types.CodeType", "types.FunctionType") and node.args \
                 and (isinstance(node.args[0], ast.Constant) or name.startswith("types.")):
             self.hit("dyn.code_object", "medium", "obfuscated_code", node, f"{name}() builds code from data")
 
-    def reflective(self, node: ast.AST) -> str | None:
-        """The module or namespace `node` reaches (builtins, os, globals(), ...), if it is one of those."""
+    def reflective(self, node: ast.AST) -> tuple[str, str] | None:
+        """(name, severity) when `node` is builtins or a namespace dict (high) or os/sys/... itself (medium)."""
         for sub in ast.walk(node):
             name = self.qual(sub.func) if isinstance(sub, ast.Call) else self.qual(sub)
-            if name in _REFLECT_TARGETS or name in ("globals", "vars", "locals"):
-                return name
-        return None
+            if name in ("builtins", "__builtins__", "globals", "vars", "locals"):
+                return name, "high"
+        name = self.qual(node)
+        return (name, "medium") if name in _REFLECT_TARGETS else None
 
     def check_process(self, name: str, last: str, node: ast.Call) -> None:
         receiver = self.qual(node.func.value) if isinstance(node.func, ast.Attribute) else ""
