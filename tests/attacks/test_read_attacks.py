@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_controller_works, report_of
+from mac.config import SandboxLimits
 from mac.paths import scratch_home
 from mac.sandbox.base import SandboxSpec
 
@@ -32,15 +33,15 @@ for path in paths:                       # 1. the exact host paths, as if the at
             found.append(path)
     except OSError as exc:
         opened[path] = type(exc).__name__
-skip = {"/proc", "/sys"}
+skip = {"/proc", "/sys", "/dev"}
 for root, dirs, files in os.walk("/"):   # 2. every file name, and the content of every file outside /usr
     dirs[:] = [d for d in dirs if os.path.join(root, d) not in skip]
     for name in files:
         path = os.path.join(root, name)
-        if "answer" in name.lower() or "secret" in name.lower():
-            names.append(path)
         if path.startswith(("/usr/", sys.prefix)) or os.path.islink(path):
-            continue
+            continue  # public system files and the runtime: read-only, the same for everyone
+        if "answers" in name.lower():
+            names.append(path)
         try:
             with open(path, "rb") as fh:
                 data = fh.read(1 << 20)
@@ -49,7 +50,8 @@ for root, dirs, files in os.walk("/"):   # 2. every file name, and the content o
                 found.append(path)
         except OSError:
             pass
-names += glob.glob("/**/*answers*", recursive=True)
+for top in ("/tmp", "/var", "/run", "/mac", "/workspace", "/home", "/root", "/etc", "/opt"):
+    names += glob.glob(top + "/**/*answers*", recursive=True)
 print(json.dumps({"found": found, "opened": opened, "names": sorted(set(names)), "scanned": scanned}))
 """
 
@@ -72,7 +74,7 @@ def secrets(tmp_path):
 
 
 def test_answers_by_path_and_by_search(attack, bwrap_backend, secrets):
-    result = attack(SEARCH, args=[MARKER, json.dumps(secrets)])
+    result = attack(SEARCH, args=[MARKER, json.dumps(secrets)], limits=SandboxLimits(wall_sec=120))
     report = report_of(result)
     assert report["found"] == []
     assert set(report["opened"].values()) == {"FileNotFoundError"}
@@ -84,8 +86,8 @@ def test_proc_of_the_controller_and_other_processes(attack, bwrap_backend, monke
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     script = r"""
     import json, os, sys
-    MARKER = sys.argv[1].encode()
-    controller = int(sys.argv[2])
+    MARKER = (sys.argv[1] + sys.argv[2]).encode()  # given in two halves, so our own cmdline does not match
+    controller = int(sys.argv[3])
     pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
     found, denied = [], {}
     for pid in set(pids) | {controller}:
@@ -99,7 +101,7 @@ def test_proc_of_the_controller_and_other_processes(attack, bwrap_backend, monke
                 denied[path] = type(exc).__name__
     print(json.dumps({"pids": pids, "found": found, "controller": denied.get(f"/proc/{controller}/environ")}))
     """
-    report = report_of(attack(script, args=[KEY, str(os.getpid())]))
+    report = report_of(attack(script, args=[KEY[:10], KEY[10:], str(os.getpid())]))
     assert report["found"] == []
     assert len(report["pids"]) <= 3  # bwrap's pid 1 and the attack itself: no host process is visible
     if os.getpid() not in report["pids"]:
@@ -112,7 +114,7 @@ def test_upstream_key_is_not_in_the_sandbox(attack, bwrap_backend, monkeypatch):
     monkeypatch.setenv("MAC_UPSTREAM_KEY", KEY)
     script = r"""
     import json, os, sys
-    key = sys.argv[1]
+    key = sys.argv[1] + sys.argv[2]  # given in two halves, so our own cmdline does not match
     seen = {"env": key in json.dumps(dict(os.environ))}
     for pid in (p for p in os.listdir("/proc") if p.isdigit()):
         for what in ("environ", "cmdline"):
@@ -122,9 +124,9 @@ def test_upstream_key_is_not_in_the_sandbox(attack, bwrap_backend, monkeypatch):
                 pass
     print(json.dumps(seen))
     """
-    report = report_of(attack(script, args=[KEY[:8] + "-" + KEY[8:].replace("-", "")], env={"HINT": "none"}))
-    report2 = report_of(attack(script.replace("sys.argv[1]", "'SECRET-b41d'")))
-    assert not any(report.values()) and not any(report2.values()) and "1/environ" in report2
+    report = report_of(attack(script, args=[KEY[:10], KEY[10:]], env={"TASK_MODEL_API_KEY": "gateway-token"}))
+    assert "1/environ" in report and "env" in report
+    assert not any(report.values())
     assert_controller_works(bwrap_backend)
 
 
@@ -145,7 +147,8 @@ def test_runner_process_never_holds_answers(bwrap_backend, box):
         "            while frame is not None:\n"
         "                blobs.append(repr(frame.f_locals)[:10000]); frame = frame.f_back\n"
         "        text = '\\n'.join(blobs)\n"
-        f"        found = [m for m in ({question[:20]!r}, {MARKER!r}) if m in text]\n"
+        # the answer marker is spelled backwards in this source, and only turned around after the walk
+        f"        found = [m for m in ({question[:20]!r}, {MARKER[::-1]!r}[::-1]) if m in text]\n"
         "        return [Prediction(p.idx, ','.join(found)) for p in problems]\n")
     spec = SandboxSpec(label="gc-walk", argv=["python", "-m", "mac.sdk.run", "--agent", "/workspace/agent.py",
                                               "--problems", "/mac/in/problems.json", "--out", "/mac/out/r.json",

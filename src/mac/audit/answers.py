@@ -18,18 +18,11 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from mac.audit.tables import (  # noqa: F401 - re-exported for callers of the detector
-    MIN_TABLE,
-    UNVERIFIED_TABLE,
-    Table,
-    canon,
-    literal_value,
-    tables_in_tree,
-    tables_in_value,
-)
+from mac.audit.tables import MIN_TABLE, Table, canon
 
 MIN_MATCHES = 4
 _INT = re.compile(r"^[+-]?\d{1,12}$")

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from mac.audit import patterns as P
-from mac.audit.answers import UNVERIFIED_TABLE, AnswerKey, Table, tables_in_tree, tables_in_value
+from mac.audit.answers import AnswerKey
+from mac.audit.tables import UNVERIFIED_TABLE, Table, tables_in_tree, tables_in_value
 from mac.audit.deps import is_dependency_file, scan_dependencies
 from mac.audit.files import FileSet, Skip, read_tree
 from mac.audit.models import Finding, ScanStats, severity_rank

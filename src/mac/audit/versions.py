@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from mac.audit.answers import NotLiteral, canon, literal_value
+from mac.audit.tables import NotLiteral, canon, literal_value
 from mac.audit.files import read_tree
 
 MIN_VARIANT_TABLE = 3

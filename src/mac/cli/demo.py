@@ -71,5 +71,8 @@ def demo(
     out.print(SIMULATED_NOTE)
     out.print(f"Files: {paths.dir}  (result.json, dev_evals.jsonl, gateway.jsonl, artifact/ per trial)")
     out.print(f"Re-verify one: mac verify {paths.dir / configs[0].trial}")
+    from mac.report import write_html_report
+
+    out.print(f"HTML report: {write_html_report(paths.dir)}")
     if any(r.status != "completed" for r in results):
         raise typer.Exit(1)
