@@ -6,7 +6,8 @@ One run starts an instant fake upstream (mac.testing.fake_openai) and, each in i
   - the MAC gateway (OpenAI backend to the fake; TCP listener and a unix-socket channel; call log on),
   - a minimal aiohttp pass-through proxy (the floor of what a Python proxy costs),
   - a MAC-style proxy: Flask dev server (a thread per request) + requests with keep-alive-only socket options,
-    as the published MAC harness does.
+    as the published MAC harness does,
+  - if uvloop is installed, the gateway again in a process running uvloop (what a controller could gain).
 An aiohttp load generator (also its own process) drives each target at concurrency 1 and 50 for a fixed time and
 reports requests/s, p50 and p99 latency, plus the CPU the serving process spent per request; targets are
 measured in interleaved rounds and the medians are reported, because the 2 cores are shared.
@@ -104,12 +105,19 @@ def serve(kind: str, upstream: str) -> None:
 
     async def main() -> None:
         with tempfile.TemporaryDirectory(prefix="gwb-") as tmp:
-            info = await (_serve_gateway(upstream, Path(tmp)) if kind == "gateway" else _serve_minimal_proxy(upstream))
+            gateway = kind.startswith("gateway")
+            info = await (_serve_gateway(upstream, Path(tmp)) if gateway else _serve_minimal_proxy(upstream))
             info.pop("keep")
             print("READY " + json.dumps(info), flush=True)
             await asyncio.Event().wait()
 
-    asyncio.run(main())
+    loop_factory = None
+    if kind.endswith("-uvloop"):
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(main())
 
 
 # ---- load generator (its own process) -------------------------------------------------------------------------------
@@ -168,6 +176,14 @@ def _start(argv: list[str]) -> tuple[subprocess.Popen, dict[str, Any]]:
     return process, (json.loads(payload) if payload.startswith("{") else {"tcp": payload})
 
 
+def _has_uvloop() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _cpu_seconds(pid: int) -> float | None:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -192,7 +208,8 @@ def main() -> None:
         upstream_proc, upstream = _start([py, "-m", "mac.testing.fake_openai", "--port", "0"])
         processes.append(upstream_proc)
         servers = {"direct": (upstream_proc, upstream)}
-        for kind in ("gateway", "minimal-proxy", "mac-style"):
+        kinds = ["gateway", "minimal-proxy", "mac-style"] + (["gateway-uvloop"] if _has_uvloop() else [])
+        for kind in kinds:
             servers[kind] = _start([py, me, "--serve", kind, upstream["tcp"]])
             processes.append(servers[kind][0])
         gw_proc, gw = servers["gateway"]
@@ -200,6 +217,10 @@ def main() -> None:
                 ("gateway, TCP listener", (gw_proc, {"tcp": gw["tcp"], "token": gw["token"]})),
                 ("gateway, unix channel", (gw_proc, {"unix": gw["unix"], "token": gw["token"]})),
                 ("MAC-style Flask proxy", servers["mac-style"])]
+        if "gateway-uvloop" in servers:
+            uv_proc, uv = servers["gateway-uvloop"]
+            rows += [("gateway, TCP, uvloop", (uv_proc, {"tcp": uv["tcp"], "token": uv["token"]})),
+                     ("gateway, unix, uvloop", (uv_proc, {"unix": uv["unix"], "token": uv["token"]}))]
         results = run_all(rows, args.seconds, args.warmup, args.rounds)
     finally:
         for process in processes:
@@ -247,6 +268,11 @@ def report(results: dict[tuple[str, int], dict[str, Any]]) -> None:
     print(f"added p50 over direct: c={lo} TCP {added(tcp, lo):+.2f} ms, unix {added(unix, lo):+.2f} ms; "
           f"c={hi} TCP {added(tcp, hi):+.2f} ms, unix {added(unix, hi):+.2f} ms (target < 1 ms)")
     print(f"gateway/MAC-style throughput: c={lo} {ratio(tcp, mac, lo):.1f}x, c={hi} {ratio(tcp, mac, hi):.1f}x (target >= 10x)")
+    uv_tcp, uv_unix = "gateway, TCP, uvloop", "gateway, unix, uvloop"
+    if (uv_tcp, hi) in results:
+        print(f"with uvloop in the gateway process: direct ratio at c={hi} TCP {ratio(uv_tcp, direct, hi):.2f}x, "
+              f"unix {ratio(uv_unix, direct, hi):.2f}x; added p50 c={lo} {added(uv_tcp, lo):+.2f} ms; "
+              f"vs MAC-style c={hi} {ratio(uv_tcp, mac, hi):.1f}x")
 
 
 if __name__ == "__main__":

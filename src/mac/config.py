@@ -50,7 +50,7 @@ class SandboxLimits(BaseModel):
     """stdout and stderr are each kept up to this many bytes; the rest is drained and counted."""
     nofile: int = 1024
     disk_mb: int = 4096
-    """How much the writable binds (a dev workspace, /mac/out) may grow during the run; checked about once a
+    """How much the writable binds (a dev workspace, /mac/out) may grow during the run; checked four times a
     second, and the sandbox is killed past it (tmpfs sizes bound /tmp and /dev/shm)."""
 
 

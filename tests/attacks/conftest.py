@@ -1,10 +1,9 @@
 """Fixtures of the attack suite: the real bwrap backend (never skipped: no bwrap is a loud failure), scratch
-folders sandbox uids can reach, and `attack(...)`, which runs an attacking script and returns its report."""
+folders sandbox uids can reach, and `attack(...)`, which runs an attacking script (helpers: attackkit.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import tempfile
 import textwrap
@@ -36,13 +35,6 @@ def box() -> Path:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def report_of(result: SandboxResult) -> dict:
-    """The JSON object the attacking script printed last (scripts print one line of findings)."""
-    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
-    assert lines, f"the attack script printed no report: rc={result.returncode} stderr={result.stderr[-2000:]}"
-    return json.loads(lines[-1])
-
-
 @pytest.fixture
 def attack(bwrap_backend, box):
     """attack(script, **spec fields) -> SandboxResult. The script is /workspace/attack.py (read-only snapshot
@@ -59,9 +51,3 @@ def attack(bwrap_backend, box):
         return asyncio.run(bwrap_backend.run(spec))
 
     return run
-
-
-def assert_controller_works(backend: BwrapBackend) -> None:
-    """After an attack, the controller still starts sandboxes and they behave."""
-    result = asyncio.run(backend.run(SandboxSpec(label="after-attack", argv=["python", "-c", "print(6 * 7)"])))
-    assert result.returncode == 0 and result.stdout == "42\n", result

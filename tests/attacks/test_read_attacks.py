@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_controller_works, report_of
+from attackkit import assert_controller_works, report_of
 from mac.config import SandboxLimits
 from mac.paths import scratch_home
 from mac.sandbox.base import SandboxSpec

@@ -79,6 +79,9 @@ def test_cli_audit(tmp_path):
     assert json.loads(paths.result.read_text())["integrity_verdict"] == "CHEATING"
     out = runner.invoke(app, ["audit", str(paths.dir)])
     assert out.exit_code == 0 and "CHEATING" in out.output and "hardcoded_answers" in out.output
+    (paths.artifact / "[bold]x.py").write_text("import anthropic\n")  # untrusted names are not rich markup
+    out = runner.invoke(app, ["audit", str(paths.dir)])
+    assert "[bold]x.py" in out.output
     out = runner.invoke(app, ["audit", str(paths.dir), "--auditor-model", "claude"])
     assert out.exit_code == 2 and "openai:MODEL_NAME" in out.output
     out = runner.invoke(app, ["audit", str(tmp_path)])

@@ -24,6 +24,7 @@ TRUE_POSITIVES = [
     ("provider.import", "medium", "import litellm\n"),
     ("provider.host", "high", "HOST = 'generativelanguage.googleapis.com'\n"),
     ("provider.host", "high", "URL = 'https://api.anth' + 'ropic.com/v1/messages'\n"),
+    ("provider.host", "medium", "def f():\n    \"\"\"Calls api.anthropic.com when allowed.\"\"\"\n"),
     ("provider.base_url", "high", "from openai import OpenAI\nc = OpenAI(base_url='https://openrouter.ai/api/v1')\n"),
     ("provider.base_url", "high", "import openai\nopenai.base_url = 'https://my-proxy.example.com/v1'\n"),
     ("provider.base_url", "high", "from mac.sdk import ModelClient\nc = ModelClient(api_base='https://x.example/v1')\n"),
@@ -40,6 +41,8 @@ TRUE_POSITIVES = [
     ("fs.secret", "high", "env = open('/proc/1/environ').read()\n"),
     ("fs.secret", "high", "pid = 7\nenv = open(f'/proc/{pid}/environ').read()\n"),
     ("fs.secret", "high", "key = open('~/.aws/credentials').read()\n"),
+    ("fs.outside", "medium", "from pathlib import Path\np = Path('/') / 'etc' / 'shadow-copy'\n"),
+    ("fs.secret", "high", "import os\np = os.path.join('/proc', 'self', 'environ')\n"),
     ("fs.home", "low", "from pathlib import Path\nhome = Path.home()\n"),
     # environment and secrets
     ("env.secret", "high", "import os\nkey = os.environ['OPENAI_API_KEY']\n"),
@@ -56,12 +59,14 @@ TRUE_POSITIVES = [
     ("proc.namespace", "critical", "import ctypes\nctypes.CDLL('libc.so.6').syscall(272, 0)\n"),
     ("proc.shell", "low", "import subprocess\nsubprocess.run('ls | wc', shell=True)\n"),
     ("proc.shell", "low", "import os\nos.system('cat /tmp/x')\n"),
+    ("proc.shell", "low", "import subprocess\nsubprocess.Popen(['/bin/bash', '-c', 'ls'])\n"),
     ("proc.fork_storm", "medium", "import os\nwhile True:\n    os.fork()\n"),
     ("proc.fork", "low", "import os\npid = os.fork()\n"),
     ("proc.signal_ignore", "medium", "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"),
     ("proc.kill_other", "medium", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"),
     ("proc.kill_other", "medium", "import os\nos.kill(-1, 9)\n"),
     ("proc.detach", "low", "import os\nos.setsid()\n"),
+    ("proc.rlimit", "low", "import resource\nresource.setrlimit(resource.RLIMIT_NPROC, (10**6, 10**6))\n"),
     ("proc.recursion", "low", "import sys\nsys.setrecursionlimit(1000000)\n"),
     # dynamic code execution
     ("dyn.exec_obfuscated", "high",
@@ -155,3 +160,38 @@ def test_decompression_bomb_is_capped(tmp_path):
 def test_unparseable_file_is_a_low_finding(tmp_path):
     findings = scan_code(tmp_path, "def broken(:\n    pass\n")
     assert [(f.rule, f.severity) for f in findings] == [("scan.syntax", "low")]
+
+
+def test_deep_nesting_cannot_stop_the_scan_half_way(tmp_path):
+    """Expressions nested deeper than Python's recursion limit still compile; the scan must still see the rest."""
+    chain = "+".join(["a"] * 900)
+    code = (f"x = {chain}\ny = {'[' * 120}{']' * 120}\nexec('a' + {' + '.join(['chr(98)'] * 700)})\n"
+            "import anthropic\n")
+    compile(code, "agent.py", "exec")  # Python accepts it
+    found = rules(scan_code(tmp_path, code))
+    assert {"provider.import", "dyn.exec_obfuscated"} <= found and "scan.incomplete" not in found
+
+
+def test_docstrings_are_one_step_less_severe(tmp_path):
+    code = '"""Talks to api.anthropic.com."""\nURL = "https://api.anthropic.com/v1"\n'
+    found = {(f.line, f.severity) for f in scan_code(tmp_path, code) if f.rule == "provider.host"}
+    assert found == {(1, "medium"), (2, "high")}
+
+
+def test_source_is_decoded_as_python_decodes_it(tmp_path):
+    """utf-7 hides `import socket` in what reads as a comment in UTF-8; the scan parses what Python runs."""
+    findings = scan_code(tmp_path, "# coding: utf-7\nx = 1 #+AAo-import anthropic\n")
+    assert {"scan.encoding", "provider.import"} <= rules(findings)
+    assert rules(scan_code(tmp_path / "b", "# -*- coding: latin-1 -*-\nx = 'caf\xe9'\n")) == set()
+
+
+def test_every_catalogued_rule_is_tested_and_every_tested_rule_catalogued():
+    from mac.audit import RULES
+
+    tested_here = {rule for rule, _, _ in TRUE_POSITIVES}
+    tested_elsewhere = {  # test_scan_safety.py, test_answers.py, and the tests above
+        "fs.symlink", "fs.hardlink", "fs.shadow", "answers.match", "answers.table", "deps.provider", "deps.datasets",
+        "deps.network", "deps.url", "deps.index", "deps.unparseable", "scan.syntax", "scan.skipped", "scan.encoding"}
+    defensive = {"scan.incomplete"}  # a guard: the walk is iterative and bounded, no input is known to reach it
+    assert tested_here <= set(RULES)
+    assert set(RULES) - tested_here - tested_elsewhere - defensive == set()

@@ -8,7 +8,7 @@ import os
 from auditkit import scan_code, write
 
 from mac.audit import scan_workspace
-from mac.audit.files import MAX_FILE_BYTES
+from mac.audit.files import MAX_FILE_BYTES, read_tree
 
 SECRET = "TOP-SECRET-VALUE-5f2a"
 
@@ -94,3 +94,26 @@ def test_dependency_lists(tmp_path):
 def test_broken_pyproject_is_a_low_finding(tmp_path):
     findings = scan_workspace(write(tmp_path / "ws", {"agent.py": "x = 1\n", "pyproject.toml": "[project\n"}))
     assert [(f.rule, f.severity) for f in findings] == [("deps.unparseable", "low")]
+
+
+def test_padding_cannot_push_the_entry_past_the_limits(tmp_path):
+    ws = write(tmp_path / "ws", {"aaa.py": "x = 1\n", "aab.py": "x = 2\n", "aac.py": "x = 3\n",
+                                 "agent.py": "import anthropic\n"})
+    tree = read_tree(ws, max_files=3)  # a small limit stands in for gigabytes of padding
+    assert [f.rel for f in tree.files] == ["aaa.py", "aab.py", "agent.py"]
+    assert [(s.rel, s.reason.split(":")[0]) for s in tree.skipped] == [("aac.py", "limit")]
+
+
+def test_unread_python_source_is_a_medium_finding(tmp_path):
+    ws = write(tmp_path / "ws", {"agent.py": "x = 1\n"})
+    with open(ws / "big.py", "wb") as fh:
+        fh.truncate(MAX_FILE_BYTES + 1)
+    assert [(f.rule, f.severity) for f in scan_workspace(ws)] == [("scan.skipped", "medium")]
+
+
+def test_modules_that_shadow_the_runner_or_the_sdk(tmp_path):
+    files = {"agent.py": "from mac.sdk import BaseAgent\n", "mac/__init__.py": "", "mac/sdk/__init__.py": "X = 1\n",
+             "openai.py": "class OpenAI: pass\n", "random.py": "x = 4\n", "prompts.py": "P = 'x'\n",
+             "lib/json.py": "x = 1\n"}
+    found = {f.path: f.severity for f in scan_workspace(write(tmp_path / "ws", files)) if f.rule == "fs.shadow"}
+    assert found == {"mac/__init__.py": "medium", "openai.py": "medium", "random.py": "low"}

@@ -228,3 +228,18 @@ def test_faults_are_drawn_per_request_so_retries_get_through() -> None:
         assert set(statuses) == {200, 500}
 
     run(main())
+
+
+def test_item_index_handles_shared_prefixes_short_questions_and_punctuation() -> None:
+    from mac.gateway.sim_text import ItemIndex
+
+    shared = "Consider the triangle ABC with sides of length "
+    long_a = SimItem(question=shared + "3, 4 and 5. What is its area?", answer="6")
+    long_b = SimItem(question=shared + "5, 12 and 13. What is its area?", answer="30")
+    short = SimItem(question="What is 2+2?", answer="4")
+    index = ItemIndex([long_a, long_b, short])
+    assert len(index) == 3
+    assert index.find("Problem:" + long_b.question.upper()) is long_b
+    assert index.find(f"Q: {long_a.question}\nA: 6\n\nQ: {short.question}") is short
+    assert index.find(shared + "7, 24 and 25. What is its area?") is None
+    assert index.find("Problem1" + short.question) is None  # glued to a preceding word: not seen (documented)

@@ -26,7 +26,8 @@ from mac.audit.models import (
 )
 from mac.audit.policy import combine, counts_for_mean, rule_findings
 from mac.audit.runtime import gather_evidence
-from mac.audit.scan import RULES, scan_folders, scan_workspace
+from mac.audit.catalogue import RULES
+from mac.audit.scan import scan_folders, scan_workspace
 from mac.audit.trial import audit_trial, scan_trial, update_result
 
 __all__ = [

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-MAX_FILES = 3000
-MAX_FILE_BYTES = 2 << 20
-MAX_TOTAL_BYTES = 64 << 20
+MAX_FILES = 5000
+MAX_FILE_BYTES = 8 << 20
+MAX_TOTAL_BYTES = 32 << 20
+FIRST = "agent.py"
+"""Read before anything else, so padding a folder cannot push the entry point past the limits."""
 MAX_DEPTH = 24
 SCANNED_SUFFIXES = (".py", ".pyw", ".json", ".jsonl", ".toml", ".txt", ".cfg", ".in")
 VENDOR_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "site-packages", "dist-packages", ".tox",
@@ -43,6 +45,8 @@ class FileSet:
     files: list[SourceFile] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     bytes: int = 0
+    max_files: int = MAX_FILES
+    max_bytes: int = MAX_TOTAL_BYTES
 
     def by_rel(self) -> dict[str, bytes]:
         return {f.rel: f.data for f in self.files}
@@ -53,9 +57,10 @@ def wanted(name: str) -> bool:
     return low.endswith(SCANNED_SUFFIXES) or low in ("pyproject.toml", "setup.cfg", "pipfile")
 
 
-def read_tree(root: Path, want: Callable[[str], bool] = wanted) -> FileSet:
+def read_tree(root: Path, want: Callable[[str], bool] = wanted, *, max_files: int = MAX_FILES,
+              max_bytes: int = MAX_TOTAL_BYTES) -> FileSet:
     """The files under `root` whose name `want` accepts (sorted by relative path). A missing root gives an empty set."""
-    out = FileSet()
+    out = FileSet(max_files=max_files, max_bytes=max_bytes)
     try:
         root_fd = os.open(root, _DIR_FLAGS)
     except OSError:
@@ -72,7 +77,7 @@ def read_tree(root: Path, want: Callable[[str], bool] = wanted) -> FileSet:
 
 
 def _read_dir(dir_fd: int, rel_dir: str, depth: int, stack: list, out: FileSet, want: Callable[[str], bool]) -> None:
-    for name in sorted(os.listdir(dir_fd)):
+    for name in sorted(os.listdir(dir_fd), key=lambda n: (not (rel_dir == "" and n == FIRST), n)):
         rel = f"{rel_dir}{name}"
         try:
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
@@ -106,7 +111,7 @@ def _read_file(dir_fd: int, name: str, rel: str, st: os.stat_result, out: FileSe
         out.skipped.append(Skip(rel, "hardlink"))
     elif st.st_size > MAX_FILE_BYTES:
         out.skipped.append(Skip(rel, f"too large ({st.st_size} bytes)"))
-    elif len(out.files) >= MAX_FILES or out.bytes + st.st_size > MAX_TOTAL_BYTES:
+    elif len(out.files) >= out.max_files or out.bytes + st.st_size > out.max_bytes:
         out.skipped.append(Skip(rel, "limit: too many files or bytes"))
     else:
         try:

@@ -15,6 +15,7 @@ import binascii
 import bz2
 import codecs
 import lzma
+import posixpath
 import zlib
 from typing import Callable
 
@@ -26,7 +27,7 @@ QualFn = Callable[[ast.AST], "str | None"]
 
 def fold(node: ast.AST, depth: int = 0) -> str | None:
     """The string an expression of literals evaluates to (holes in f-strings read "*"), or None."""
-    if depth > 40:
+    if depth > 60:
         return None
     if isinstance(node, ast.Constant):
         if isinstance(node.value, str):
@@ -35,8 +36,11 @@ def fold(node: ast.AST, depth: int = 0) -> str | None:
             return node.value.decode("latin-1")
         return None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        parts = [fold(o, depth + 1) for o in add_operands(node)]
+        return _cap("".join(parts)) if all(isinstance(p, str) for p in parts) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # Path("/") / "etc" / "passwd"
         left, right = fold(node.left, depth + 1), fold(node.right, depth + 1)
-        return _cap(left + right) if left is not None and right is not None else None
+        return posixpath.join(left, right) if left is not None and right is not None else None
     if isinstance(node, ast.JoinedStr):
         parts = [v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "*" for v in node.values]
         return "".join(parts)
@@ -50,6 +54,14 @@ def fold(node: ast.AST, depth: int = 0) -> str | None:
 
 def _fold_call(node: ast.Call, depth: int) -> str | None:
     func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if name in ("Path", "PurePath", "PosixPath") and len(node.args) >= 1:
+        parts = [fold(a, depth + 1) for a in node.args]
+        return posixpath.join(*parts) if all(p is not None for p in parts) else None
+    if name == "join" and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute) \
+            and func.value.attr == "path" and node.args:  # os.path.join("/", "etc", ...)
+        parts = [fold(a, depth + 1) for a in node.args]
+        return posixpath.join(*parts) if all(p is not None for p in parts) else None
     if isinstance(func, ast.Name) and func.id == "chr" and len(node.args) == 1:
         value = node.args[0]
         if isinstance(value, ast.Constant) and isinstance(value.value, int) and 0 <= value.value < 0x110000:
@@ -95,27 +107,33 @@ def is_built(node: ast.AST) -> bool:
     return not isinstance(node, ast.Constant) and fold(node) is not None
 
 
-def is_obfuscated(node: ast.AST, qual: QualFn, decoders: set[str], tainted: set[str], depth: int = 0) -> bool:
-    """Whether `node` is, or is derived from, a decoder's output or a char-by-char build."""
-    if depth > 30:
-        return False
-    if isinstance(node, ast.Name):
-        return node.id in tainted
-    if isinstance(node, ast.Subscript):
-        return _is_reverse(node.slice) or is_obfuscated(node.value, qual, decoders, tainted, depth + 1)
-    if isinstance(node, ast.BinOp):
-        return any(is_obfuscated(n, qual, decoders, tainted, depth + 1) for n in (node.left, node.right))
-    if isinstance(node, (ast.GeneratorExp, ast.ListComp)):
-        return _chr_comprehension(node)
-    if isinstance(node, ast.Call):
-        if (qual(node.func) or "") in decoders:
+def add_operands(node: ast.AST, limit: int = 10_000) -> list[ast.AST]:
+    """The operands of a chain of `+`, left to right, without recursion (chains can be thousands long)."""
+    out: list[ast.AST] = []
+    stack = [node]
+    while stack and len(out) < limit:
+        n = stack.pop()
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+            stack += [n.right, n.left]
+        else:
+            out.append(n)
+    return out
+
+
+def is_obfuscated(node: ast.AST, qual: QualFn, decoders: set[str], tainted: set[str]) -> bool:
+    """Whether `node` contains a decoder's output, a name assigned from one, a chr() build or a [::-1] reversal.
+
+    Deliberately coarse (any such piece anywhere in the expression) and iterative, so nesting cannot hide one."""
+    for n, sub in enumerate(ast.walk(node)):
+        if n > 20_000:
+            return True  # an expression this large fed to exec is itself a way to hide what runs
+        if isinstance(sub, ast.Name) and sub.id in tainted:
             return True
-        if isinstance(node.func, ast.Name) and node.func.id == "chr":
+        if isinstance(sub, ast.Subscript) and _is_reverse(sub.slice):
             return True
-        parts = list(node.args) + [k.value for k in node.keywords]
-        if isinstance(node.func, ast.Attribute):
-            parts.append(node.func.value)
-        return any(is_obfuscated(n, qual, decoders, tainted, depth + 1) for n in parts)
+        if isinstance(sub, ast.Call) and ((qual(sub.func) or "") in decoders
+                                          or (isinstance(sub.func, ast.Name) and sub.func.id == "chr")):
+            return True
     return False
 
 

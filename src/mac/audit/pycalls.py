@@ -68,7 +68,7 @@ class CallChecks:
         if name in P.OS_PRIVILEGE_CALLS or last in P.DANGEROUS_NATIVE_CALLS or last == "syscall" or (
                 last in ("mount", "umount", "umount2") and "libc" in (receiver or "").lower()):
             self.hit("proc.namespace", "critical", "sandbox_escape", node, f"calls {name or last} (namespace/privilege)")
-        elif name in P.SHELL_CALLS or (name in P.SUBPROCESS_CALLS and _kw_true(node, "shell")):
+        elif name in P.SHELL_CALLS or (name in P.SUBPROCESS_CALLS and (_kw_true(node, "shell") or _shell_argv(node))):
             self.hit("proc.shell", "low", "other", node, f"{name} runs a shell command")
         elif name in ("os.fork", "os.forkpty"):
             if self.loops:
@@ -145,6 +145,15 @@ class CallChecks:
             if text:
                 out.append(text)
         return out
+
+
+def _shell_argv(node: ast.Call) -> bool:
+    """subprocess.run(["bash", "-c", ...]): a shell by argv."""
+    argv = node.args[0] if node.args else None
+    if not isinstance(argv, (ast.List, ast.Tuple)) or len(argv.elts) < 2:
+        return False
+    first, second = (fold(e) for e in argv.elts[:2])
+    return (first or "").rsplit("/", 1)[-1] in ("sh", "bash", "zsh", "dash") and second == "-c"
 
 
 def _kw_true(node: ast.Call, name: str) -> bool:

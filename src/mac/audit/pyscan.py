@@ -42,16 +42,20 @@ class PyScan:
 
 
 def scan_python(source: str) -> PyScan:
-    """Apply every rule to `source`. Raises SyntaxError (the caller records it as a finding)."""
-    tree = ast.parse(source)
+    """Parse and apply every rule. Raises SyntaxError/ValueError/RecursionError when `source` does not parse."""
+    return scan_tree(ast.parse(source))
+
+
+def scan_tree(tree: ast.Module) -> PyScan:
+    """Apply every rule to a parsed module. The walk is iterative, so deep nesting cannot stop it half-way."""
     visitor = _Visitor()
     visitor.prepare(tree)
-    visitor.visit(tree)
+    visitor.run(tree)
     visitor.out.tree = tree
     return visitor.out
 
 
-class _Visitor(CallChecks, ast.NodeVisitor):
+class _Visitor(CallChecks):
     def __init__(self) -> None:
         self.out = PyScan()
         self.aliases: dict[str, str] = {}
@@ -60,6 +64,8 @@ class _Visitor(CallChecks, ast.NodeVisitor):
         self.loops = 0
         self.sets_litellm_base = False
         self._seen: set[tuple[str, int]] = set()
+        self._inner: set[int] = set()
+        self._bare: set[int] = set()
 
     # -- setup: imports and taint are flow-insensitive --------------------------------------------------
     def prepare(self, tree: ast.Module) -> None:
@@ -80,17 +86,34 @@ class _Visitor(CallChecks, ast.NodeVisitor):
                 if name not in self.tainted and is_obfuscated(value, self.qual, P.DECODER_CALLS, self.tainted):
                     self.tainted.add(name)
 
-    def qual(self, node: ast.AST) -> str | None:
+    def run(self, tree: ast.Module) -> None:
+        stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+        while stack:
+            node, in_loop = stack.pop()
+            self.loops = int(in_loop)
+            method = getattr(self, "visit_" + type(node).__name__, None)
+            if method is not None:
+                method(node)
+            in_loop = in_loop or isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+            stack.extend((child, in_loop) for child in ast.iter_child_nodes(node))
+
+    def qual(self, node: ast.AST, depth: int = 0) -> str | None:
+        """The dotted name an expression stands for, through the file's import aliases (None: not a name)."""
+        attrs: list[str] = []
+        while isinstance(node, ast.Attribute) and len(attrs) < 50:
+            attrs.append(node.attr)
+            node = node.value
         if isinstance(node, ast.Name):
-            return self.aliases.get(node.id, node.id)
-        if isinstance(node, ast.Attribute):
-            base = self.qual(node.value)
-            return f"{base}.{node.attr}" if base else None
-        if isinstance(node, ast.Call) and self.qual(node.func) in ("getattr", "builtins.getattr") and len(node.args) >= 2:
-            attr = fold(node.args[1])
-            target = self.qual(node.args[0])
-            return f"{target}.{attr}" if attr and target else None
-        return None
+            base = self.aliases.get(node.id, node.id)
+        elif isinstance(node, ast.Call) and depth < 5 and len(node.args) >= 2 \
+                and self.qual(node.func, depth + 1) in ("getattr", "builtins.getattr"):
+            attr, target = fold(node.args[1]), self.qual(node.args[0], depth + 1)
+            if not attr or not target:
+                return None
+            base = f"{target}.{attr}"
+        else:
+            return None
+        return ".".join([base, *reversed(attrs)])
 
     def hit(self, rule: str, severity: str, kind: str, node: ast.AST, message: str) -> None:
         line = getattr(node, "lineno", 0)
@@ -130,50 +153,50 @@ class _Visitor(CallChecks, ast.NodeVisitor):
         if found:
             self.hit("net.import", "low", "api_proxy_bypass", node, f"imports the network library {found}")
 
-    # -- structure -------------------------------------------------------------------------------------
-    def visit_For(self, node: ast.AST) -> None:
-        self.loops += 1
-        self.generic_visit(node)
-        self.loops -= 1
-
-    visit_While = visit_AsyncFor = visit_For
-
+    # -- assignments and subscripts ------------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             name = self.qual(target) or ""
             if name.rsplit(".", 1)[-1] in ("base_url", "api_base") and name.split(".")[0] in ("openai", "litellm"):
                 self.check_base_url(node.value, node, f"sets {name}")
-        self.generic_visit(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if isinstance(node.ctx, ast.Load) and self.qual(node.value) == "os.environ":
             self.check_env(node.slice, node)
-        self.generic_visit(node)
 
     # -- strings ---------------------------------------------------------------------------------------
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            self._bare.add(id(node.value))  # a docstring or bare string: documentation, not a value in use
+
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, (str, bytes)):
-            self.check_string(fold(node) or "", node)
+            self.check_string(fold(node) or "", node, bare=id(node) in self._bare)
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
         self.check_string(fold(node) or "", node)
-        self.generic_visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
+        if id(node) in self._inner:
+            return  # part of a `+` chain already folded as a whole
+        if isinstance(node.op, ast.Add):
+            self._inner.update(id(o) for o in (node.left, node.right) if isinstance(o, ast.BinOp))
         text = fold(node)
         if text is not None:
             self.check_string(text, node)
-        self.generic_visit(node)
 
-    def check_string(self, text: str, node: ast.AST) -> None:
+    def check_string(self, text: str, node: ast.AST, bare: bool = False) -> None:
+        """Hosts, benchmark sources and paths in a string. In a docstring they are one step less severe (still
+        medium: `__doc__` can be read as a value)."""
         if not text:
             return
+        strong = "medium" if bare else "high"
         host = P.model_host_in(text)
         if host:
-            self.hit("provider.host", "high", "unauthorized_model", node, f"hard-codes the model API host {host}")
+            self.hit("provider.host", strong, "unauthorized_model", node, f"hard-codes the model API host {host}")
         if P.BENCHMARK_FETCH.search(text):
             m = P.BENCHMARK_FETCH.search(text)
-            self.hit("bench.fetch", "high", "external_benchmark_fetch", node,
+            self.hit("bench.fetch", strong, "external_benchmark_fetch", node,
                      f"names a benchmark dataset or answer source ({m.group(0)})")
         elif P.BENCHMARK_NAME.search(text):
             self.hit("bench.name", "info", "external_benchmark_fetch", node,
@@ -194,7 +217,11 @@ class _Visitor(CallChecks, ast.NodeVisitor):
             check(name, last, node)
         if name in P.DECODER_CALLS:
             self.add_payload(node, node)
-        self.generic_visit(node)
+        if last in ("join", "Path", "PurePath", "PosixPath", "expanduser") and not isinstance(node.func, ast.Name) \
+                or last in ("Path", "PurePath", "PosixPath"):
+            text = fold(node)
+            if text:
+                self.check_string(text, node)
 
     def add_payload(self, node: ast.AST, expr: ast.AST) -> None:
         payload = decode_payload(expr, self.qual, self.assigned)

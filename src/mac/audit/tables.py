@@ -128,10 +128,10 @@ class NotLiteral(Exception):
     pass
 
 
-def literal_value(node: ast.AST, budget: list[int]) -> Any:
-    """A literal container node as a value (like ast.literal_eval, bounded in size; never evaluates code)."""
+def literal_value(node: ast.AST, budget: list[int], depth: int = 0) -> Any:
+    """A literal container node as a value (like ast.literal_eval, bounded in size and depth; never runs code)."""
     budget[0] -= 1
-    if budget[0] < 0:
+    if budget[0] < 0 or depth > 50:
         raise NotLiteral
     if isinstance(node, ast.Constant):
         return node.value
@@ -139,11 +139,12 @@ def literal_value(node: ast.AST, budget: list[int]) -> Any:
             and isinstance(node.operand.value, (int, float)):
         return -node.operand.value
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        return [literal_value(e, budget) for e in node.elts]
+        return [literal_value(e, budget, depth + 1) for e in node.elts]
     if isinstance(node, ast.Dict):
         if any(k is None for k in node.keys):
             raise NotLiteral
-        pairs = [(literal_value(k, budget), literal_value(v, budget)) for k, v in zip(node.keys, node.values)]
+        pairs = [(literal_value(k, budget, depth + 1), literal_value(v, budget, depth + 1))
+                 for k, v in zip(node.keys, node.values)]
         try:
             return dict(pairs)
         except TypeError:

@@ -16,7 +16,15 @@ from typing import Any
 
 from mac.audit.answers import AnswerKey
 from mac.audit.llm import ask_auditor
-from mac.audit.models import AuditorConfig, AuditReport, EvidenceItem, Finding, severity_rank
+from mac.audit.models import (
+    AuditFinding,
+    AuditorConfig,
+    AuditReport,
+    EvidenceItem,
+    Finding,
+    LLMReview,
+    severity_rank,
+)
 from mac.audit.policy import combine, rule_findings, verdict_of
 from mac.audit.prompt import Material, collect_material, new_nonce, system_prompt, user_prompt
 from mac.audit.runtime import gather_evidence, iter_jsonl
@@ -60,7 +68,7 @@ async def audit_trial(trial_dir: Path, *, domain: Any, dev_records: list[Any] | 
     rules = rule_findings(scan.findings, evidence)
     review = None
     if auditor is not None:
-        review = await _review(auditor, paths, getattr(domain, "name", "?"), rules, scan.findings, evidence)
+        review = await _review(auditor, paths, getattr(domain, "name", "?"), rules, scan, evidence)
     counts = _counts(scan.findings, evidence, rules, review)
     verdict = combine(rules, review, allow_softening=auditor.allow_softening if auditor else True, counts=counts)
     if key is None:
@@ -72,9 +80,10 @@ async def audit_trial(trial_dir: Path, *, domain: Any, dev_records: list[Any] | 
     return report
 
 
-async def _review(auditor: AuditorConfig, paths: TrialPaths, domain: str, rules, static: list[Finding],
-                  evidence: list[EvidenceItem]):
-    nonce = new_nonce()
+async def _review(auditor: AuditorConfig, paths: TrialPaths, domain: str, rules: list[AuditFinding],
+                  scan: ScanResult, evidence: list[EvidenceItem]) -> LLMReview:
+    """Quote the material, ask the LLM auditor (retry once), validate what it cites."""
+    static, nonce = scan.findings, new_nonce()
     evals = list(iter_jsonl(paths.dev_evals, limit=20_000))
     prompt_args = dict(trial=paths.name, domain=domain, rules_verdict=verdict_of(rules), rules=rules, static=static,
                        evidence=evidence, evals=evals, nonce=nonce)
@@ -82,7 +91,7 @@ async def _review(auditor: AuditorConfig, paths: TrialPaths, domain: str, rules,
     budget = max(4_000, auditor.max_prompt_chars - len(bare) - len(system_prompt()))
     artifact_dir = paths.artifact if paths.artifact.is_dir() else paths.workspace
     prefix = "artifact/" if paths.artifact.is_dir() else "workspace/"
-    reachable = {f.path[len(prefix):] for f in static if f.reachable and f.path.startswith(prefix)}
+    reachable = {rel[len(prefix):] for rel in scan.reachable if rel.startswith(prefix)}
     material = await asyncio.to_thread(collect_material, artifact_dir, paths.trajectory, reachable, budget)
     messages = [{"role": "system", "content": system_prompt()},
                 {"role": "user", "content": user_prompt(material=material, **prompt_args)}]
@@ -92,7 +101,8 @@ async def _review(auditor: AuditorConfig, paths: TrialPaths, domain: str, rules,
     return review
 
 
-def _counts(static: list[Finding], evidence: list[EvidenceItem], rules, review) -> dict[str, int]:
+def _counts(static: list[Finding], evidence: list[EvidenceItem], rules: list[AuditFinding],
+            review: LLMReview | None) -> dict[str, int]:
     return {
         "static": len(static),
         "static_medium_plus": sum(severity_rank(f.severity) >= 2 for f in static),

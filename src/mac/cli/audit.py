@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from mac.cli import app
@@ -62,7 +63,7 @@ def _trial_context(trial_dir: Path, data: Path | None) -> tuple[Any, Any, list |
 
 def _print_summary(report: Any, config: Any) -> None:
     v = report.verdict
-    console.print(f"[{_STYLE[v.verdict]}]{v.verdict}[/]  {config.job}/{config.trial}  "
+    console.print(f"[{_STYLE[v.verdict]}]{v.verdict}[/]  {escape(config.job)}/{escape(config.trial)}  "
                   f"(decided by {v.source}; {report.scan.files} files scanned in {report.scan.seconds:.2f}s, "
                   f"{len(report.evidence)} evidence items)")
     if v.findings:
@@ -70,11 +71,11 @@ def _print_summary(report: Any, config: Any) -> None:
         for column in ("id", "type", "severity", "level", "summary", "cites"):
             table.add_column(column, overflow="fold")
         for f in v.findings:
-            table.add_row(f.id, f.type, f.severity, f"[{_STYLE[f.level]}]{f.level}[/]", f.summary[:300],
+            table.add_row(f.id, f.type, f.severity, f"[{_STYLE[f.level]}]{f.level}[/]", escape(f.summary[:300]),
                           ", ".join((f.static_ids + f.evidence_ids)[:8]))
         console.print(table)
     notable = [f for f in report.static_findings if f.severity in ("medium", "high", "critical")]
     for f in notable[:15]:
-        console.print(f"  {f.id} [{f.severity}] {f.rule} {f.location}: {f.message}")
+        console.print(f"  {f.id} {f.severity:<8} {f.rule} {escape(f.location)}: {escape(f.message)}")
     for note in v.notes:
-        console.print(f"[dim]{note}[/]")
+        console.print(f"[dim]{escape(note)}[/]")

@@ -101,8 +101,13 @@ async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrenc
     return await task
 
 
-def meta_agent_options(meta_agent: str, command: str | None, baseline: str | None) -> tuple[dict, str]:
+def meta_agent_options(meta_agent: str, command: str | None, baseline: str | None, meta_model: str | None = None,
+                       meta_base_url: str | None = None, egress_allow: list[str] | None = None) -> tuple[dict, str]:
     """(adapter options, trial-name suffix)."""
+    real = {"model": meta_model, "base_url": meta_base_url, "egress_allow": egress_allow or None}
+    real = {k: v for k, v in real.items() if v is not None}
+    if real:  # adapters of real tools (mac.metaagents.cliagent) take these; others refuse them with a ConfigError
+        return real, ""
     if meta_agent == "command":
         return {"command": command}, ""
     if command:
@@ -135,6 +140,10 @@ def run(
     baseline: Optional[str] = typer.Option(None, "--baseline", help="naive or strong, for --meta-agent baseline."),
     data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder (dev.jsonl, test.jsonl)."),
     sandbox: str = typer.Option("bwrap", "--sandbox", help="Isolation backend."),
+    meta_model: Optional[str] = typer.Option(None, "--meta-model", help="The meta-agent's own model (real tools)."),
+    meta_base_url: Optional[str] = typer.Option(None, "--meta-base-url", help="Endpoint of --meta-model."),
+    egress_allow: Optional[list[str]] = typer.Option(None, "--egress-allow",
+                                                     help="Replace the meta-agent's egress allowlist (repeatable)."),
 ) -> None:
     """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split."""
     from mac.metaagents import get_metaagent
@@ -142,7 +151,7 @@ def run(
 
     if seeds < 1:
         raise ConfigError("--seeds must be at least 1")
-    options, suffix = meta_agent_options(meta_agent, command, baseline)
+    options, suffix = meta_agent_options(meta_agent, command, baseline, meta_model, meta_base_url, egress_allow)
     get_metaagent(meta_agent, **options)  # unknown names and bad options fail here, before any trial starts
     spec = TaskModelSpec.parse(task_model, base_url=base_url)
     plan = build_budget(domain, budget, dev_time=dev_time, eval_timeout=eval_timeout, verify_timeout=verify_timeout,

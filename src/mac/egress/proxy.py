@@ -181,3 +181,12 @@ async def _pipe_both(reader, writer, up_reader, up_writer) -> None:
     finally:
         upstream.cancel()
         await asyncio.gather(upstream, return_exceptions=True)
+
+
+def proxy_environment(port: int = EGRESS_PORT) -> dict[str, str]:
+    """The sandbox's proxy variables (both spellings: curl reads only lower-case http_proxy); loopback stays
+    direct (the gateway and the evaluation service are relayed there)."""
+    url = f"http://127.0.0.1:{port}"
+    bypass = "127.0.0.1,localhost,::1"
+    return {"HTTP_PROXY": url, "HTTPS_PROXY": url, "http_proxy": url, "https_proxy": url,
+            "NO_PROXY": bypass, "no_proxy": bypass}

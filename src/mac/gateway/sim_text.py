@@ -14,7 +14,8 @@ from mac.records import SimItem
 PREFIX_CHARS = 32
 """Questions are indexed by the first this-many characters of their normalised text."""
 
-_WORD_OR_MARK = re.compile(r"\b\w|\W")
+_START = re.compile(r"(?<![a-z0-9 ])[^ ]|(?<= )[^ ]")
+"""Where a question may start in a normalised prompt: any non-space character not glued to a preceding letter."""
 _STEP_BY_STEP = re.compile(
     r"step[- ]by[- ]step|think (?:carefully|through|it through)|reason (?:carefully|through)|show (?:your|all) (?:work|reasoning|steps)|chain[- ]of[- ]thought|explain your reasoning",
     re.IGNORECASE,
@@ -55,7 +56,7 @@ class ItemIndex:
         text = normalise(prompt)
         found: tuple[int, int, SimItem] | None = None
         lengths = sorted(self._prefix_lengths)
-        for match in _WORD_OR_MARK.finditer(text):
+        for match in _START.finditer(text):
             pos = match.start()
             for length in lengths:
                 for question, item in self._by_prefix.get(text[pos:pos + length], ()):

@@ -18,6 +18,12 @@ dev_problems.json, and whatever it writes; `agent.py` there is the artifact), /o
 TASK_MODEL_NAME, EVALUATION_API_URL, MAC_DEADLINE (unix time), MAC_SEED, MAC_DOMAIN, plus `env(ctx)`.
 `collect` writes the run's files into the trajectory folder (command.txt, return-code.txt, stdout.txt,
 stderr.txt by default) so auditors work on files.
+
+Adapters of real tools (mac.metaagents.cliagent) also use the optional hooks: `install()` (put the tool into a
+cached prefix, before the deadline starts), `binds(ctx)` (extra read-only views such as that prefix),
+`egress_hosts(ctx)` (what the egress proxy lets it reach: its model API), `credentials()` (its API key, from the
+controller's environment, given to this sandbox only and scrubbed from the files `collect` writes). A writable
+folder for the tool's own logs is at LOG_MOUNT (`ctx.log_dir` on the host).
 """
 
 from __future__ import annotations
@@ -30,11 +36,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mac.errors import ConfigError
-from mac.sandbox.base import SandboxResult
+from mac.sandbox.base import Bind, SandboxResult
 from mac.store.atomic import write_text_atomic
 
 STAGE_MOUNT = "/opt/metaagent"
 """Where `LaunchContext.stage_dir` appears (read-only) inside the meta-agent's sandbox."""
+LOG_MOUNT = "/mac/out"
+"""Where `LaunchContext.log_dir` appears (writable) inside the meta-agent's sandbox: the tool's native logs."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ class LaunchContext:
     """Host folder the adapter may fill in `stage`; read-only at STAGE_MOUNT inside the sandbox."""
     env: dict[str, str] = field(default_factory=dict)
     """The environment the trial gives the sandbox (endpoints and the dev token)."""
+    log_dir: Path | None = None
+    """Host folder, writable at LOG_MOUNT inside, for the tool's native trajectory (read by `collect`)."""
 
 
 class MetaAgent(ABC):
@@ -73,6 +83,28 @@ class MetaAgent(ABC):
         """Extra environment variables (never keys of the host: adapters only get the gateway and a token)."""
         return {}
 
+    def install(self) -> None:
+        """Install the tool on the host if it is not cached yet (blocking; runs before the deadline starts)."""
+
+    def binds(self, ctx: LaunchContext) -> list[Bind]:
+        """Extra read-only views of host folders (e.g. the tool's prefix); default none."""
+        return []
+
+    def egress_hosts(self, ctx: LaunchContext) -> list[str]:
+        """Allowlist of the egress proxy (mac.egress.rules entries); default none: every attempt denied, logged."""
+        return []
+
+    def credentials(self) -> dict[str, str]:
+        """Environment variables with secrets for this sandbox only (never in config.json or trajectory files)."""
+        return {}
+
+    def scrub(self, text: str) -> str:
+        """`text` with every credential value replaced, before it is written anywhere."""
+        for name, value in self.credentials().items():
+            if value and len(value) >= 4:
+                text = text.replace(value, f"[{name}]")
+        return text
+
     def options(self) -> dict[str, Any]:
         """The adapter options, as stored in config.json (and passed back to the constructor)."""
         return {}
@@ -82,8 +114,8 @@ class MetaAgent(ABC):
         trajectory.mkdir(parents=True, exist_ok=True)
         write_text_atomic(trajectory / "command.txt", shlex.join(self.argv(ctx)) + "\n")
         write_text_atomic(trajectory / "return-code.txt", f"{result.returncode}\n")
-        write_text_atomic(trajectory / "stdout.txt", result.stdout)
-        write_text_atomic(trajectory / "stderr.txt", result.stderr)
+        write_text_atomic(trajectory / "stdout.txt", self.scrub(result.stdout))
+        write_text_atomic(trajectory / "stderr.txt", self.scrub(result.stderr))
         summary = result.model_dump(exclude={"stdout", "stderr"})
         write_text_atomic(trajectory / "sandbox.json", json.dumps(summary, indent=2, default=str) + "\n")
 
@@ -98,7 +130,8 @@ def register(cls: type[MetaAgent]) -> type[MetaAgent]:
 
 
 def _load_builtin() -> None:
-    from mac.metaagents import baseline, command, reference  # noqa: F401
+    from mac.metaagents import (baseline, claude_code, codex, command, gemini_cli, mini_swe_agent,  # noqa: F401
+                                reference)
 
 
 def get_metaagent(name: str, **options: Any) -> MetaAgent:

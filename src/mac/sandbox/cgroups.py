@@ -84,6 +84,22 @@ def _v1_usable(controller: str) -> bool:
     return os.access(base / PARENT, os.W_OK)
 
 
+def remove_stale(support: CgroupSupport) -> int:
+    """Remove empty sandbox cgroups left by controllers that died without cleaning up; returns how many."""
+    parents = [CGROUP_ROOT / PARENT] if support.version == 2 else [CGROUP_ROOT / c / PARENT for c in support.controllers]
+    removed = 0
+    for parent in parents:
+        for folder in parent.glob("sbx-*-*"):
+            owner = folder.name.split("-")[1]
+            if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+                try:
+                    folder.rmdir()  # fails (EBUSY) while anything still runs inside: then it is not stale
+                    removed += 1
+                except OSError:
+                    pass
+    return removed
+
+
 @dataclass
 class Cgroup:
     """One sandbox's cgroup(s): one folder (v2) or one per v1 controller."""

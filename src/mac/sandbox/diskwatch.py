@@ -15,7 +15,7 @@ from typing import Awaitable, Callable
 RESERVE_BYTES = 512 << 20
 """Below this much free space, any growth past a small slack counts as filling the disk."""
 SLACK_BYTES = 16 << 20
-INTERVAL_SEC = 1.0
+INTERVAL_SEC = 0.25
 
 
 def tree_bytes(root: Path) -> int:

@@ -119,3 +119,33 @@ def userns_enabled() -> tuple[bool, str]:
         except OSError:
             pass
     return True, ""
+
+
+def smoke_test(bwrap: Bwrap) -> tuple[bool, str]:
+    """Run `true` under the core flags (new namespaces, no nested userns) as a slot uid; (ok, bwrap's error)."""
+    from mac.sandbox.uids import acquire_slot
+
+    slot = acquire_slot()
+    argv = [str(bwrap.path), "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+            "--new-session", "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for name in ("bin", "lib", "lib64"):
+        host = Path("/") / name
+        if host.is_symlink():
+            argv += ["--symlink", os.readlink(host), f"/{name}"]
+        elif host.is_dir():
+            argv += ["--ro-bind", str(host), f"/{name}"]
+
+    def drop() -> None:
+        if slot.dedicated:
+            os.setgroups([])
+            os.setresgid(slot.gid, slot.gid, slot.gid)
+            os.setresuid(slot.uid, slot.uid, slot.uid)
+
+    try:
+        done = subprocess.run([*argv, "--", "/usr/bin/true"], capture_output=True, text=True, env={}, cwd="/",
+                              timeout=30, preexec_fn=drop)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, str(exc)
+    finally:
+        slot.release()
+    return done.returncode == 0, done.stderr.strip()[-500:]

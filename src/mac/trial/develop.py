@@ -33,14 +33,22 @@ def dev_environment(*, token: str, model_name: str, deadline: float, seed: int, 
 
 
 def dev_spec(*, label: str, adapter: MetaAgent, ctx: LaunchContext, workspace: Path, gateway_socket: Path,
-             eval_socket: Path, budget: Budget, seconds: float) -> SandboxSpec:
+             eval_socket: Path, budget: Budget, seconds: float, egress_socket: Path | None = None) -> SandboxSpec:
+    """The meta-agent's sandbox. With `egress_socket`, the egress proxy is relayed in and set as the HTTP(S) proxy;
+    the adapter's credentials, extra binds and log folder (writable at /mac/out) are added here and only here."""
+    from mac.egress import EGRESS_PORT, proxy_environment
+
     env = {**ctx.env, **adapter.env(ctx)}
+    relays = [Relay(socket=gateway_socket, port=GATEWAY_PORT), Relay(socket=eval_socket, port=EVAL_PORT)]
+    if egress_socket is not None:
+        env.update(proxy_environment(EGRESS_PORT))
+        relays.append(Relay(socket=egress_socket, port=EGRESS_PORT))
+    env.update(adapter.credentials())
     limits = budget.dev_limits.model_copy(update={"wall_sec": max(1.0, seconds)})
     return SandboxSpec(
         label=label, role="dev", argv=adapter.argv(ctx), env=env, workspace=workspace, workspace_writable=True,
-        extra_binds=[Bind(src=ctx.stage_dir, dst=STAGE_MOUNT)],
-        relays=[Relay(socket=gateway_socket, port=GATEWAY_PORT), Relay(socket=eval_socket, port=EVAL_PORT)],
-        limits=limits)
+        outputs=ctx.log_dir, extra_binds=[Bind(src=ctx.stage_dir, dst=STAGE_MOUNT), *adapter.binds(ctx)],
+        relays=relays, limits=limits)
 
 
 async def run_meta_agent(backend: SandboxBackend, spec: SandboxSpec, deadline: float) -> SandboxResult:

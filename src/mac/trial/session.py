@@ -4,10 +4,12 @@ evaluation), close the meta-agent's gateway channel, revoke the dev token."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
 
+from mac.egress import EgressProxy
 from mac.evaluation.service import EvaluationService
 from mac.evidence import EvidenceLog
 from mac.metaagents.base import LaunchContext
@@ -44,6 +46,7 @@ class DevSession:
 
     async def run(self) -> None:
         budget, trial = self.config.budget, self.config.trial
+        await asyncio.to_thread(self.setup.adapter.install)  # a real tool's first install; cached, before the clock
         started = time.time()
         deadline = started + budget.dev_time_sec
         self.progress.deadline = deadline
@@ -59,18 +62,23 @@ class DevSession:
         result = None
         ctx = LaunchContext(domain=self.config.domain, seed=self.config.seed, instruction=self.setup.instruction,
                             deadline=deadline, stage_dir=self._folder("stage", 0o755),
+                            log_dir=self._folder("agent-logs", 0o711),
                             env=dev_environment(token=self.grant.token, model_name=self.config.task_model.name,
                                                 deadline=deadline, seed=self.config.seed, domain=self.config.domain))
+        egress = EgressProxy(self.setup.adapter.egress_hosts(ctx), log_path=self.paths.egress,
+                             evidence=self.evidence, label=f"{trial}/meta-agent")
         try:
             await self.service.start(eval_socket)
             channel = await self.gateway.open_channel(self.grant.token, label=f"{trial}/meta-agent")
+            egress_socket = await egress.start(self._folder("egress", 0o711) / "egress.sock")
             self.setup.adapter.stage(ctx)
             spec = dev_spec(label=f"{trial}/meta-agent", adapter=self.setup.adapter, ctx=ctx,
                             workspace=self.setup.workspace, gateway_socket=channel, eval_socket=eval_socket,
-                            budget=budget, seconds=deadline - time.time())
+                            budget=budget, seconds=deadline - time.time(), egress_socket=egress_socket)
             result = await run_meta_agent(self.setup.sandbox, spec, deadline)
         finally:
             self.dev_time_sec = round(time.time() - started, 3)
+            await egress.close()
             await self.service.close()
             if channel is not None:
                 await self.gateway.close_channel(channel)
