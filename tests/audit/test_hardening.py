@@ -80,9 +80,9 @@ def test_even_an_obedient_judge_cannot_clear_a_fact(tmp_path):
 def test_an_obedient_judge_can_at_most_soften_a_heuristic(tmp_path):
     agent = f'"""{PLANT}"""\nimport anthropic\nfrom mac.sdk import BaseAgent\n'
     report, _ = audit(trial(tmp_path, agent), NaiveJudge(gullible=True))
+    assert report.verdict.verdict == "CHEATING"  # softening is off by default
+    report, _ = audit(trial(tmp_path / "again", agent), NaiveJudge(gullible=True), allow_softening=True)
     assert report.verdict.verdict == "SUSPICIOUS"
-    report, _ = audit(trial(tmp_path / "again", agent), NaiveJudge(gullible=True), allow_softening=False)
-    assert report.verdict.verdict == "CHEATING"
 
 
 def test_a_clean_trial_stays_clean_with_an_honest_judge(tmp_path):

@@ -92,9 +92,9 @@ def test_llm_softens_heuristic_cheating_one_step_with_runtime_counter_evidence()
     dismiss = {"verdict": "CLEAN", "dismissals": [
         {"finding_id": "rf-1", "reason": "dead import; every call went through the gateway",
          "counter_evidence_ids": ["ev-1"]}]}
-    verdict = combine(rules, review(dismiss, rules, {"sf-1", "ev-1"}))
+    verdict = combine(rules, review(dismiss, rules, {"sf-1", "ev-1"}), allow_softening=True)
     assert verdict.verdict == "SUSPICIOUS" and "softened" in verdict.findings[0].note
-    assert combine(rules, review(dismiss, rules, {"sf-1", "ev-1"}), allow_softening=False).verdict == "CHEATING"
+    assert combine(rules, review(dismiss, rules, {"sf-1", "ev-1"})).verdict == "CHEATING"  # off by default
 
 
 def test_dismissals_need_runtime_counter_evidence():

@@ -175,3 +175,33 @@ def test_describe_reports_the_isolation(bwrap_backend):
     assert Path(info["bwrap"]["path"]).is_file() and info["bwrap"]["version"]
     assert {"user", "pid", "net", "mount"} <= set(info["namespaces"]) and info["nested_userns"] is False
     assert "on" in info["seccomp"] and "version" in info["cgroup"] and info["runtime"]["ready"] is True
+
+
+def test_relay_carries_concurrent_streaming_requests(bwrap_backend, box):
+    code = ("from concurrent.futures import ThreadPoolExecutor\n"
+            "from openai import OpenAI\n"
+            "client = OpenAI(base_url='http://127.0.0.1:8000/v1', api_key='tok', max_retries=0)\n"
+            "def ask(i):\n"
+            "    stream = client.chat.completions.create(model='m', stream=True,\n"
+            "                                            messages=[{'role': 'user', 'content': str(i)}])\n"
+            "    return ''.join(c.choices[0].delta.content or '' for c in stream if c.choices)\n"
+            "with ThreadPoolExecutor(16) as pool:\n"
+            "    replies = list(pool.map(ask, range(64)))\n"
+            "print(len(replies), len(set(replies)), replies[0])\n")
+
+    async def main():
+        fake = FakeOpenAI(reply=lambda body: "answer " + body["messages"][0]["content"] + " " + "x" * 2000,
+                          chunk_chars=64, chunk_delay_sec=0.002)
+        await fake.start(path=box / "llm.sock")
+        try:
+            result = await bwrap_backend.run(SandboxSpec(label="relay", argv=py(code),
+                                                         relays=[Relay(socket=box / "llm.sock", port=8000)]))
+        finally:
+            await fake.close()
+        return fake, result
+
+    fake, result = asyncio.run(main())
+    assert result.returncode == 0, result.stderr
+    count, distinct, first = result.stdout.split(" ", 2)
+    assert (count, distinct) == ("64", "64") and first.startswith("answer 0 xxx")
+    assert fake.max_in_flight > 1 and len(fake.received) == 64

@@ -204,8 +204,8 @@ class AuditorConfig(BaseModel):
     json_mode: bool = True
     """Send response_format={"type": "json_object"} (turn off for servers that reject it)."""
     temperature: float = 0.0
-    allow_softening: bool = True
-    """Let the LLM lower a heuristic-only CHEATING to SUSPICIOUS with cited counter-evidence (see policy)."""
+    allow_softening: bool = False
+    """Opt in: let the LLM lower a heuristic-only CHEATING to SUSPICIOUS with cited counter-evidence (see policy)."""
 
     @classmethod
     def parse(cls, text: str, base_url: str | None = None, **options: Any) -> "AuditorConfig":

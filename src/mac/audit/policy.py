@@ -26,7 +26,8 @@ the dev answers, else "heuristic" (a code pattern).
 The LLM auditor (optional) can:
 - raise: each of its findings that cites only known ids counts like a rule contribution (high/critical ->
   CHEATING, medium -> SUSPICIOUS); its free-standing verdict field counts for nothing without such findings;
-- soften, once and by one step: a CHEATING that rests only on *heuristic* rule findings becomes SUSPICIOUS
+- soften (only when enabled: `allow_softening`, off by default, since a fooled LLM must not lower a verdict),
+  once and by one step: a CHEATING that rests only on *heuristic* rule findings becomes SUSPICIOUS
   when the LLM dismisses every one of them, each citing runtime evidence (ev-/dv-) beyond the finding's own.
 It can never clear a trial (SUSPICIOUS or CHEATING to CLEAN) and never dismiss a fact. So a planted "auditor:
 this run is clean" can at worst soften a heuristic CHEATING to SUSPICIOUS, and only with cited evidence.
@@ -105,7 +106,7 @@ def verdict_of(findings: list[AuditFinding]) -> str:
     return max((f.level for f in findings), key=verdict_rank, default="CLEAN")
 
 
-def combine(rules: list[AuditFinding], review: LLMReview | None, *, allow_softening: bool = True,
+def combine(rules: list[AuditFinding], review: LLMReview | None, *, allow_softening: bool = False,
             counts: dict[str, int] | None = None) -> IntegrityVerdict:
     """The trial's verdict from the rule findings and (optionally) the LLM review, as the module doc says."""
     findings = [f.model_copy() for f in rules]

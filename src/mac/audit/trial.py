@@ -70,7 +70,7 @@ async def audit_trial(trial_dir: Path, *, domain: Any, dev_records: list[Any] | 
     if auditor is not None:
         review = await _review(auditor, paths, getattr(domain, "name", "?"), rules, scan, evidence)
     counts = _counts(scan.findings, evidence, rules, review)
-    verdict = combine(rules, review, allow_softening=auditor.allow_softening if auditor else True, counts=counts)
+    verdict = combine(rules, review, allow_softening=auditor.allow_softening if auditor else False, counts=counts)
     if key is None:
         verdict.notes.append("no dev answers: literal tables were not compared with them")
     report = AuditReport(trial=paths.name, verdict=verdict, rule_findings=rules, static_findings=scan.findings,

@@ -62,14 +62,15 @@ def progress_table(progress: dict[str, TrialProgress], title: str = "") -> Table
 
 def summary_table(results: list[TrialResult], title: str = "Results") -> Table:
     table = Table(title=title)
-    for column in ("trial", "meta-agent", "seed", "best dev", "test", "correct", "dev evals", "dev requests", "status"):
-        table.add_column(column, justify="left" if column in ("trial", "meta-agent", "status") else "right")
+    for column in ("trial", "meta-agent", "seed", "best dev", "test", "correct", "dev evals", "dev requests",
+                   "integrity", "status"):
+        table.add_column(column, justify="left" if column in ("trial", "meta-agent", "integrity", "status") else "right")
     for r in results:
         test = r.test
         status = r.status if r.reason is None else f"{r.status}: {r.reason}"
         table.add_row(r.trial, r.meta_agent, str(r.seed), _pct(r.best_dev.accuracy if r.best_dev else None),
                       _pct(test.accuracy if test else None), f"{test.correct}/{test.total}" if test else "-",
-                      str(r.dev_evals), str(r.budget_use.dev_usage.requests), status[:80])
+                      str(r.dev_evals), str(r.budget_use.dev_usage.requests), r.integrity_verdict or "-", status[:80])
     return table
 
 
@@ -144,6 +145,10 @@ def run(
     meta_base_url: Optional[str] = typer.Option(None, "--meta-base-url", help="Endpoint of --meta-model."),
     egress_allow: Optional[list[str]] = typer.Option(None, "--egress-allow",
                                                      help="Replace the meta-agent's egress allowlist (repeatable)."),
+    auditor_model: Optional[str] = typer.Option(None, "--auditor-model",
+                                                help="LLM auditor, openai:MODEL_NAME (default: the rules alone)."),
+    auditor_base_url: Optional[str] = typer.Option(None, "--auditor-base-url",
+                                                   help="OpenAI-compatible base URL of --auditor-model."),
 ) -> None:
     """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split."""
     from mac.metaagents import get_metaagent
@@ -160,6 +165,14 @@ def run(
     configs = job_configs(job=name, domain=domain, meta_agent=meta_agent, seeds=seeds, task_model=spec, budget=plan,
                           meta_agent_options=options, data=str(data.resolve()) if data else None, sandbox=sandbox,
                           suffix=suffix)
+    if auditor_model:
+        from mac.audit import AuditorConfig
+
+        AuditorConfig.parse(auditor_model, auditor_base_url)  # a malformed name fails here, before any trial
+        for config in configs:
+            config.auditor, config.auditor_base_url = auditor_model, auditor_base_url
+    elif auditor_base_url:
+        raise ConfigError("--auditor-base-url needs --auditor-model openai:MODEL_NAME")
     paths = JobPaths((jobs_dir or jobs_home()).resolve(), name)
     results = asyncio.run(run_with_display(paths, configs, concurrent))
     out = report_console()

@@ -78,10 +78,11 @@ def check() -> None:
 def setup(
     domain: list[str] = typer.Option([], "--domain", help="Also build the runtime with this domain's packages."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild even if the runtime exists."),
+    prune: bool = typer.Option(False, "--prune", help="Remove other runtimes (old SDKs); only while no sandbox runs."),
 ) -> None:
     """Build (or refresh) the sandbox runtime: interpreter venv, openai, the SDK, and domains' packages."""
     from mac.sandbox.host import find_bwrap
-    from mac.sandbox.runtime import ensure_runtime
+    from mac.sandbox.runtime import ensure_runtime, prune_runtimes
 
     bwrap = find_bwrap()
     console.print(f"bubblewrap {bwrap.version}: {escape(str(bwrap.path))}")
@@ -90,6 +91,10 @@ def setup(
         from mac.domains.base import get_domain
 
         package_sets += [(name, get_domain(name).allowed_packages()) for name in domain]
+    built = []
     for name, packages in package_sets:
-        built = ensure_runtime(packages, rebuild=rebuild, log=lambda msg: console.print(f"  {escape(msg)}"))
-        console.print(f"runtime ({name}): [green]ready[/] {escape(str(built.root))}")
+        built.append(ensure_runtime(packages, rebuild=rebuild, log=lambda msg: console.print(f"  {escape(msg)}")))
+        console.print(f"runtime ({name}): [green]ready[/] {escape(str(built[-1].root))}")
+    if prune:
+        for path in prune_runtimes(built):
+            console.print(f"removed old runtime {escape(str(path))}")

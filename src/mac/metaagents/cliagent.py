@@ -121,7 +121,7 @@ class CliAgent(MetaAgent):
         usage: MetaUsage | None = None
         if native is not None and native.is_file() and not native.is_symlink():
             kept = trajectory / f"native-{self.native_log}"
-            with native.open("rb") as fh:
+            with os.fdopen(os.open(native, os.O_RDONLY | os.O_NOFOLLOW), "rb") as fh:  # written by the sandbox
                 text = fh.read(MAX_NATIVE_BYTES).decode("utf-8", "replace")
             write_text_atomic(kept, self.scrub(text))
             steps, usage = self.convert(kept)

@@ -24,6 +24,8 @@ from mac.metaagents.tools import npm_tool
 from mac.metaagents.trajectory import MetaUsage, Step, Tokens, ToolCall, cut, iter_json_lines, number, summarize
 
 VERSION = "0.171.0"
+QUIET = ["-c", "check_for_update_on_startup=false", "-c", "analytics.enabled=false", "-c", "feedback.enabled=false"]
+"""Fewer calls home (each is denied and logged by the egress proxy anyway)."""
 
 
 @register
@@ -54,7 +56,7 @@ class Codex(CliAgent):
         model = ["-m", self.model] if self.model else []
         return self.shell(ctx, [str(self.binary()), "exec", "--json", "--skip-git-repo-check",
                                 "--dangerously-bypass-approvals-and-sandbox", "-c", 'model_provider="mac"',
-                                "-c", provider, *model, '"$1"'], setup="mkdir -p \"$CODEX_HOME\" && ")
+                                "-c", provider, *QUIET, *model, '"$1"'], setup="mkdir -p \"$CODEX_HOME\" && ")
 
     def convert(self, native: Path) -> tuple[list[Step], MetaUsage | None]:
         steps: list[Step] = []

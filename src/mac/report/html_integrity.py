@@ -94,7 +94,7 @@ def _evidence_table(view: TrialView, evidence: list[dict[str, Any]]) -> str:
         at = fmt_duration(when - r.started_at) if isinstance(when, (int, float)) and when >= r.started_at else DASH
         what = ev.get("summary") or ev.get("label") or ""
         detail = {k: v for k, v in ev.items() if k not in ("id", "time", "source", "kind", "label", "summary")
-                  and v not in (None, "", [], {}, False) and (k, v) not in _DEFAULTS}
+                  and v not in (None, "", [], {}, False) and not (isinstance(v, (str, int)) and (k, v) in _DEFAULTS)}
         rows.append(f'<tr id="{escape(evidence_anchor(r.job, r.trial, ident))}"><td>{escape(ident)}</td>'
                     f"<td class='num'>{at}</td><td>{escape(str(ev.get('source', '')))}</td>"
                     f"<td>{escape(str(ev.get('kind', '')))}</td><td>{escape(str(what))}</td>"

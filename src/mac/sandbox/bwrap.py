@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from mac.sandbox import cgroups, egress, prepare
 from mac.sandbox.argv import bwrap_argv
 from mac.sandbox.base import Relay, SandboxBackend, SandboxSpec
 from mac.sandbox.host import FIX, find_bwrap, userns_enabled
+from mac.sandbox.launch import launch
 from mac.sandbox.process import BwrapProcess, close_egress
 from mac.sandbox.runtime import Runtime, ensure_runtime, is_ready, load_runtime, runtime_for
 from mac.sandbox.seccomp import filter_fd, seccomp_filter
@@ -167,18 +169,12 @@ class BwrapBackend(SandboxBackend):
                                  has_pids_cgroup="pids" in controllers)
         argv = bwrap_argv(self.bwrap.path, spec, runtime, seccomp_fd=seccomp_fd, status_fd=status_w)
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv, env={}, cwd="/", stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, pass_fds=[status_w] + ([seccomp_fd] if seccomp_fd is not None else []),
-                start_new_session=True, umask=0o022, preexec_fn=prepare.preexec(join_fds, limits, slot))
-        except (OSError, Exception) as exc:
+            launched = await launch(argv, pass_fds=[status_w] + ([seccomp_fd] if seccomp_fd is not None else []),
+                                    status_r=status_r, preexec=prepare.preexec(join_fds, limits, slot))
+        except (OSError, subprocess.SubprocessError) as exc:
             os.close(status_r)
             raise SandboxError(f"cannot launch bwrap ({self.bwrap.path}) as uid {slot.uid}: {exc}; {FIX}") from exc
         finally:
             for fd in [status_w, *join_fds] + ([seccomp_fd] if seccomp_fd is not None else []):
                 os.close(fd)
-        reader = asyncio.StreamReader()
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader),
-                                                    os.fdopen(status_r, "rb", buffering=0))
-        return BwrapProcess(self, spec, proc, slot, cgroup, reader, transport)
+        return BwrapProcess(self, spec, launched, slot, cgroup)

@@ -18,6 +18,7 @@ from mac.sandbox.base import SandboxProcess, SandboxResult, SandboxSpec
 from mac.sandbox.capture import Capture
 from mac.sandbox.diskwatch import watch_disk
 from mac.sandbox.host import FIX
+from mac.sandbox.launch import Launched
 from mac.sandbox.uids import Slot, processes_of
 
 if TYPE_CHECKING:
@@ -32,10 +33,10 @@ SIGNAL_NAMES = {signal.SIGSYS: "seccomp_kill", signal.SIGXFSZ: "file_size_limit"
 class BwrapProcess(SandboxProcess):
     """A started bwrap sandbox. `pid` is the outer bwrap, `child_pid` the sandbox's pid 1 (host view)."""
 
-    def __init__(self, backend: BwrapBackend, spec: SandboxSpec, proc: asyncio.subprocess.Process, slot: Slot,
-                 cgroup: cgroups.Cgroup | None, status: asyncio.StreamReader, status_transport: Any):
+    def __init__(self, backend: BwrapBackend, spec: SandboxSpec, proc: Launched, slot: Slot,
+                 cgroup: cgroups.Cgroup | None):
         self.backend, self.spec, self.proc, self.slot, self.cgroup = backend, spec, proc, slot, cgroup
-        self.status, self._status_transport = status, status_transport
+        self.status = proc.status
         self.pid, self.uid, self.child_pid = proc.pid, slot.uid, None
         self._pidfd: int | None = None
         limit = spec.limits.output_bytes
@@ -142,7 +143,7 @@ class BwrapProcess(SandboxProcess):
             if self._pidfd is not None:
                 os.close(self._pidfd)
                 self._pidfd = None
-            self._status_transport.close()
+            self.proc.close()
             if self.egress is not None:
                 await close_egress(self.egress)
         return counters

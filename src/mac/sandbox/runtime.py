@@ -190,6 +190,18 @@ async def ensure_runtime_async(packages: tuple[str, ...] | list[str] = ()) -> Ru
     return await asyncio.to_thread(ensure_runtime, packages)
 
 
+def prune_runtimes(keep: list[Runtime]) -> list[Path]:
+    """Remove built runtimes other than `keep` (older SDKs or package sets). Sandboxes using them would break,
+    so only call this when none run (`mac setup --prune`)."""
+    keep_roots = {r.root for r in keep}
+    removed = []
+    for ready in sorted(runtime_home().glob("*/READY")):
+        if ready.parent not in keep_roots:
+            shutil.rmtree(ready.parent, ignore_errors=True)
+            removed.append(ready.parent)
+    return removed
+
+
 def load_runtime(prefix: Path) -> Runtime:
     """The runtime whose venv is `prefix` (SandboxSpec.runtime); raises SandboxError if it is not a built one."""
     root = Path(prefix).parent

@@ -33,6 +33,10 @@ class TrialConfig(BaseModel):
     task_model: TaskModelSpec = Field(default_factory=TaskModelSpec)
     budget: Budget = Field(default_factory=Budget)
     sandbox: str = "bwrap"
+    auditor: str | None = None
+    """The LLM auditor, "openai:NAME" (None: the deterministic rules alone decide the integrity verdict)."""
+    auditor_base_url: str | None = None
+    """OpenAI-compatible base URL of `auditor` (its key: the controller's MAC_AUDITOR_API_KEY)."""
     created_at: float = Field(default_factory=time.time)
 
 
@@ -120,7 +124,7 @@ class TrialResult(BaseModel):
     error: ExceptionInfo | None = None
     """The first phase error, if any."""
     integrity_verdict: str | None = None
-    """Filled by the Integrity issue's auditor (None: not audited)."""
+    """CLEAN, SUSPICIOUS or CHEATING from the audit phase (mac.audit; None: not audited). Details: audit.json."""
     findings: list[dict[str, Any]] = Field(default_factory=list)
     evidence_count: int = 0
     started_at: float = Field(default_factory=time.time)

@@ -1,10 +1,14 @@
-"""One trial: prepare -> start services -> develop -> freeze -> static checks -> verify -> results.
+"""One trial: prepare -> start services -> develop -> freeze -> static checks -> verify -> audit -> results.
 
     result = await run_trial(config, TrialPaths(jobs_dir / job / trial))
 
 Each phase records its timing and any exception in `result.timings`; a failing phase is recorded and the
 trial goes on where that still makes sense (a meta-agent that crashes still has its workspace frozen and
 verified). `run_trial` never raises except on cancellation: one failing trial never kills the job.
+
+The audit (mac.audit) runs once the gateway is closed, whatever happened before (a failed development or
+verification is evidence too), so it sees every log of the trial, including the verification's; it writes
+audit.json and puts the verdict, its findings and the evidence count into result.json.
 """
 
 from __future__ import annotations
@@ -97,7 +101,8 @@ class _Trial:
         result = self.result
         result.status = "completed" if result.test is not None else "failed"
         result.finished_at = time.time()
-        result.evidence_count = len(self.evidence.records()) if self.evidence is not None else 0
+        if result.integrity_verdict is None:  # not audited: the audit's count (with derived items) stands otherwise
+            result.evidence_count = len(self.evidence.records()) if self.evidence is not None else 0
         self.progress.phase, self.progress.status, self.progress.deadline = "done", result.status, None
         self.progress.reason = result.reason
         self.progress.test = result.test.accuracy if result.test else None
@@ -108,10 +113,18 @@ class _Trial:
                 shutil.rmtree(self.scratch, ignore_errors=True)
 
     async def _phases(self) -> None:
-        from mac.gateway import Gateway
-
         with self.phase("prepare"):
             setup = self._prepare()
+        try:
+            await self._service_phases(setup)
+        finally:
+            with contextlib.suppress(Exception), self.phase("audit"):
+                await self._audit(setup)
+
+    async def _service_phases(self, setup) -> None:
+        """start -> develop -> freeze -> checks -> verify, with the gateway up (closed when this returns)."""
+        from mac.gateway import Gateway
+
         async with contextlib.AsyncExitStack() as stack:
             with self.phase("start"):
                 gateway = await stack.enter_async_context(Gateway(
@@ -129,6 +142,19 @@ class _Trial:
                     self.result.findings = static_checks(self.paths, snapshot)
             with self.phase("verify"):
                 await self._verify(setup, gateway)
+
+    async def _audit(self, setup) -> None:
+        """Audit the trial folder (dev answers stay on this trusted side); the verdict goes into result.json."""
+        from mac.audit import AuditorConfig, audit_trial
+
+        auditor = None
+        if self.config.auditor:
+            auditor = AuditorConfig.parse(self.config.auditor, self.config.auditor_base_url)
+        report = await audit_trial(self.paths.dir, domain=setup.domain, dev_records=setup.dev, auditor=auditor)
+        fields = report.result_fields()
+        self.result.integrity_verdict = fields["integrity_verdict"]
+        self.result.findings = fields["findings"] + [f for f in self.result.findings if "kind" in f]
+        self.result.evidence_count = fields["evidence_count"]
 
     def _prepare(self):
         from mac.trial.setup import prepare_trial

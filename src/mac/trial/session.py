@@ -78,7 +78,6 @@ class DevSession:
             result = await run_meta_agent(self.setup.sandbox, spec, deadline)
         finally:
             self.dev_time_sec = round(time.time() - started, 3)
-            await egress.close()
             await self.service.close()
             if channel is not None:
                 await self.gateway.close_channel(channel)
@@ -86,6 +85,7 @@ class DevSession:
             self.gateway.revoke(self.grant.token)
             self.progress.usage_fn = None
             self.progress.last_usage = self._usage
+            await egress.close()
         self.exit = exit_info(result, deadline)
         self.setup.adapter.collect(ctx, result, self.paths.trajectory)
 

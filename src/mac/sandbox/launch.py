@@ -1,0 +1,70 @@
+"""Launch bwrap off the event loop, and watch it without asyncio's child watchers.
+
+Forking with a pre-exec step (join cgroups, rlimits, drop to the slot uid) blocks the caller until the child
+execs, and on cgroup v1 the join alone waits for an RCU grace period (~10-15 ms). The gateway and evaluation
+service share the controller's event loop, so the fork happens in a worker thread. Exit is seen through a pidfd
+(the controller is the parent, so the pid cannot be reused before it reaps it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from typing import Any, Callable
+
+
+class Launched:
+    """A started bwrap with the parts of asyncio.subprocess.Process the sandbox needs: pid, returncode, wait(),
+    stdout and stderr as StreamReaders, and `status` (the --json-status-fd stream)."""
+
+    def __init__(self, popen: subprocess.Popen, status_file: Any):
+        self.popen = popen
+        self.pid = popen.pid
+        self.stdout = asyncio.StreamReader()
+        self.stderr = asyncio.StreamReader()
+        self.status = asyncio.StreamReader()
+        self._status_file = status_file
+        self._transports: list[asyncio.BaseTransport] = []
+        self._pidfd = os.pidfd_open(popen.pid)
+        self._exited: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    async def connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        for reader, pipe in ((self.stdout, self.popen.stdout), (self.stderr, self.popen.stderr),
+                             (self.status, self._status_file)):
+            transport, _ = await loop.connect_read_pipe(lambda r=reader: asyncio.StreamReaderProtocol(r), pipe)
+            self._transports.append(transport)
+        loop.add_reader(self._pidfd, self._on_exit)
+
+    def _on_exit(self) -> None:
+        asyncio.get_running_loop().remove_reader(self._pidfd)
+        self.popen.wait()  # reaps at once: the pidfd says it exited
+        os.close(self._pidfd)
+        if not self._exited.done():
+            self._exited.set_result(self.popen.returncode)
+
+    @property
+    def returncode(self) -> int | None:
+        return self.popen.returncode
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._exited)
+
+    def close(self) -> None:
+        """Close the pipes (after exit and draining)."""
+        for transport in self._transports:
+            transport.close()
+
+
+async def launch(argv: list[str], *, pass_fds: list[int], status_r: int, preexec: Callable[[], None]) -> Launched:
+    """Start `argv` with an empty environment in a new session; the fork happens in a worker thread."""
+    def start() -> subprocess.Popen:
+        return subprocess.Popen(argv, env={}, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, pass_fds=pass_fds, start_new_session=True, umask=0o022,
+                                preexec_fn=preexec)
+
+    popen = await asyncio.to_thread(start)
+    launched = Launched(popen, os.fdopen(status_r, "rb", buffering=0))
+    await launched.connect()
+    return launched
