@@ -15,7 +15,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Import order is the order of `mac --help`.
-    from mac.cli import demo, run, eval, verify, report, audit, data, sandbox  # noqa: F401
+    from mac.cli import demo, run, eval, verify, report, audit, redteam, data, sandbox  # noqa: F401
 
 
 _register()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 LOG_VERSION = 1
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class CallLog:
@@ -35,7 +36,7 @@ class CallLog:
     def write(self, **record: Any) -> None:
         if self._fh is None:
             return
-        line = json.dumps({"v": LOG_VERSION, "time": round(time.time(), 3), **record}, separators=(",", ":"))
+        line = _encode({"v": LOG_VERSION, "time": round(time.time(), 3), **record})
         if not self._pending:
             try:
                 asyncio.get_running_loop().call_soon(self.flush)

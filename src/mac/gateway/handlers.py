@@ -13,8 +13,8 @@ from aiohttp import web
 from mac.errors import QuotaExceeded
 from mac.gateway.grants import Meter
 from mac.gateway.state import Caller, GatewayState
-from mac.gateway.wire import (SSE_DONE, RawReply, RequestError, UpstreamError, error_body, error_response, estimate_tokens,
-                              prompt_text, sse, validate_chat)
+from mac.gateway.wire import (SSE_DONE, RawReply, RequestError, UpstreamError, compact_json, error_body, error_response,
+                              estimate_tokens, prompt_text, sse, validate_chat)
 
 _SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -130,7 +130,7 @@ class Handlers:
             data = result.raw  # already says the right model: pass the upstream's bytes on
         else:
             result["model"] = self.state.model_name
-            data = json.dumps(result, separators=(",", ":")).encode()
+            data = compact_json(result).encode()
         return self._finish(call, web.Response(body=data, content_type="application/json"))
 
     async def _stream(self, request: web.Request, call: Call, body: dict[str, Any]) -> web.StreamResponse:

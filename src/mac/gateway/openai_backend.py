@@ -16,7 +16,7 @@ from yarl import URL
 from mac.config import TaskModelSpec
 from mac.errors import GatewayError
 from mac.gateway.backend import Backend
-from mac.gateway.wire import RawReply, UpstreamError
+from mac.gateway.wire import RawReply, UpstreamError, compact_json
 
 _MIN_SECRET_CHARS = 8
 
@@ -69,7 +69,7 @@ class OpenAIBackend(Backend):
     async def _post(self, body: dict[str, Any]) -> aiohttp.ClientResponse:
         if self.session is None:
             raise GatewayError("the OpenAI backend is not started: use it inside `async with Gateway(...)`")
-        data = json.dumps(body, separators=(",", ":")).encode()
+        data = compact_json(body).encode()
         try:
             response = await self.session.post(self._chat_url, data=data)
         except aiohttp.ClientError as exc:

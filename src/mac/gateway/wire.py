@@ -11,6 +11,10 @@ from aiohttp import web
 from mac.errors import GatewayError
 
 
+compact_json = json.JSONEncoder(separators=(",", ":")).encode
+"""json.dumps without spaces, with one shared encoder (json.dumps builds a new one per call when given options)."""
+
+
 class UpstreamError(GatewayError):
     """The backend failed: `status` is what the gateway answers, `kind` the error type, `message` is safe to show."""
 
@@ -84,7 +88,7 @@ def error_response(status: int, kind: str, message: str, **extra: Any) -> web.Re
 
 
 def sse(payload: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+    return b"data: " + compact_json(payload).encode() + b"\n\n"
 
 
 SSE_DONE = b"data: [DONE]\n\n"

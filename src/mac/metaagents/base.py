@@ -131,7 +131,7 @@ def register(cls: type[MetaAgent]) -> type[MetaAgent]:
 
 def _load_builtin() -> None:
     from mac.metaagents import (baseline, claude_code, codex, command, gemini_cli, mini_swe_agent,  # noqa: F401
-                                reference)
+                                redteam, reference)
 
 
 def get_metaagent(name: str, **options: Any) -> MetaAgent:

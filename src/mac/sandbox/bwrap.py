@@ -25,11 +25,11 @@ from typing import Any
 from mac.errors import ConfigError, SandboxError
 from mac.evidence import EvidenceLog
 from mac.paths import scratch_home
-from mac.sandbox import cgroups, egress, prepare
+from mac.sandbox import cgroups, egress, pool, prepare
 from mac.sandbox.argv import bwrap_argv
 from mac.sandbox.base import Relay, SandboxBackend, SandboxSpec
 from mac.sandbox.host import FIX, find_bwrap, userns_enabled
-from mac.sandbox.launch import launch
+from mac.sandbox.launch import Launched, launch
 from mac.sandbox.process import BwrapProcess, close_egress
 from mac.sandbox.runtime import Runtime, ensure_runtime, is_ready, load_runtime, runtime_for
 from mac.sandbox.seccomp import filter_fd, seccomp_filter
@@ -61,6 +61,7 @@ class BwrapBackend(SandboxBackend):
             cgroups.remove_stale(self.cgroup_support)
         program, note = seccomp_filter() if use_seccomp else (None, "disabled by the caller")
         self.seccomp_on, self.seccomp_note = program is not None, note
+        self._pool = pool.pool_for(self.cgroup_support, self.seccomp_on)
         self.runtime_packages = tuple(runtime_packages)
         self._default_runtime: Runtime | None = None
 
@@ -99,7 +100,7 @@ class BwrapBackend(SandboxBackend):
                 raise SandboxError(f"{path} is not a folder: create it before starting the sandbox")
         runtime = await self._runtime(spec)
         slot = acquire_slot()
-        cgroup = None
+        cgroup = entry = None
         holder: dict[str, BwrapProcess] = {}
         gateway = None
         try:
@@ -107,11 +108,17 @@ class BwrapBackend(SandboxBackend):
                 spec, gateway = await self._with_egress(spec, holder)
             if slot.dedicated:
                 await asyncio.to_thread(self._hand_over, spec, slot)
-            if self.cgroup_support.version is not None:
-                cgroup = cgroups.Cgroup.create(self.cgroup_support, spec.limits)
-            process = await self._spawn(spec, runtime, slot, cgroup)
+            entry = self._pool.take()
+            process = await self._start_warm(entry, spec, runtime, slot) if entry is not None else None
+            if process is None:
+                entry = None
+                if self.cgroup_support.version is not None:
+                    cgroup = cgroups.Cgroup.create(self.cgroup_support, spec.limits)
+                process = await self._spawn(spec, runtime, slot, cgroup)
         except BaseException:
-            if cgroup is not None:
+            if entry is not None:
+                pool.discard(entry)
+            elif cgroup is not None:
                 cgroup.remove_now()
             slot.release()
             if gateway is not None:
@@ -145,19 +152,40 @@ class BwrapBackend(SandboxBackend):
 
     @staticmethod
     def _hand_over(spec: SandboxSpec, slot: Slot) -> None:
-        sources = [spec.workspace, spec.inputs, spec.outputs, *(b.src for b in spec.extra_binds),
-                   *(Path(r.socket).parent for r in spec.relays)]
-        for source in (Path(s) for s in sources if s is not None):
-            blocked = prepare.unreachable_for(source.parent, slot.uid)
-            if blocked is not None:
-                raise SandboxError(f"sandbox uids cannot reach {source}: {blocked} is not traversable by others; put "
-                                   "sandbox folders under mac.paths.scratch_home() or `chmod o+x` the folders on the way")
+        """Give writable binds and relay sockets to the slot uid, then check it can reach every bind source
+        (unprivileged bwrap opens them as that uid)."""
         if spec.outputs is not None:
             prepare.own_folder(spec.outputs, slot.uid, slot.gid)
         if spec.workspace is not None and spec.workspace_writable:
             prepare.chown_tree(spec.workspace, slot.uid, slot.gid)
         for relay in spec.relays:
             prepare.grant_socket(relay.socket, slot.uid)
+        sources = [spec.workspace, spec.inputs, spec.outputs, *(b.src for b in spec.extra_binds),
+                   *(Path(r.socket).parent for r in spec.relays)]
+        for source in (Path(s) for s in sources if s is not None):
+            blocked = prepare.unreachable_for(source, slot.uid)
+            if blocked is not None:
+                raise SandboxError(f"sandbox uids cannot reach {source}: {blocked} is not traversable by others; put "
+                                   "sandbox folders under mac.paths.scratch_home() or `chmod o+x` the folders on the way")
+
+    async def _start_warm(self, entry: pool.Entry, spec: SandboxSpec, runtime: Runtime,
+                          slot: Slot) -> BwrapProcess | None:
+        """Hand a warm launcher (already in its cgroup) the command line; it execs bwrap as the slot uid.
+        None if the launcher is gone (the caller starts the slow way)."""
+        if entry.cgroup is not None:
+            entry.cgroup.apply_limits(spec.limits)
+        controllers = entry.cgroup.dirs if entry.cgroup is not None else {}
+        limits = prepare.rlimits(spec.limits, slot, has_memcg="memory" in controllers,
+                                 has_pids_cgroup="pids" in controllers)
+        argv = bwrap_argv(self.bwrap.path, spec, runtime, seccomp_fd=entry.seccomp_fd, status_fd=entry.status_fd)
+        try:
+            pool.order(entry, argv, limits, slot.uid if slot.dedicated else None, slot.gid if slot.dedicated else None)
+        except OSError:
+            pool.discard(entry)
+            return None
+        launched = Launched(entry.popen, os.fdopen(entry.status_r, "rb", buffering=0))
+        await launched.connect()
+        return BwrapProcess(self, spec, launched, slot, entry.cgroup)
 
     async def _spawn(self, spec: SandboxSpec, runtime: Runtime, slot: Slot,
                      cgroup: cgroups.Cgroup | None) -> BwrapProcess:

@@ -10,13 +10,15 @@ child writes "0" (itself) to the inherited descriptors (`join_fds`).
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import itertools
 import os
 import signal
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from mac.config import SandboxLimits
 
@@ -122,13 +124,13 @@ class Cgroup:
                     path = CGROUP_ROOT / controller / PARENT / name
                     path.mkdir()
                     group.dirs[controller] = path
-            group._limit(limits)
+            group.apply_limits(limits)
         except OSError:
             group.remove_now()
             raise
         return group
 
-    def _limit(self, limits: SandboxLimits) -> None:
+    def apply_limits(self, limits: SandboxLimits) -> None:
         memory = limits.memory_mb << 20
         period = 100_000
         quota = max(int(limits.cpus * period), 1000)
@@ -138,6 +140,8 @@ class Cgroup:
             self._write("pids", "pids.max", limits.pids)
             self._write("cpu", "cpu.max", f"{quota} {period}")
         else:
+            # memory <= memory+swap must hold at every step, whichever way the limit moves
+            self._write("memory", "memory.memsw.limit_in_bytes", -1, optional=True)
             self._write("memory", "memory.limit_in_bytes", memory)
             self._write("memory", "memory.memsw.limit_in_bytes", memory, optional=True)
             self._write("pids", "pids.max", limits.pids)
@@ -208,17 +212,19 @@ class Cgroup:
         except (OSError, ValueError, KeyError):
             return 0
 
-    async def remove(self, timeout: float = 3.0) -> bool:
-        """Kill what is left and remove the folders; True when gone. Polls: exiting tasks leave cgroups late."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            if self.remove_now():
-                return True
-            if loop.time() > deadline:
-                return False
-            self.kill_all()
-            await asyncio.sleep(0.005)
+    def remove_later(self, on_failure: Callable[[list[str]], None], timeout: float = 5.0) -> None:
+        """Remove the folders in a background thread: removing a used memory cgroup (v1) takes ~5-15 ms in the
+        kernel, and the result need not wait for it. Kills stragglers between tries; reports folders left over."""
+        def work() -> None:
+            deadline = time.monotonic() + timeout
+            while not self.remove_now():
+                if time.monotonic() > deadline:
+                    on_failure([str(d) for d in self.dirs.values()])
+                    return
+                self.kill_all()
+                time.sleep(0.005)
+
+        threading.Thread(target=work, daemon=True, name="mac-cgroup-remove").start()
 
     def remove_now(self) -> bool:
         for controller, folder in list(self.dirs.items()):

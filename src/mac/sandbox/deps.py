@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from mac.config import SandboxLimits
 from mac.paths import runtime_home
 from mac.sandbox.base import Bind, SandboxBackend, SandboxSpec
-from mac.sandbox.runtime import Runtime, ensure_runtime_async, others_can_reach
+from mac.sandbox.runtime import Runtime, ensure_runtime_async, find_uv, others_can_reach
 
 DEPS_DIR = "/mac/deps"
 TOOLS_DIR = "/mac/tools"
@@ -63,9 +63,7 @@ def read_requirements(workspace: Path) -> list[str]:
 
 def uv_for_sandboxes() -> Path:
     """The uv binary, copied under the runtime home when sandbox uids cannot reach the installed one."""
-    from mac.sandbox.runtime import _uv
-
-    found = _uv()
+    found = find_uv()
     if found is None:
         raise FileNotFoundError("uv is not installed: `pip install uv`")
     path = Path(found).resolve()

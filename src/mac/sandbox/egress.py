@@ -38,7 +38,7 @@ def proxy_env(port: int = EGRESS_PORT) -> dict[str, str]:
 
 
 class EgressProxy:
-    """`async with EgressProxy(["pypi.org:443"], on_denied) as proxy: await proxy.start(path)`."""
+    """`proxy = EgressProxy(["pypi.org:443"], on_denied)`, `await proxy.start(socket_path)`, `await proxy.close()`."""
 
     def __init__(self, allow: list[str], on_denied: Callable[[str], None]):
         self.allow = {entry.lower() for entry in allow}

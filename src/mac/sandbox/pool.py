@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import threading
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,17 @@ from mac.sandbox import cgroups
 from mac.sandbox.seccomp import filter_fd
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
-_pools: "weakref.WeakSet[LauncherPool]" = weakref.WeakSet()
+_pools: dict[tuple, "LauncherPool"] = {}
+_pools_lock = threading.Lock()
+
+
+def pool_for(support: cgroups.CgroupSupport, seccomp: bool) -> "LauncherPool":
+    """The process-wide pool for this configuration (backends come and go, e.g. one per evaluation)."""
+    with _pools_lock:
+        key = (support, seccomp)
+        if key not in _pools:
+            _pools[key] = LauncherPool(support, seccomp)
+        return _pools[key]
 
 
 @dataclass
@@ -44,7 +53,6 @@ class LauncherPool:
         self._ready: list[Entry] = []
         self._pending = 0
         self._lock = threading.Lock()
-        _pools.add(self)
 
     def take(self) -> Entry | None:
         """A warm launcher, or None (then start the slow way); always schedules a refill."""
@@ -115,12 +123,15 @@ def discard(entry: Entry) -> None:
         entry.popen.wait()
     for stream in (entry.popen.stdout, entry.popen.stderr):
         stream.close()
-    os.close(entry.status_r)
+    try:
+        os.close(entry.status_r)
+    except OSError:
+        pass  # already handed to a reader that closed it
     if entry.cgroup is not None:
         entry.cgroup.remove_now()
 
 
 @atexit.register
 def _close_all() -> None:
-    for pool in list(_pools):
+    for pool in list(_pools.values()):
         pool.close()

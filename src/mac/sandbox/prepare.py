@@ -43,6 +43,8 @@ def unreachable_for(path: Path, uid: int) -> Path | None:
     """The first folder on the way to `path` that `uid` cannot traverse (bwrap opens bind sources as that uid)."""
     for folder in [*reversed(Path(path).parents), Path(path)]:
         st = os.stat(folder)
+        if not stat.S_ISDIR(st.st_mode):
+            continue  # a file bind: its folders are what must be traversable
         if not (st.st_mode & stat.S_IXOTH or (st.st_uid == uid and st.st_mode & stat.S_IXUSR)):
             return folder
     return None

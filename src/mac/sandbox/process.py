@@ -85,12 +85,14 @@ class BwrapProcess(SandboxProcess):
                 pass
 
     def _kill_everything(self) -> None:
+        self._signal_pid1()
         if self.cgroup is not None:
             self.cgroup.kill_all()
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        if self.proc.returncode is None:  # once reaped, its pid (= its group's id) may belong to someone else
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     async def _lifecycle(self) -> SandboxResult:
         watch = None
@@ -130,8 +132,7 @@ class BwrapProcess(SandboxProcess):
             await self.stderr.finish(DRAIN_SEC)
             if self.cgroup is not None:
                 counters = self.cgroup.counters()
-                if not await self.cgroup.remove():
-                    self._event("cleanup_incomplete", what="cgroup", dirs=[str(d) for d in self.cgroup.dirs.values()])
+                self.cgroup.remove_later(self._cgroup_left_over)
             if self.slot.dedicated and not gone:
                 leaked = await asyncio.to_thread(processes_of, self.slot.uid)
                 if leaked:
@@ -147,6 +148,12 @@ class BwrapProcess(SandboxProcess):
             if self.egress is not None:
                 await close_egress(self.egress)
         return counters
+
+    def _cgroup_left_over(self, dirs: list[str]) -> None:
+        # after the result was returned: only the evidence log can still hear about it
+        if self.backend.evidence is not None:
+            self.backend.evidence.add("sandbox", "cleanup_incomplete", label=self.spec.label, backend="bwrap",
+                                      what="cgroup", dirs=dirs)
 
     async def _pid1_gone(self) -> bool:
         """Wait for the sandbox's pid 1 to exit. The kernel ends pid 1 only after every other process of its pid

@@ -248,7 +248,7 @@ def _build(runtime: Runtime, log) -> None:
         raise
 
 
-def _uv() -> str | None:
+def find_uv() -> str | None:
     try:
         from uv import find_uv_bin
 
@@ -264,7 +264,7 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess:
 
 
 def _create_venv(runtime: Runtime) -> None:
-    uv = _uv()
+    uv = find_uv()
     if uv:
         done = _run([uv, "venv", "--quiet", "--python", str(runtime.interpreter.path), str(runtime.prefix)])
         if done.returncode == 0:
@@ -293,7 +293,7 @@ def _install_sdk(site: Path) -> None:
 
 
 def _install_packages(runtime: Runtime) -> None:
-    uv = _uv()
+    uv = find_uv()
     python = str(runtime.python)
     attempts = []
     if uv:

@@ -41,6 +41,8 @@ class Skipped(BaseModel):
 
     path: str
     reason: str
+    target: str = ""
+    """Where a skipped symlink pointed (read with readlink, never followed): evidence for the auditor."""
 
 
 class Snapshot(BaseModel):
@@ -90,7 +92,7 @@ class _Walk:
                 self.skipped.append(Skipped(path=rel, reason="unreadable"))
                 continue
             if stat.S_ISLNK(st.st_mode):
-                self.skipped.append(Skipped(path=rel, reason="symlink"))
+                self.skipped.append(Skipped(path=rel, reason="symlink", target=_readlink(name, dir_fd)))
             elif stat.S_ISDIR(st.st_mode):
                 if name in _SKIPPED_NAMES:
                     self.skipped.append(Skipped(path=rel + "/", reason="bytecode"))
@@ -200,3 +202,10 @@ def content_hash(path: Path, *, max_bytes: int = 1 << 40, max_files: int = 10**7
     walk = _Walk(max_bytes, max_files)
     walk.run(path, lambda rel: None, lambda rel, executable: _NullSink())
     return walk.tree_hash()
+
+
+def _readlink(name: str, dir_fd: int) -> str:
+    try:
+        return os.readlink(name, dir_fd=dir_fd)[:500]
+    except OSError:
+        return ""

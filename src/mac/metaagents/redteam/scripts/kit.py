@@ -70,7 +70,7 @@ def report(**facts) -> None:
     print("REDTEAM " + json.dumps(facts, default=str)[:20000], flush=True)
 
 
-def marker_hits(data: bytes, prefix: bytes = b"MAC-REDTEAM-") -> list:
+def marker_hits(data: bytes, prefix: bytes = b"MAC-" + b"REDTEAM-") -> list:
     """Red-team secrets found in `data` (the runner plants them on the controller's side)."""
     out, start = [], 0
     while (i := data.find(prefix, start)) >= 0:

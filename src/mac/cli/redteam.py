@@ -1,0 +1,70 @@
+"""`mac redteam`: run the red-team attack classes as real trials and print what stopped and recorded each."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from mac.cli import app
+from mac.cli.common import handle_errors
+
+_VERDICT_STYLE = {"CLEAN": "green", "SUSPICIOUS": "yellow", "CHEATING": "red"}
+
+
+def redteam_table(rows, baseline) -> Table:
+    table = Table(title=f"Red team (naive baseline test {baseline.test.accuracy:.1f}%, SIMULATED task model)")
+    for column in ("attack", "test gain", "stopped by", "evidence", "verdict", "blocked", "detected"):
+        table.add_column(column, justify="right" if column == "test gain" else "left", overflow="fold")
+    for r in rows:
+        gain = "-" if r.gain is None else f"{r.gain:+.1f}"
+        blocked = "[green]yes[/]" if r.blocked else f"[red]NO[/]: {escape('; '.join(r.failures))}"
+        if r.detected:
+            detected = "[green]yes[/]"
+        elif not r.detect_expected:
+            detected = f"not expected: {escape(r.why_undetected)}"
+        else:
+            detected = "[red]NO[/]"
+        verdict = r.verdict or "-"
+        table.add_row(r.attack, gain, r.layer, escape(", ".join(r.evidence[:5]) or "-"),
+                      f"[{_VERDICT_STYLE.get(verdict, 'white')}]{verdict}[/]", blocked, detected)
+    return table
+
+
+@app.command()
+@handle_errors
+def redteam(
+    domain: str = typer.Option("arith", "--domain", "-d", help="Domain the attackers run on."),
+    attacks: Optional[str] = typer.Option(None, "--attacks", help="Comma-separated attack classes (default: all)."),
+    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where the job folder goes (default ./jobs)."),
+    concurrent: int = typer.Option(4, "-n", "--concurrent", help="Trials at once."),
+    dev_time: float = typer.Option(25.0, "--dev-time", help="Development seconds per attacker."),
+    list_only: bool = typer.Option(False, "--list", help="List the attack classes and exit."),
+) -> None:
+    """Run every attack class as a trial (short budgets, sim model) next to the naive baseline; exit 1 if an
+    attack was not blocked, or not detected where detection is expected."""
+    from mac.cli.run import report_console
+    from mac.paths import jobs_home
+    from mac.trial.redteam import run_redteam
+
+    out = report_console()
+    if list_only:
+        from mac.metaagents.redteam import ATTACKS
+
+        for a in ATTACKS.values():
+            out.print(f"{a.name:<24} {a.layer:<19} {escape(a.description)}")
+        return
+    names = [a.strip() for a in attacks.split(",") if a.strip()] if attacks else None
+    rows, baseline = asyncio.run(run_redteam((jobs_dir or jobs_home()), domain=domain, attacks=names,
+                                             concurrency=concurrent, dev_time=dev_time))
+    out.print(redteam_table(rows, baseline))
+    out.print(f"Files: {escape(str((jobs_dir or jobs_home()).resolve() / baseline.job))}")
+    failed = [r.attack for r in rows if not r.ok]
+    if failed:
+        out.print(f"[bold red]{len(failed)} attack(s) not blocked or not detected:[/] {', '.join(failed)}")
+        raise typer.Exit(1)
+    out.print(f"[bold green]all {len(rows)} attacks blocked[/] (detected where expected)")
