@@ -11,6 +11,8 @@ import threading
 
 import pytest
 
+from mac.egress import EGRESS_PORT
+
 from mac.errors import ConfigError
 from mac.evidence import EvidenceLog
 from mac.sandbox.base import SandboxSpec
@@ -102,7 +104,7 @@ def test_package_index_access_goes_through_the_allowlist_only(box):
     script = textwrap.dedent(f"""
         import json, os, socket
         def tunnel(target, payload):
-            s = socket.create_connection(("127.0.0.1", 3128), timeout=10)
+            s = socket.create_connection(("127.0.0.1", {EGRESS_PORT}), timeout=10)
             s.sendall(f"CONNECT {{target}} HTTP/1.1\\r\\nHost: {{target}}\\r\\n\\r\\n".encode())
             head = s.recv(4096).decode()
             body = b""
@@ -123,7 +125,7 @@ def test_package_index_access_goes_through_the_allowlist_only(box):
     out = json.loads(result.stdout)
     assert out["allowed"] == ["HTTP/1.1 200 Connection established", "index says hello"]
     assert out["denied"] == ["HTTP/1.1 403 Forbidden", ""]
-    assert out["proxy_env"] == "http://127.0.0.1:3128"
+    assert out["proxy_env"] == f"http://127.0.0.1:{EGRESS_PORT}"
     assert [e["target"] for e in evidence.records("egress_denied")] == ["example.com:443"]
     with pytest.raises(ConfigError, match="only for role 'install'"):
         asyncio.run(backend.run(SandboxSpec(label="x", argv=["true"], allow_package_index=True)))

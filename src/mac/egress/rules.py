@@ -11,7 +11,9 @@ them). There is no "allow everything" entry on purpose.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from mac.errors import ConfigError
 
@@ -41,8 +43,6 @@ class Rule:
 def parse_rule(entry: str) -> Rule:
     text = entry.strip().lower()
     if "://" in text:  # a URL was given: keep its host and port
-        from urllib.parse import urlsplit
-
         parts = urlsplit(text)
         text = parts.hostname or ""
         if parts.port:
@@ -83,3 +83,17 @@ class Allowlist:
 
     def entries(self) -> list[str]:
         return [str(r) for r in self.rules]
+
+
+DEFAULT_INDEX_HOSTS = ("pypi.org:443", "files.pythonhosted.org:443")
+
+
+def package_index_hosts() -> list[str]:
+    """host:port pairs of the package index: PyPI, or the controller's UV_INDEX_URL / PIP_INDEX_URL and extras."""
+    hosts = []
+    for name in ("UV_INDEX_URL", "PIP_INDEX_URL", "UV_EXTRA_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+        for url in os.environ.get(name, "").split():
+            parts = urlsplit(url)
+            if parts.hostname:
+                hosts.append(f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}")
+    return hosts or list(DEFAULT_INDEX_HOSTS)

@@ -25,7 +25,9 @@ from typing import Any
 from mac.errors import ConfigError, SandboxError
 from mac.evidence import EvidenceLog
 from mac.paths import scratch_home
-from mac.sandbox import cgroups, egress, pool, prepare
+from mac import egress
+from mac.egress import rules as egress_rules
+from mac.sandbox import cgroups, pool, prepare
 from mac.sandbox.argv import bwrap_argv
 from mac.sandbox.base import Relay, SandboxBackend, SandboxSpec
 from mac.sandbox.host import FIX, find_bwrap, userns_enabled
@@ -50,7 +52,7 @@ class BwrapBackend(SandboxBackend):
                  use_cgroups: bool = True, use_seccomp: bool = True, package_index_hosts: list[str] | None = None,
                  **_ignored: Any):
         self.evidence = evidence
-        self.package_index_hosts = package_index_hosts or egress.package_index_hosts()
+        self.package_index_hosts = package_index_hosts or egress_rules.package_index_hosts()
         self.bwrap = find_bwrap()
         ok, why = userns_enabled()
         if not ok:
@@ -101,11 +103,10 @@ class BwrapBackend(SandboxBackend):
         runtime = await self._runtime(spec)
         slot = acquire_slot()
         cgroup = entry = None
-        holder: dict[str, BwrapProcess] = {}
         gateway = None
         try:
             if spec.allow_package_index:
-                spec, gateway = await self._with_egress(spec, holder)
+                spec, gateway = await self._with_egress(spec)
             if slot.dedicated:
                 await asyncio.to_thread(self._hand_over, spec, slot)
             entry = self._pool.take()
@@ -124,7 +125,6 @@ class BwrapBackend(SandboxBackend):
             if gateway is not None:
                 await close_egress(gateway)
             raise
-        holder["process"] = process
         process.egress = gateway
         try:
             await process._await_child()
@@ -134,20 +134,17 @@ class BwrapBackend(SandboxBackend):
             raise
         return process
 
-    async def _with_egress(self, spec: SandboxSpec, holder: dict) -> tuple[SandboxSpec, tuple]:
+    async def _with_egress(self, spec: SandboxSpec) -> tuple[SandboxSpec, tuple]:
         """Start the allowlisting proxy for the package index and relay it in (role "install" only)."""
         if spec.role != "install":
             raise ConfigError(f"allow_package_index is only for role 'install', not {spec.role!r}")
         folder = Path(tempfile.mkdtemp(prefix="egress-", dir=scratch_home()))
 
-        def denied(target: str) -> None:
-            if "process" in holder:
-                holder["process"]._event("egress_denied", target=target, allowed=self.package_index_hosts)
-
-        proxy = egress.EgressProxy(self.package_index_hosts, denied)
+        # Denials become this process's events (and evidence) when it finishes: see process.close_egress.
+        proxy = egress.EgressProxy(self.package_index_hosts, label=spec.label)
         await proxy.start(folder / "egress.sock")
         relays = [*spec.relays, Relay(socket=folder / "egress.sock", port=egress.EGRESS_PORT)]
-        env = {**egress.proxy_env(), **spec.env}
+        env = {**egress.proxy_environment(), **spec.env}
         return spec.model_copy(update={"relays": relays, "env": env}), (proxy, folder)
 
     @staticmethod

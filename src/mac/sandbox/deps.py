@@ -7,7 +7,7 @@
 The controller only parses the TOML (no code runs) and checks each requirement is a plain PEP 508 string (no
 installer options). uv runs in the sandbox with the runtime's interpreter, a private cache in /tmp, and:
 - `allow_package_index=True`: network only to the package index, through the controller's allowlisting CONNECT
-  proxy (mac.sandbox.egress); every other destination is refused and recorded;
+  proxy (mac.egress, started by the bwrap backend); every other destination is refused and recorded;
 - otherwise `--offline`: only what needs no download (e.g. local `file:///workspace/...` projects) installs.
 Build steps of sdists and local projects run in that sandbox, never in the controller. A failed or refused
 install gives `installed=False` with a message naming the fix; the run goes on without the layer.

@@ -146,6 +146,10 @@ class BwrapProcess(SandboxProcess):
                 self._pidfd = None
             self.proc.close()
             if self.egress is not None:
+                for attempt in self.egress[0].attempts:
+                    if not attempt["allowed"]:
+                        self._event("egress_denied", target=f"{attempt['host']}:{attempt['port']}",
+                                    allowed=self.backend.package_index_hosts)
                 await close_egress(self.egress)
         return counters
 
