@@ -22,7 +22,8 @@ from typing import Callable
 
 from mac.errors import ConfigError
 from mac.paths import runtime_home
-from mac.sandbox.runtime import _chmod_world_readable, _make_reachable, _uv, find_interpreter
+from mac.sandbox.runtime import _chmod_world_readable, _make_reachable, find_interpreter
+from mac.sandbox.runtime import find_uv as _uv
 
 INSTALL_TIMEOUT_SEC = 1800
 
