@@ -1,13 +1,14 @@
 """Gateway benchmark: throughput and latency of the model gateway against direct calls and other proxies.
 
-    python bench/gateway.py [--seconds 1.5] [--rounds 3] [--warmup 0.5]
+    python bench/gateway.py [--seconds 1.2] [--rounds 3] [--warmup 0.3]
 
 One run starts an instant fake upstream (mac.testing.fake_openai) and, each in its own process:
   - the MAC gateway (OpenAI backend to the fake; TCP listener and a unix-socket channel; call log on),
   - a minimal aiohttp pass-through proxy (the floor of what a Python proxy costs),
   - a MAC-style proxy: Flask dev server (a thread per request) + requests with keep-alive-only socket options,
     as the published MAC harness does,
-  - if uvloop is installed, the gateway again in a process running uvloop (what a controller could gain).
+  - if uvloop is installed, the gateway again in a process running uvloop (what a controller could gain),
+  - and direct vs gateway once more against an upstream that takes 20 ms, closer to a real model.
 An aiohttp load generator (also its own process) drives each target at concurrency 1 and 50 for a fixed time and
 reports requests/s, p50 and p99 latency, plus the CPU the serving process spent per request; targets are
 measured in interleaved rounds and the medians are reported, because the 2 cores are shared.
@@ -32,6 +33,12 @@ from typing import Any
 
 BODY = {"model": "client-model", "messages": [{"role": "user", "content": "Say hello in one word."}], "max_tokens": 16}
 CONCURRENCY = (1, 50)
+SLOW_UPSTREAM_SEC = 0.02
+"""A second upstream with this latency: closer to a real model, where the gateway should cost nothing visible."""
+DIRECT, MINIMAL, MAC = "direct (fake upstream)", "minimal aiohttp proxy", "MAC-style Flask proxy"
+TCP, UNIX = "gateway, TCP listener", "gateway, unix channel"
+UV_TCP, UV_UNIX = "gateway, TCP, uvloop", "gateway, unix, uvloop"
+SLOW_DIRECT, SLOW_TCP = "direct, 20 ms upstream", "gateway TCP, 20 ms upstream"
 
 
 # ---- servers (each runs in its own process: `python bench/gateway.py --serve KIND UPSTREAM`) -------------------------
@@ -140,17 +147,16 @@ async def _drive(target: dict[str, Any], concurrency: int, seconds: float, warmu
 
     async def worker() -> None:
         nonlocal errors
-        while True:
-            sent = time.perf_counter()
-            if sent >= stop_at:
-                return
+        while (sent := time.perf_counter()) < stop_at:
             async with session.post(url, data=data, headers=headers) as r:
                 await r.read()
                 ok = r.status == 200
             done = time.perf_counter()
             if sent >= measure_from and done <= stop_at:
-                latencies.append(done - sent) if ok else None
-                errors += not ok
+                if ok:
+                    latencies.append(done - sent)
+                else:
+                    errors += 1
 
     async with aiohttp.ClientSession(connector=connector) as session:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -194,40 +200,49 @@ def _cpu_seconds(pid: int) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=1.5, help="measured time per target, concurrency and round")
+    parser.add_argument("--seconds", type=float, default=1.2, help="measured time per target, concurrency and round")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
-    parser.add_argument("--warmup", type=float, default=0.5)
+    parser.add_argument("--warmup", type=float, default=0.3)
     parser.add_argument("--serve", nargs=2, metavar=("KIND", "UPSTREAM"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(*args.serve)
         return
-    me, py = str(Path(__file__).resolve()), sys.executable
-    processes = []
+    processes: list[subprocess.Popen] = []
     try:
-        upstream_proc, upstream = _start([py, "-m", "mac.testing.fake_openai", "--port", "0"])
-        processes.append(upstream_proc)
-        servers = {"direct": (upstream_proc, upstream)}
-        kinds = ["gateway", "minimal-proxy", "mac-style"] + (["gateway-uvloop"] if _has_uvloop() else [])
-        for kind in kinds:
-            servers[kind] = _start([py, me, "--serve", kind, upstream["tcp"]])
-            processes.append(servers[kind][0])
-        gw_proc, gw = servers["gateway"]
-        rows = [("direct (fake upstream)", servers["direct"]), ("minimal aiohttp proxy", servers["minimal-proxy"]),
-                ("gateway, TCP listener", (gw_proc, {"tcp": gw["tcp"], "token": gw["token"]})),
-                ("gateway, unix channel", (gw_proc, {"unix": gw["unix"], "token": gw["token"]})),
-                ("MAC-style Flask proxy", servers["mac-style"])]
-        if "gateway-uvloop" in servers:
-            uv_proc, uv = servers["gateway-uvloop"]
-            rows += [("gateway, TCP, uvloop", (uv_proc, {"tcp": uv["tcp"], "token": uv["token"]})),
-                     ("gateway, unix, uvloop", (uv_proc, {"unix": uv["unix"], "token": uv["token"]}))]
-        results = run_all(rows, args.seconds, args.warmup, args.rounds)
+        results = run_all(_start_targets(processes), args.seconds, args.warmup, args.rounds)
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=10)
     report(results)
+
+
+def _start_targets(processes: list[subprocess.Popen]) -> list[tuple[str, tuple[subprocess.Popen, dict[str, Any]]]]:
+    """Start every server (appending to `processes` for cleanup) and name the rows to measure."""
+    me, py = str(Path(__file__).resolve()), sys.executable
+
+    def start(argv: list[str]) -> tuple[subprocess.Popen, dict[str, Any]]:
+        server = _start(argv)
+        processes.append(server[0])
+        return server
+
+    upstream = start([py, "-m", "mac.testing.fake_openai", "--port", "0"])
+    slow = start([py, "-m", "mac.testing.fake_openai", "--port", "0", "--delay", str(SLOW_UPSTREAM_SEC)])
+    servers = {kind: start([py, me, "--serve", kind, upstream[1]["tcp"]])
+               for kind in ["gateway", "minimal-proxy", "mac-style"] + (["gateway-uvloop"] if _has_uvloop() else [])}
+    servers["gateway-slow"] = start([py, me, "--serve", "gateway", slow[1]["tcp"]])
+
+    def via(kind: str, channel: str) -> tuple[subprocess.Popen, dict[str, Any]]:
+        process, info = servers[kind]
+        return process, {channel: info[channel], "token": info["token"]}
+
+    rows = [(DIRECT, upstream), (MINIMAL, servers["minimal-proxy"]), (TCP, via("gateway", "tcp")),
+            (UNIX, via("gateway", "unix")), (MAC, servers["mac-style"])]
+    if "gateway-uvloop" in servers:
+        rows += [(UV_TCP, via("gateway-uvloop", "tcp")), (UV_UNIX, via("gateway-uvloop", "unix"))]
+    return rows + [(SLOW_DIRECT, slow), (SLOW_TCP, via("gateway-slow", "tcp"))]
 
 
 def run_all(rows: list[tuple[str, tuple[subprocess.Popen, dict[str, Any]]]], seconds: float, warmup: float,
@@ -243,36 +258,39 @@ def run_all(rows: list[tuple[str, tuple[subprocess.Popen, dict[str, Any]]]], sec
                     result = pool.apply(loadgen, (target, concurrency, seconds, warmup))
                     cpu_after = _cpu_seconds(process.pid)
                     total = result["count"] + result["errors"]
-                    if cpu_before is not None and cpu_after is not None and total:
+                    if cpu_before is not None and cpu_after is not None and total >= 500:  # 10 ms clock ticks
                         # CPU over warm-up and measurement, spread over the requests of both (an estimate)
                         result["cpu_us"] = (cpu_after - cpu_before) / (total * (seconds + warmup) / seconds) * 1e6
                     samples.setdefault((name, concurrency), []).append(result)
-                    print(f"  round {round_no + 1}: {name:<24} c={concurrency:<3} {result['rps']:>8.0f} req/s",
+                    print(f"  round {round_no + 1}: {name:<28} c={concurrency:<3} {result['rps']:>8.0f} req/s",
                           file=sys.stderr, flush=True)
-    return {key: {field: statistics.median(r[field] for r in runs) for field in runs[0]} for key, runs in samples.items()}
+    return {key: {field: statistics.median(r[field] for r in runs) for field in runs[0] if all(field in r for r in runs)}
+            for key, runs in samples.items()}
 
 
 def report(results: dict[tuple[str, int], dict[str, Any]]) -> None:
-    print(f"\n{'target':<24} {'c':>3} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} {'errors':>6}")
+    print(f"\n{'target':<28} {'c':>3} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} {'errors':>6}")
     for (name, c), r in results.items():
         cpu = f"{r['cpu_us']:.0f}" if "cpu_us" in r else "-"
-        print(f"{name:<24} {c:>3} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {cpu:>11} {r['errors']:>6}")
-    direct, tcp, unix = "direct (fake upstream)", "gateway, TCP listener", "gateway, unix channel"
-    mac, minimal = "MAC-style Flask proxy", "minimal aiohttp proxy"
+        print(f"{name:<28} {c:>3} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {cpu:>11} {r['errors']:>6.0f}")
     hi, lo = CONCURRENCY[-1], CONCURRENCY[0]
     ratio = lambda a, b, c: results[(a, c)]["rps"] / results[(b, c)]["rps"]  # noqa: E731
-    added = lambda a, c: results[(a, c)]["p50"] - results[(direct, c)]["p50"]  # noqa: E731
+    added = lambda a, base, c: results[(a, c)]["p50"] - results[(base, c)]["p50"]  # noqa: E731
+    cpu = lambda a: results[(a, hi)].get("cpu_us", float("nan"))  # noqa: E731
     print()
-    print(f"gateway/direct throughput at c={hi}: TCP {ratio(tcp, direct, hi):.2f}x, unix {ratio(unix, direct, hi):.2f}x (target >= 0.9x)")
-    print(f"gateway/minimal-proxy throughput at c={hi}: TCP {ratio(tcp, minimal, hi):.2f}x, unix {ratio(unix, minimal, hi):.2f}x")
-    print(f"added p50 over direct: c={lo} TCP {added(tcp, lo):+.2f} ms, unix {added(unix, lo):+.2f} ms; "
-          f"c={hi} TCP {added(tcp, hi):+.2f} ms, unix {added(unix, hi):+.2f} ms (target < 1 ms)")
-    print(f"gateway/MAC-style throughput: c={lo} {ratio(tcp, mac, lo):.1f}x, c={hi} {ratio(tcp, mac, hi):.1f}x (target >= 10x)")
-    uv_tcp, uv_unix = "gateway, TCP, uvloop", "gateway, unix, uvloop"
-    if (uv_tcp, hi) in results:
-        print(f"with uvloop in the gateway process: direct ratio at c={hi} TCP {ratio(uv_tcp, direct, hi):.2f}x, "
-              f"unix {ratio(uv_unix, direct, hi):.2f}x; added p50 c={lo} {added(uv_tcp, lo):+.2f} ms; "
-              f"vs MAC-style c={hi} {ratio(uv_tcp, mac, hi):.1f}x")
+    print(f"gateway/direct throughput at c={hi}: TCP {ratio(TCP, DIRECT, hi):.2f}x, unix {ratio(UNIX, DIRECT, hi):.2f}x; "
+          f"with a {SLOW_UPSTREAM_SEC * 1000:.0f} ms upstream {ratio(SLOW_TCP, SLOW_DIRECT, hi):.2f}x (target >= 0.9x)")
+    print(f"gateway/minimal-proxy throughput at c={hi}: TCP {ratio(TCP, MINIMAL, hi):.2f}x, unix {ratio(UNIX, MINIMAL, hi):.2f}x; "
+          f"CPU per call {cpu(TCP):.0f} us vs {cpu(MINIMAL):.0f} us")
+    print(f"added p50 over direct: c={lo} TCP {added(TCP, DIRECT, lo):+.2f} ms, unix {added(UNIX, DIRECT, lo):+.2f} ms; "
+          f"c={hi} TCP {added(TCP, DIRECT, hi):+.2f} ms; with a {SLOW_UPSTREAM_SEC * 1000:.0f} ms upstream "
+          f"c={lo} {added(SLOW_TCP, SLOW_DIRECT, lo):+.2f} ms, c={hi} {added(SLOW_TCP, SLOW_DIRECT, hi):+.2f} ms (target < 1 ms)")
+    print(f"gateway/MAC-style throughput: c={lo} {ratio(TCP, MAC, lo):.1f}x, c={hi} {ratio(TCP, MAC, hi):.1f}x; "
+          f"CPU per call {cpu(MAC) / cpu(TCP):.1f}x less (target >= 10x)")
+    if (UV_TCP, hi) in results:
+        print(f"with uvloop in the gateway process: direct ratio at c={hi} TCP {ratio(UV_TCP, DIRECT, hi):.2f}x, "
+              f"unix {ratio(UV_UNIX, DIRECT, hi):.2f}x; added p50 c={lo} {added(UV_TCP, DIRECT, lo):+.2f} ms; "
+              f"vs MAC-style c={hi} {ratio(UV_TCP, MAC, hi):.1f}x; CPU per call {cpu(UV_TCP):.0f} us")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except MacError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # paths stay copyable
             raise typer.Exit(2) from None
 
     return wrapper

@@ -1,4 +1,4 @@
-"""One trial: prepare -> start services -> develop -> freeze -> static checks -> verify -> audit -> results.
+"""One trial: prepare -> start services -> develop -> freeze -> verify -> audit -> results.
 
     result = await run_trial(config, TrialPaths(jobs_dir / job / trial))
 
@@ -122,7 +122,10 @@ class _Trial:
                 await self._audit(setup)
 
     async def _service_phases(self, setup) -> None:
-        """start -> develop -> freeze -> checks -> verify, with the gateway up (closed when this returns)."""
+        """start -> develop -> freeze -> verify, with the gateway up (closed when this returns).
+
+        The integrity audit (static scan included) runs after this, on the whole trial folder: it needs the
+        verification's logs too (e.g. the dev-to-test score gap), and must run even when a phase failed."""
         from mac.gateway import Gateway
 
         async with contextlib.AsyncExitStack() as stack:
@@ -132,14 +135,8 @@ class _Trial:
                     socket_dir=self.scratch / "sockets", evidence=self.evidence))
             with contextlib.suppress(Exception), self.phase("develop"):  # a crash still freezes the workspace
                 await self._develop(setup, gateway)
-            snapshot = None
             with contextlib.suppress(MacError, OSError), self.phase("freeze"):
-                snapshot = self._freeze(setup.workspace)
-            if snapshot is not None:
-                with self.phase("checks"):
-                    from mac.trial.checks import static_checks
-
-                    self.result.findings = static_checks(self.paths, snapshot)
+                self._freeze(setup.workspace)
             with self.phase("verify"):
                 await self._verify(setup, gateway)
 
@@ -153,7 +150,7 @@ class _Trial:
         report = await audit_trial(self.paths.dir, domain=setup.domain, dev_records=setup.dev, auditor=auditor)
         fields = report.result_fields()
         self.result.integrity_verdict = fields["integrity_verdict"]
-        self.result.findings = fields["findings"] + [f for f in self.result.findings if "kind" in f]
+        self.result.findings = fields["findings"]
         self.result.evidence_count = fields["evidence_count"]
 
     def _prepare(self):
