@@ -36,6 +36,7 @@ import mac
 from mac.errors import SandboxError
 from mac.evidence import EvidenceLog
 from mac.sandbox.base import Relay, SandboxBackend, SandboxProcess, SandboxResult, SandboxSpec
+from mac.sandbox.capture import Capture
 
 log = logging.getLogger("mac.sandbox")
 
@@ -86,39 +87,12 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             pass
 
 
-class _Capture:
-    """Reads one stream to EOF, keeping at most `limit` bytes."""
-
-    def __init__(self, stream: asyncio.StreamReader | None, limit: int):
-        self.limit = limit
-        self.kept = bytearray()
-        self.dropped = 0
-        self.task = asyncio.ensure_future(self._read(stream)) if stream is not None else None
-
-    async def _read(self, stream: asyncio.StreamReader) -> None:
-        while chunk := await stream.read(_READ_CHUNK):
-            room = self.limit - len(self.kept)
-            self.kept += chunk[:max(room, 0)]
-            self.dropped += max(len(chunk) - max(room, 0), 0)
-
-    async def finish(self, timeout: float) -> None:
-        if self.task is None:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self.task), timeout)
-        except asyncio.TimeoutError:  # a daemonised grandchild escaped the group and holds the pipe
-            self.task.cancel()
-
-    def text(self) -> str:
-        return self.kept.decode("utf-8", "replace")
-
-
 class UnsafeProcess(SandboxProcess):
     def __init__(self, backend: "UnsafeBackend", spec: SandboxSpec, proc: asyncio.subprocess.Process,
                  relays: list[_Relay], home: Path):
         self.backend, self.spec, self.proc, self.relays, self.home = backend, spec, proc, relays, home
         limit = spec.limits.output_bytes
-        self.stdout, self.stderr = _Capture(proc.stdout, limit), _Capture(proc.stderr, limit)
+        self.stdout, self.stderr = Capture(proc.stdout, limit), Capture(proc.stderr, limit)
         self.started = time.monotonic()
         self.killed_by: str | None = None
         self.events: list[dict[str, Any]] = []
