@@ -7,7 +7,6 @@ One run starts an instant fake upstream (mac.testing.fake_openai) and, each in i
   - a minimal aiohttp pass-through proxy (the floor of what a Python proxy costs),
   - a MAC-style proxy: Flask dev server (a thread per request) + requests with keep-alive-only socket options,
     as the published MAC harness does,
-  - if uvloop is installed, the gateway again in a process running uvloop (what a controller could gain),
   - and direct vs gateway once more against an upstream that takes 20 ms, closer to a real model.
 An aiohttp load generator (also its own process) drives each target at concurrency 1 and 50 for a fixed time and
 reports requests/s, p50 and p99 latency, plus the CPU the serving process spent per request; targets are
@@ -22,6 +21,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -37,7 +37,6 @@ SLOW_UPSTREAM_SEC = 0.02
 """A second upstream with this latency: closer to a real model, where the gateway should cost nothing visible."""
 DIRECT, MINIMAL, MAC = "direct (fake upstream)", "minimal aiohttp proxy", "MAC-style Flask proxy"
 TCP, UNIX = "gateway, TCP listener", "gateway, unix channel"
-UV_TCP, UV_UNIX = "gateway, TCP, uvloop", "gateway, unix, uvloop"
 SLOW_DIRECT, SLOW_TCP = "direct, 20 ms upstream", "gateway TCP, 20 ms upstream"
 
 
@@ -112,19 +111,16 @@ def serve(kind: str, upstream: str) -> None:
 
     async def main() -> None:
         with tempfile.TemporaryDirectory(prefix="gwb-") as tmp:
-            gateway = kind.startswith("gateway")
-            info = await (_serve_gateway(upstream, Path(tmp)) if gateway else _serve_minimal_proxy(upstream))
-            info.pop("keep")
+            info = await (_serve_gateway(upstream, Path(tmp)) if kind == "gateway" else _serve_minimal_proxy(upstream))
+            keep = info.pop("keep")
+            stop = asyncio.Event()
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)  # terminate() cleans up
             print("READY " + json.dumps(info), flush=True)
-            await asyncio.Event().wait()
+            await stop.wait()
+            for resource in keep if isinstance(keep, tuple) else (keep,):
+                await (resource.cleanup() if hasattr(resource, "cleanup") else resource.close())
 
-    loop_factory = None
-    if kind.endswith("-uvloop"):
-        import uvloop
-
-        loop_factory = uvloop.new_event_loop
-    with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(main())
+    asyncio.run(main())
 
 
 # ---- load generator (its own process) -------------------------------------------------------------------------------
@@ -182,14 +178,6 @@ def _start(argv: list[str]) -> tuple[subprocess.Popen, dict[str, Any]]:
     return process, (json.loads(payload) if payload.startswith("{") else {"tcp": payload})
 
 
-def _has_uvloop() -> bool:
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _cpu_seconds(pid: int) -> float | None:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -231,7 +219,7 @@ def _start_targets(processes: list[subprocess.Popen]) -> list[tuple[str, tuple[s
     upstream = start([py, "-m", "mac.testing.fake_openai", "--port", "0"])
     slow = start([py, "-m", "mac.testing.fake_openai", "--port", "0", "--delay", str(SLOW_UPSTREAM_SEC)])
     servers = {kind: start([py, me, "--serve", kind, upstream[1]["tcp"]])
-               for kind in ["gateway", "minimal-proxy", "mac-style"] + (["gateway-uvloop"] if _has_uvloop() else [])}
+               for kind in ("gateway", "minimal-proxy", "mac-style")}
     servers["gateway-slow"] = start([py, me, "--serve", "gateway", slow[1]["tcp"]])
 
     def via(kind: str, channel: str) -> tuple[subprocess.Popen, dict[str, Any]]:
@@ -240,8 +228,6 @@ def _start_targets(processes: list[subprocess.Popen]) -> list[tuple[str, tuple[s
 
     rows = [(DIRECT, upstream), (MINIMAL, servers["minimal-proxy"]), (TCP, via("gateway", "tcp")),
             (UNIX, via("gateway", "unix")), (MAC, servers["mac-style"])]
-    if "gateway-uvloop" in servers:
-        rows += [(UV_TCP, via("gateway-uvloop", "tcp")), (UV_UNIX, via("gateway-uvloop", "unix"))]
     return rows + [(SLOW_DIRECT, slow), (SLOW_TCP, via("gateway-slow", "tcp"))]
 
 
@@ -287,10 +273,6 @@ def report(results: dict[tuple[str, int], dict[str, Any]]) -> None:
           f"c={lo} {added(SLOW_TCP, SLOW_DIRECT, lo):+.2f} ms, c={hi} {added(SLOW_TCP, SLOW_DIRECT, hi):+.2f} ms (target < 1 ms)")
     print(f"gateway/MAC-style throughput: c={lo} {ratio(TCP, MAC, lo):.1f}x, c={hi} {ratio(TCP, MAC, hi):.1f}x; "
           f"CPU per call {cpu(MAC) / cpu(TCP):.1f}x less (target >= 10x)")
-    if (UV_TCP, hi) in results:
-        print(f"with uvloop in the gateway process: direct ratio at c={hi} TCP {ratio(UV_TCP, DIRECT, hi):.2f}x, "
-              f"unix {ratio(UV_UNIX, DIRECT, hi):.2f}x; added p50 c={lo} {added(UV_TCP, DIRECT, lo):+.2f} ms; "
-              f"vs MAC-style c={hi} {ratio(UV_TCP, MAC, hi):.1f}x; CPU per call {cpu(UV_TCP):.0f} us")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from mac.errors import GatewayError
 from mac.gateway import OpenAIBackend, make_backend
 from mac.testing.fake_openai import FakeOpenAI, FakeReply
 
-from gwkit import UNIX_BASE, UPSTREAM_KEY, chat, get, gateway, run, unix_session, upstream_backend, user
+from gwkit import UNIX_BASE, UPSTREAM_KEY, chat, gateway, get, run, upstream_backend, user
 
 
 def test_model_name_is_forced_upstream_and_in_replies_and_stream_chunks() -> None:
