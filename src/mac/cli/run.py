@@ -91,13 +91,17 @@ async def _watch(progress: dict[str, TrialProgress], task: asyncio.Task) -> None
         await asyncio.sleep(0.5)
 
 
-async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrency: int) -> list[TrialResult]:
-    from mac.trial.job import run_job
+async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrency: int,
+                           resume: bool = False) -> list[TrialResult]:
+    """Run `configs` as `job` (or, with `resume`, continue the job from its folder) under the live display."""
+    from mac.trial.job import resume_job, run_job
 
     progress: dict[str, TrialProgress] = {}
     for c in configs:
         progress[c.trial] = TrialProgress(c.trial, meta_agent=c.meta_agent, seed=c.seed)
-    task = asyncio.ensure_future(run_job(job, configs, concurrency=concurrency, progress=progress))
+    work = resume_job(job, concurrency=concurrency, progress=progress) if resume else \
+        run_job(job, configs, concurrency=concurrency, progress=progress)
+    task = asyncio.ensure_future(work)
     await _watch(progress, task)
     return await task
 
@@ -123,7 +127,8 @@ def meta_agent_options(meta_agent: str, command: str | None, baseline: str | Non
 @app.command()
 @handle_errors
 def run(
-    domain: str = typer.Option(..., "--domain", "-d", help="Domain: arith, aime, science, ..."),
+    domain: Optional[str] = typer.Option(None, "--domain", "-d", help="Domain: arith, aime, science, ... (required "
+                                         "unless --resume)."),
     meta_agent: str = typer.Option("reference", "--meta-agent", "-m", help="reference, command, baseline, ..."),
     seeds: int = typer.Option(1, "--seeds", help="Number of trials (seeds 0..N-1)."),
     task_model: str = typer.Option("sim", "--task-model", help="'sim' or 'openai:MODEL_NAME'."),
@@ -149,10 +154,19 @@ def run(
                                                 help="LLM auditor, openai:MODEL_NAME (default: the rules alone)."),
     auditor_base_url: Optional[str] = typer.Option(None, "--auditor-base-url",
                                                    help="OpenAI-compatible base URL of --auditor-model."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Continue the interrupted job JOB (its name, or "
+                                         "its folder): finished trials kept, the others resumed."),
 ) -> None:
-    """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split."""
+    """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split.
+    `--resume JOB` continues a job whose controller died (the job's own settings; only -n and --jobs-dir apply)."""
     from mac.metaagents import get_metaagent
     from mac.trial.job import default_job_name, job_configs
+
+    if resume is not None:
+        _resume(resume, jobs_dir, concurrent)
+        return
+    if domain is None:
+        raise ConfigError("--domain is required: mac run --domain arith (or continue a job with --resume JOB)")
 
     if seeds < 1:
         raise ConfigError("--seeds must be at least 1")
@@ -178,6 +192,25 @@ def run(
     out = report_console()
     out.print(summary_table(results, title=f"Job {name}"))
     if spec.simulated:
+        out.print(SIMULATED_NOTE)
+    out.print(f"Files: {paths.dir}")
+    if any(r.status != "completed" for r in results):
+        raise typer.Exit(1)
+
+
+def _resume(job: str, jobs_dir: Path | None, concurrent: int) -> None:
+    from mac.trial.job import find_job, saved_configs
+    from mac.trial.resume import plan_trial
+
+    paths = find_job(job, jobs_dir or jobs_home())
+    configs = saved_configs(paths)
+    out = report_console()
+    for config in configs:
+        plan = plan_trial(paths.trial(config.trial), config)
+        out.print(f"{config.trial}: {plan.policy} ({plan.why})")
+    results = asyncio.run(run_with_display(paths, configs, concurrent, resume=True))
+    out.print(summary_table(results, title=f"Job {paths.job} (resumed)"))
+    if any(c.task_model.simulated for c in configs):
         out.print(SIMULATED_NOTE)
     out.print(f"Files: {paths.dir}")
     if any(r.status != "completed" for r in results):

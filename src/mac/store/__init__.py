@@ -8,6 +8,7 @@ from mac.store.models import (
     ExceptionInfo,
     MetaAgentExit,
     PhaseTiming,
+    ResumeRecord,
     Score,
     TrialConfig,
     TrialResult,
@@ -15,7 +16,7 @@ from mac.store.models import (
 from mac.store.paths import JobPaths, TrialPaths, check_name
 
 __all__ = [
-    "BudgetUse", "DevScore", "ExceptionInfo", "Index", "JobPaths", "MetaAgentExit", "PhaseTiming", "Score",
+    "BudgetUse", "DevScore", "ExceptionInfo", "Index", "JobPaths", "MetaAgentExit", "PhaseTiming", "ResumeRecord", "Score",
     "TrialConfig", "TrialPaths", "TrialResult", "append_jsonl", "check_name", "read_jsonl", "write_bytes_atomic",
     "write_json_atomic", "write_text_atomic",
 ]

@@ -90,6 +90,26 @@ class MetaAgentExit(BaseModel):
     wall_sec: float = 0.0
 
 
+class ResumeRecord(BaseModel):
+    """One `mac run --resume` of an interrupted trial: where it picked up and how (see mac.trial.resume)."""
+
+    from_phase: str
+    """The phase that was interrupted (or "prepare" when the trial had not started)."""
+    at: float
+    policy: str
+    """"continue-development" (the rest of the dev budget, on the workspace as it was), "freeze-workspace",
+    "verify-artifact", "audit-only" or "start-over"."""
+    reason: str = ""
+    """Why this policy (e.g. "25 s of 60 s of development left")."""
+    dev_spent_sec: float = 0.0
+    dev_left_sec: float = 0.0
+    dev_usage_before: Usage = Field(default_factory=Usage)
+    recovered_workspace: str | None = None
+    """Where the interrupted live workspace was recovered from (a stale scratch folder), if anywhere."""
+    timings_before: dict[str, "PhaseTiming"] = Field(default_factory=dict)
+    """The interrupted run's phase timings, kept as they were."""
+
+
 class TrialResult(BaseModel):
     """`result.json`: the outcome of one trial. A missing or broken artifact scores 0 with `reason` set."""
 
@@ -129,6 +149,10 @@ class TrialResult(BaseModel):
     evidence_count: int = 0
     started_at: float = Field(default_factory=time.time)
     finished_at: float | None = None
+    live_workspace: str | None = None
+    """The meta-agent's live workspace while it is not workspace/ (a scratch folder): a resume recovers it."""
+    resumed: list[ResumeRecord] = Field(default_factory=list)
+    """Every `mac run --resume` that continued this trial after its controller died."""
 
     @classmethod
     def load(cls, path: Path) -> "TrialResult":

@@ -1,10 +1,10 @@
-"""Trials and jobs: the phases of one trial (`run_trial`), jobs of trials (`run_job`), re-verification."""
+"""Trials and jobs: the phases of one trial (`run_trial`), jobs of trials (`run_job`, `resume_job`), re-verification."""
 
 from mac.trial.budgets import PRESETS, budget_preset, override_budget
-from mac.trial.job import default_job_name, job_configs, run_job, trial_name
+from mac.trial.job import default_job_name, job_configs, resume_job, run_job, trial_name
 from mac.trial.lifecycle import new_result, run_trial
 from mac.trial.progress import TrialProgress
 from mac.trial.verify import verify_trial_dir
 
 __all__ = ["PRESETS", "TrialProgress", "budget_preset", "default_job_name", "job_configs", "new_result",
-           "override_budget", "run_job", "run_trial", "trial_name", "verify_trial_dir"]
+           "override_budget", "resume_job", "run_job", "run_trial", "trial_name", "verify_trial_dir"]

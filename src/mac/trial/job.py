@@ -2,13 +2,22 @@
 
     configs = job_configs(job="j1", domain="arith", meta_agent="reference", seeds=3, ...)
     results = await run_job(JobPaths(jobs_dir, "j1"), configs, concurrency=2, progress=progress_by_trial)
+    results = await resume_job(JobPaths(jobs_dir, "j1"), concurrency=2)   # after the controller died
+
+One controller at a time per job: it holds an flock on <job>/job.lock (released by the kernel when the process
+dies, even by SIGKILL), so a resume can never race a controller that still runs the job.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import contextlib
+import fcntl
+import os
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterator
 
 from mac.config import Budget, TaskModelSpec
 from mac.errors import ConfigError
@@ -43,11 +52,35 @@ def job_configs(*, job: str, domain: str, meta_agent: str, seeds: int, task_mode
     return configs
 
 
+@contextlib.contextmanager
+def job_lock(job: JobPaths) -> Iterator[None]:
+    """Hold <job>/job.lock for the life of this controller; ConfigError when another process holds it."""
+    job.dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(job.dir / "job.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise ConfigError(f"job {job.job!r} is being run by another controller (pid {owner}): wait for it to "
+                              "end, or stop it, before resuming") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 async def run_job(job: JobPaths, configs: list[TrialConfig], *, concurrency: int = 2,
                   progress: dict[str, TrialProgress] | None = None) -> list[TrialResult]:
     """Run every trial (at most `concurrency` at once); results in the order of `configs`. Never raises for a
     failing trial: its result says what went wrong."""
-    job.dir.mkdir(parents=True, exist_ok=True)
+    with job_lock(job):
+        return await _run_job(job, configs, concurrency, progress)
+
+
+async def _run_job(job: JobPaths, configs: list[TrialConfig], concurrency: int,
+                   progress: dict[str, TrialProgress] | None) -> list[TrialResult]:
     index = Index(job.index)
     index.record_job(job.job, options={"trials": [c.trial for c in configs], "concurrency": concurrency})
     write_json_atomic(job.job_json, {"job": job.job, "created_at": time.time(), "concurrency": concurrency,
@@ -62,3 +95,61 @@ async def run_job(job: JobPaths, configs: list[TrialConfig], *, concurrency: int
             return await run_trial(config, job.trial(config.trial), progress=progress[config.trial], index=index)
 
     return list(await asyncio.gather(*(one(c) for c in configs)))
+
+
+def find_job(job: str, jobs_dir: Path) -> JobPaths:
+    """`job` as a job folder path (holding job.json) or a job name under `jobs_dir`."""
+    as_path = Path(job)
+    if (as_path / "job.json").is_file():
+        as_path = as_path.resolve()
+        return JobPaths(as_path.parent, as_path.name)
+    paths = JobPaths(Path(jobs_dir).resolve(), check_name(job, "job"))
+    if not paths.job_json.is_file():
+        raise ConfigError(f"no job {job!r}: {paths.job_json} does not exist; pass the job folder or its name "
+                          "with --jobs-dir")
+    return paths
+
+
+def saved_configs(job: JobPaths) -> list[TrialConfig]:
+    """The job's trial configs: each trial's config.json where it was written, else the one in job.json."""
+    listed = json.loads(job.job_json.read_text(encoding="utf-8")).get("trials", [])
+    configs = []
+    for entry in listed:
+        config = TrialConfig.model_validate(entry)
+        own = job.trial(config.trial).config
+        configs.append(TrialConfig.model_validate_json(own.read_text(encoding="utf-8")) if own.is_file() else config)
+    return configs
+
+
+async def resume_job(job: JobPaths, *, concurrency: int = 2,
+                     progress: dict[str, TrialProgress] | None = None) -> list[TrialResult]:
+    """Continue a job whose controller died (see mac.trial.resume): finished trials are kept untouched, the
+    others pick up from their last completed phase. Results in the job's trial order."""
+    from mac.trial.resume import plan_trial, recover_workspace
+
+    with job_lock(job):
+        configs = saved_configs(job)
+        index = Index(job.index)
+        index.record_job(job.job, options={"trials": [c.trial for c in configs], "concurrency": concurrency,
+                                           "resumed_at": time.time()})
+        progress = progress if progress is not None else {}
+        plans = {c.trial: plan_trial(job.trial(c.trial), c) for c in configs}
+        limit = asyncio.Semaphore(max(1, concurrency))
+
+        async def one(config: TrialConfig) -> TrialResult:
+            paths, plan = job.trial(config.trial), plans[config.trial]
+            state = progress.setdefault(config.trial, TrialProgress(config.trial, meta_agent=config.meta_agent,
+                                                                   seed=config.seed))
+            if plan.policy == "keep":
+                await asyncio.to_thread(recover_workspace, paths, plan)  # only drops a stale scratch folder
+                result = TrialResult.load(paths.result)
+                index.record_trial(result, paths.dir)  # the row may predate the last write of a dying controller
+                state.phase, state.status = "done", result.status
+                state.test = result.test.accuracy if result.test else None
+                return result
+            async with limit:
+                await asyncio.to_thread(recover_workspace, paths, plan)
+                state.dev_evals = plan.dev_evals_before
+                return await run_trial(config, paths, progress=state, index=index, resume=plan)
+
+        return list(await asyncio.gather(*(one(c) for c in configs)))

@@ -9,6 +9,10 @@ verified). `run_trial` never raises except on cancellation: one failing trial ne
 The audit (mac.audit) runs once the gateway is closed, whatever happened before (a failed development or
 verification is evidence too), so it sees every log of the trial, including the verification's; it writes
 audit.json and puts the verdict, its findings and the evidence count into result.json.
+
+A trial whose controller died is continued with `run_trial(..., resume=plan)` (mac.trial.resume): the plan says
+which phases still run and with what is left of the development budget. During development the result is saved
+every HEARTBEAT_SEC with the dev time and usage so far, which is what a resume charges as already spent.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mac.errors import MacError
 from mac.evaluation.result import EvalResult
@@ -31,6 +36,11 @@ from mac.store.models import DevScore, ExceptionInfo, PhaseTiming, TrialConfig, 
 from mac.store.paths import TrialPaths
 from mac.trial.progress import TrialProgress
 
+if TYPE_CHECKING:
+    from mac.trial.resume import ResumePlan
+
+HEARTBEAT_SEC = 5.0
+"""How often a developing trial saves its dev time and usage (a resume may under-charge at most this much)."""
 SNAPSHOT_MAX_BYTES = 256 << 20
 SNAPSHOT_MAX_FILES = 20_000
 
@@ -41,15 +51,18 @@ def new_result(config: TrialConfig) -> TrialResult:
 
 
 async def run_trial(config: TrialConfig, paths: TrialPaths, *, progress: TrialProgress | None = None,
-                    index: Index | None = None) -> TrialResult:
-    """Run one trial in `paths.dir`; returns its result (also written to result.json and the index)."""
-    return await _Trial(config, paths, progress or TrialProgress(config.trial), index).run()
+                    index: Index | None = None, resume: "ResumePlan | None" = None) -> TrialResult:
+    """Run one trial in `paths.dir`; returns its result (also written to result.json and the index).
+    With `resume`, continue an interrupted trial from the plan's phase (see mac.trial.resume)."""
+    return await _Trial(config, paths, progress or TrialProgress(config.trial), index, resume).run()
 
 
 class _Trial:
-    def __init__(self, config: TrialConfig, paths: TrialPaths, progress: TrialProgress, index: Index | None):
+    def __init__(self, config: TrialConfig, paths: TrialPaths, progress: TrialProgress, index: Index | None,
+                 plan: "ResumePlan | None" = None):
         self.config, self.paths, self.progress, self.index = config, paths, progress, index
-        self.result = new_result(config)
+        self.plan = plan
+        self.result = plan.start_result(config) if plan is not None else new_result(config)
         self.evidence: EvidenceLog | None = None
         self.scratch: Path | None = None
 
@@ -80,7 +93,8 @@ class _Trial:
         self.progress.status, self.progress.started_at = "running", time.time()
         try:
             self.paths.create()
-            write_json_atomic(self.paths.config, self.config)
+            if self.plan is None or not self.paths.config.exists():
+                write_json_atomic(self.paths.config, self.config)
             if not self.paths.audit.exists():
                 write_json_atomic(self.paths.audit, {"verdict": None})
             self.paths.egress.touch()
@@ -112,11 +126,16 @@ class _Trial:
             if self.scratch is not None:
                 shutil.rmtree(self.scratch, ignore_errors=True)
 
+    def runs(self, phase: str) -> bool:
+        """Does `phase` run in this trial? (All of them, unless a resume plan says where to pick up.)"""
+        return self.plan is None or phase in self.plan.phases
+
     async def _phases(self) -> None:
         with self.phase("prepare"):
             setup = self._prepare()
         try:
-            await self._service_phases(setup)
+            if self.runs("verify"):
+                await self._service_phases(setup)
         finally:
             with contextlib.suppress(Exception), self.phase("audit"):
                 await self._audit(setup)
@@ -133,10 +152,13 @@ class _Trial:
                 gateway = await stack.enter_async_context(Gateway(
                     setup.model_backend, model_name=self.config.task_model.name, log_path=self.paths.gateway_log,
                     socket_dir=self.scratch / "sockets", evidence=self.evidence))
-            with contextlib.suppress(Exception), self.phase("develop"):  # a crash still freezes the workspace
-                await self._develop(setup, gateway)
-            with contextlib.suppress(MacError, OSError), self.phase("freeze"):
-                self._freeze(setup.workspace)
+            if self.runs("develop"):
+                with contextlib.suppress(Exception), self.phase("develop"):  # a crash still freezes the workspace
+                    await self._develop(setup, gateway)
+            if self.runs("freeze"):
+                live = setup.workspace if self.runs("develop") else self.paths.workspace
+                with contextlib.suppress(MacError, OSError), self.phase("freeze"):
+                    self._freeze(live)
             with self.phase("verify"):
                 await self._verify(setup, gateway)
 
@@ -158,7 +180,9 @@ class _Trial:
 
         self.scratch = Path(tempfile.mkdtemp(prefix=f"trial-{self.config.trial[:40]}-", dir=scratch_home()))
         self.scratch.chmod(0o711)
-        setup = prepare_trial(self.config, self.paths, self.evidence, self.scratch)
+        resuming = self.plan is not None and self.plan.policy == "continue-development"
+        setup = prepare_trial(self.config, self.paths, self.evidence, self.scratch, resume=resuming)
+        self.result.live_workspace = None if setup.workspace == self.paths.workspace else str(setup.workspace)
         self.result.sandbox = setup.sandbox.describe()
         self.result.packages = setup.packages
         self.result.budget_use.dev_time_limit_sec = self.config.budget.dev_time_sec
@@ -169,19 +193,44 @@ class _Trial:
     async def _develop(self, setup, gateway) -> None:
         from mac.trial.session import DevSession
 
-        session = DevSession(self.config, self.paths, setup, gateway, self.evidence, self.scratch, self.progress)
+        plan = self.plan
+        session = DevSession(self.config, self.paths, setup, gateway, self.evidence, self.scratch, self.progress,
+                             **(plan.session_options() if plan is not None else {}))
+        heartbeat = asyncio.ensure_future(self._heartbeat(session))
         try:
             await session.run()
         finally:
+            heartbeat.cancel()
             result = self.result
-            result.usage["dev"] = result.budget_use.dev_usage = session.dev_usage()
-            result.budget_use.dev_time_sec = session.dev_time_sec
+            result.usage["dev"] = result.budget_use.dev_usage = self._dev_usage(session.dev_usage())
+            result.budget_use.dev_time_sec = round(session.spent_sec + session.dev_time_sec, 3)
             result.meta_agent_exit = session.exit
-            result.dev_evals = len(session.history)
-            best = session.best()
+            history = session.history if plan is None else plan.dev_history(self.paths)
+            result.dev_evals = len(history)
+            best = session.best() if plan is None else plan.best_dev(history, len(setup.dev))
             if best is not None:
                 result.best_dev = DevScore(accuracy=best["accuracy"], correct=best["correct"], total=best["total"],
                                            run_id=best["run_id"], time_sec=best["time_sec"], first_k=best["first_k"])
+
+    def _dev_usage(self, session_usage):
+        """The dev usage of the whole trial: this session's plus what interrupted runs spent before it."""
+        if self.plan is None:
+            return session_usage
+        from mac.trial.resume import add_usage
+
+        return add_usage(self.plan.dev_usage_before, session_usage)
+
+    async def _heartbeat(self, session) -> None:
+        """Save the dev time and usage so far every HEARTBEAT_SEC: what a resume charges if the controller dies."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SEC)
+            if session.started_at is None:
+                continue
+            self.result.budget_use.dev_time_sec = round(session.spent_sec + time.time() - session.started_at, 3)
+            self.result.budget_use.dev_usage = self._dev_usage(session.dev_usage())
+            self.result.dev_evals = self.progress.dev_evals
+            with contextlib.suppress(OSError):
+                self.save()
 
     def _freeze(self, live: Path):
         """Copy the workspace into artifact/ under the snapshot rules (no symlinks, no bytecode) and hash it."""

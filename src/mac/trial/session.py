@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mac.config import Quota
 from mac.egress import EgressProxy
 from mac.evaluation.service import EvaluationService
 from mac.evidence import EvidenceLog
@@ -21,11 +22,19 @@ from mac.trial.progress import TrialProgress
 
 
 class DevSession:
+    """One development run. A resumed trial passes what is left: `dev_seconds` (default: the whole budget),
+    `quota` (default: the budget's dev quota) and `spent_sec`, the dev time already used, so that dev_evals
+    times continue on the trial's development clock."""
+
     def __init__(self, config: TrialConfig, paths: TrialPaths, setup: Any, gateway: Any,
-                 evidence: EvidenceLog | None, scratch: Path, progress: TrialProgress):
+                 evidence: EvidenceLog | None, scratch: Path, progress: TrialProgress, *,
+                 dev_seconds: float | None = None, quota: Quota | None = None, spent_sec: float = 0.0):
         self.config, self.paths, self.setup, self.gateway = config, paths, setup, gateway
         self.evidence, self.scratch, self.progress = evidence, scratch, progress
-        self.grant = gateway.grant(phase="dev", quota=config.budget.dev_quota, label=f"{config.trial}/dev")
+        self.dev_seconds = config.budget.dev_time_sec if dev_seconds is None else dev_seconds
+        self.spent_sec = spent_sec
+        self.started_at: float | None = None
+        self.grant = gateway.grant(phase="dev", quota=quota or config.budget.dev_quota, label=f"{config.trial}/dev")
         self.service: EvaluationService | None = None
         self.exit: MetaAgentExit | None = None
         self.dev_time_sec = 0.0
@@ -47,14 +56,14 @@ class DevSession:
     async def run(self) -> None:
         budget, trial = self.config.budget, self.config.trial
         await asyncio.to_thread(self.setup.adapter.install)  # a real tool's first install; cached, before the clock
-        started = time.time()
-        deadline = started + budget.dev_time_sec
+        started = self.started_at = time.time()
+        deadline = started + self.dev_seconds
         self.progress.deadline = deadline
         self.progress.usage_fn = self.dev_usage
         self.service = EvaluationService(
             domain=self.setup.domain, records=self.setup.dev, workspace=self.setup.workspace, gateway=self.gateway,
             token=self.grant.token, backend=self.setup.sandbox, budget=budget, deadline=deadline,
-            started_at=started, log_path=self.paths.dev_evals, evidence=self.evidence,
+            started_at=started - self.spent_sec, log_path=self.paths.dev_evals, evidence=self.evidence,
             workdir=self._folder("runs", 0o711), label=trial, model_name=self.config.task_model.name,
             simulated=self.config.task_model.simulated, on_result=self.progress.on_dev_eval)
         eval_socket = self._folder("eval", 0o711) / "eval.sock"

@@ -12,6 +12,7 @@ from mac.evidence import EvidenceLog
 from mac.metaagents.base import MetaAgent, get_metaagent
 from mac.records import Record
 from mac.sandbox.base import SandboxBackend
+from mac.sandbox.snapshot import snapshot_workspace
 from mac.store.models import TrialConfig
 from mac.store.paths import TrialPaths
 from mac.trial.environment import package_versions
@@ -32,9 +33,13 @@ class TrialSetup:
     """The live workspace (the trial's workspace/ or, when sandbox uids cannot reach it, a scratch folder)."""
 
 
-def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog | None, scratch: Path) -> TrialSetup:
+def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog | None, scratch: Path, *,
+                  resume: bool = False) -> TrialSetup:
     """Everything the later phases need. The sim learns the dev AND the test problems now, so that it can answer
-    during verification; the upstream key (if any) stays in the controller's model backend."""
+    during verification; the upstream key (if any) stays in the controller's model backend.
+
+    `resume`: the trial's workspace/ holds the interrupted development's files; they seed the live workspace
+    (copied under the snapshot rules when that is a scratch folder) and the harness files are only added if missing."""
     from mac.gateway import make_backend
     from mac.sandbox.registry import get_backend
 
@@ -50,6 +55,9 @@ def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog 
     model_backend.add_items([domain.sim_item(i, r) for i, r in enumerate(dev)] +
                             [domain.sim_item(i, r) for i, r in enumerate(test)])
     workspace = live_workspace(paths.workspace, scratch)
-    instruction = prepare_workspace(workspace, domain, dev, config.budget, config.task_model)
+    if resume and workspace != paths.workspace and paths.workspace.is_dir():
+        workspace.rmdir()  # fresh and empty: the snapshot makes it again
+        snapshot_workspace(paths.workspace, workspace)
+    instruction = prepare_workspace(workspace, domain, dev, config.budget, config.task_model, overwrite=not resume)
     return TrialSetup(domain=domain, dev=dev, test=test, sandbox=sandbox, model_backend=model_backend,
                       adapter=adapter, instruction=instruction, packages=package_versions(), workspace=workspace)

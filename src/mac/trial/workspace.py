@@ -74,15 +74,18 @@ def instruction_context(budget: Budget, n_dev: int, spec: TaskModelSpec) -> Inst
 
 
 def prepare_workspace(workspace: Path, domain: Domain, dev_records: list[Record], budget: Budget,
-                      spec: TaskModelSpec, model_notes: str | None = None) -> str:
-    """Write instruction.md, SDK.md, MODEL.md and dev_problems.json into `workspace`; returns the instruction."""
+                      spec: TaskModelSpec, model_notes: str | None = None, *, overwrite: bool = True) -> str:
+    """Write instruction.md, SDK.md, MODEL.md and dev_problems.json into `workspace`; returns the instruction.
+    `overwrite=False` (a resumed trial) writes only the missing ones: the workspace stays as the meta-agent left it."""
     workspace.mkdir(parents=True, exist_ok=True)
     instruction = domain.instruction(instruction_context(budget, len(dev_records), spec))
-    write_text_atomic(workspace / "instruction.md", instruction)
-    write_text_atomic(workspace / "SDK.md", SDK_MD)
-    write_text_atomic(workspace / "MODEL.md", model_readme(spec, model_notes))
-    write_text_atomic(workspace / "dev_problems.json",
-                      json.dumps(dev_problems(domain, dev_records), ensure_ascii=False, indent=1))
+    files = {"instruction.md": lambda: instruction, "SDK.md": lambda: SDK_MD,
+             "MODEL.md": lambda: model_readme(spec, model_notes),
+             "dev_problems.json": lambda: json.dumps(dev_problems(domain, dev_records), ensure_ascii=False, indent=1)}
+    for name, text in files.items():
+        target = workspace / name
+        if overwrite or not (target.exists() or target.is_symlink()):
+            write_text_atomic(target, text())
     return instruction
 
 
