@@ -243,3 +243,17 @@ def test_item_index_handles_shared_prefixes_short_questions_and_punctuation() ->
     assert index.find(f"Q: {long_a.question}\nA: 6\n\nQ: {short.question}") is short
     assert index.find(shared + "7, 24 and 25. What is its area?") is None
     assert index.find("Problem1" + short.question) is None  # glued to a preceding word: not seen (documented)
+
+
+def test_answers_do_not_depend_on_how_much_output_quota_is_left() -> None:
+    """The gateway clamps max_tokens to the output budget left, which shrinks call by call; a trial's answers
+    must still be the same as an unmetered run's (regression: the clamp used to change the sim's draws)."""
+    items = synthetic_items(30, seed=3)
+
+    async def answers(quota: Quota) -> list[str]:
+        async with sim_gateway(items) as gw:
+            token = gw.grant("verify", quota).token
+            return [(await ask(gw, token, item.question, temperature=0.7))[0] for item in items]
+
+    unmetered = run(answers(Quota()))
+    assert run(answers(Quota(output_tokens=10_000_000))) == unmetered

@@ -45,7 +45,9 @@ from mac.gateway.sim_text import ItemIndex, asks_for_format, asks_step_by_step, 
 from mac.gateway.wire import UpstreamError, estimate_tokens, prompt_text
 from mac.records import SimItem
 
-_NOT_CONTENT = ("model", "stream", "stream_options", "n", "user")
+# Not part of what is asked: the gateway rewrites the model and clamps max_tokens to the quota left, which
+# changes from call to call; keying draws on them would make results depend on the order of calls.
+_NOT_CONTENT = ("model", "stream", "stream_options", "n", "user", "max_tokens", "max_completion_tokens")
 _UNKNOWN_REPLY = ("I am a simulated task model and I do not recognise a problem in this prompt, "
                   "so I cannot give a meaningful answer.")
 

@@ -170,7 +170,11 @@ class BwrapBackend(SandboxBackend):
         """Hand a warm launcher (already in its cgroup) the command line; it execs bwrap as the slot uid.
         None if the launcher is gone (the caller starts the slow way)."""
         if entry.cgroup is not None:
-            entry.cgroup.apply_limits(spec.limits)
+            try:
+                entry.cgroup.apply_limits(spec.limits)
+            except OSError:  # e.g. the kernel refused the limit for this used cgroup: start the slow way instead
+                pool.discard(entry)
+                return None
         controllers = entry.cgroup.dirs if entry.cgroup is not None else {}
         limits = prepare.rlimits(spec.limits, slot, has_memcg="memory" in controllers,
                                  has_pids_cgroup="pids" in controllers)
