@@ -6,6 +6,7 @@
         -> 400 bad request (agent_file outside the workspace, not a file, bad field)
         -> 403 split "test" (always: the test split is not reachable from a sandbox)
         -> 409 an evaluation is running (send kill_running: true to stop it and start yours)
+        -> 503 the service is closing (development is over)
     GET /health   {"status": "ok"}
     GET /info     the endpoints, the request/response contract, the domain and its dev split size
     GET /budget   development time left, the dev model quota, what is used and what is left
@@ -66,6 +67,7 @@ class EvaluationService:
         self._probes = 0
         self._count = 0
         self._site_runner: web.AppRunner | None = None
+        self._closed = False
 
     # -- serving --------------------------------------------------------------
     def app(self) -> web.Application:
@@ -84,7 +86,12 @@ class EvaluationService:
         Path(socket_path).chmod(0o666)
 
     async def close(self) -> None:
-        await self.kill_running("service closed")
+        self._closed = True  # first: a request waiting for a kill must not start a run once development is over
+        while self._running is not None:
+            task = self._running[0]
+            await self.kill_running("service closed")
+            if self._running is not None and self._running[0] is task:  # done, yet not cleared: never loop forever
+                self._running = None
         if self._site_runner is not None:
             await self._site_runner.cleanup()
             self._site_runner = None
@@ -140,6 +147,8 @@ class EvaluationService:
             if self._running is not None:  # another request started while we waited for the kill
                 return self._refuse(409, "busy", f"evaluation {self._running[1]} started meanwhile: retry",
                                     running=self._running[1])
+        if self._closed:  # checked after the last await: nothing starts once close() began
+            return self._refuse(503, "closed", "development is over: no more evaluations")
         return await self._run(rel, timeout, first_k)
 
     def _timeout(self, value: Any) -> float:

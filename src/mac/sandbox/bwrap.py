@@ -19,6 +19,7 @@ import asyncio
 import os
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,10 @@ from mac.sandbox.argv import bwrap_argv
 from mac.sandbox.base import Relay, SandboxBackend, SandboxSpec
 from mac.sandbox.host import FIX, find_bwrap, userns_enabled
 from mac.sandbox.launch import Launched, launch
-from mac.sandbox.process import BwrapProcess, close_egress
+from mac.sandbox.process import BwrapProcess, _kill_quietly, close_egress
 from mac.sandbox.runtime import Runtime, ensure_runtime, is_ready, load_runtime, runtime_for
 from mac.sandbox.seccomp import filter_fd, seccomp_filter
-from mac.sandbox.uids import Slot, acquire_slot, uid_range
+from mac.sandbox.uids import Slot, acquire_slot, processes_of, uid_range
 
 
 class BwrapBackend(SandboxBackend):
@@ -117,6 +118,8 @@ class BwrapBackend(SandboxBackend):
                     cgroup = cgroups.Cgroup.create(self.cgroup_support, spec.limits)
                 process = await self._spawn(spec, runtime, slot, cgroup)
         except BaseException:
+            if slot.dedicated:  # a start cut short (e.g. cancelled) may have left a sandbox running as this uid
+                _kill_slot_processes(slot.uid)
             if entry is not None:
                 pool.discard(entry)
             elif cgroup is not None:
@@ -185,7 +188,12 @@ class BwrapBackend(SandboxBackend):
             pool.discard(entry)
             return None
         launched = Launched(entry.popen, os.fdopen(entry.status_r, "rb", buffering=0))
-        await launched.connect()
+        entry.status_r = -1  # the reader owns it now: a discard must not close that number a second time
+        try:
+            await launched.connect()
+        except BaseException:
+            launched.abandon()  # it already runs bwrap: kill it now rather than in discard's grace wait
+            raise
         return BwrapProcess(self, spec, launched, slot, entry.cgroup)
 
     async def _spawn(self, spec: SandboxSpec, runtime: Runtime, slot: Slot,
@@ -207,3 +215,16 @@ class BwrapBackend(SandboxBackend):
             for fd in [status_w, *join_fds] + ([seccomp_fd] if seccomp_fd is not None else []):
                 os.close(fd)
         return BwrapProcess(self, spec, launched, slot, cgroup)
+
+
+def _kill_slot_processes(uid: int) -> None:
+    """SIGKILL everything of a slot uid (ours alone while we hold the slot). Needed when a start is interrupted
+    before bwrap reported its pid 1: killing the outer bwrap then does not reach the sandbox, which is in another
+    session and may not have armed --die-with-parent yet."""
+    for _ in range(5):  # a process may fork while we sweep
+        pids = processes_of(uid)
+        if not pids:
+            return
+        for pid in pids:
+            _kill_quietly(pid)
+        time.sleep(0.005)

@@ -9,6 +9,7 @@ service share the controller's event loop, so the fork happens in a worker threa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 from typing import Any, Callable
@@ -56,6 +57,14 @@ class Launched:
         for transport in self._transports:
             transport.close()
 
+    def abandon(self) -> None:
+        """`connect` was interrupted (e.g. cancelled): kill the process now and free every descriptor we hold."""
+        self.popen.kill()
+        self.popen.wait()  # SIGKILLed: reaped at once
+        self.close()
+        self._status_file.close()
+        os.close(self._pidfd)
+
 
 async def launch(argv: list[str], *, pass_fds: list[int], status_r: int, preexec: Callable[[], None]) -> Launched:
     """Start `argv` with an empty environment in a new session; the fork happens in a worker thread."""
@@ -64,7 +73,27 @@ async def launch(argv: list[str], *, pass_fds: list[int], status_r: int, preexec
                                 stderr=subprocess.PIPE, pass_fds=pass_fds, start_new_session=True, umask=0o022,
                                 preexec_fn=preexec)
 
-    popen = await asyncio.to_thread(start)
+    forking = asyncio.ensure_future(asyncio.to_thread(start))
+    try:
+        popen = await asyncio.shield(forking)
+    except asyncio.CancelledError:
+        # the worker thread may still be starting bwrap: wait for it (a fork is quick) and kill what it started,
+        # so the caller's cleanup sees every process (never a sandbox left running untracked)
+        with contextlib.suppress(BaseException):
+            _kill_abandoned(await forking)
+        os.close(status_r)
+        raise
     launched = Launched(popen, os.fdopen(status_r, "rb", buffering=0))
-    await launched.connect()
+    try:
+        await launched.connect()
+    except BaseException:
+        launched.abandon()
+        raise
     return launched
+
+
+def _kill_abandoned(popen: subprocess.Popen) -> None:
+    popen.kill()  # the outer bwrap; the caller sweeps the slot uid for a sandbox it already started
+    popen.wait()
+    for stream in (popen.stdout, popen.stderr):
+        stream.close()
