@@ -62,6 +62,9 @@ def test_mac_run_mini_swe_agent_end_to_end(tmp_path):
     assert any(s.role == "tool" and "accuracy" in s.content for s in steps)
     usage = json.loads((trial / "trajectory" / "usage.json").read_text())
     assert usage["model_calls"] == 4 and usage["input_tokens"] > 0 and usage["output_tokens"] > 0
+    meta = result.meta_agent_usage  # result.json carries the meta-agent's own model use too
+    assert (meta.model_calls, meta.input_tokens, meta.output_tokens) == (4, usage["input_tokens"],
+                                                                         usage["output_tokens"])
     assert (trial / "trajectory" / "native-mini.traj.json").is_file()
     assert FAKE_KEY not in files_text(trial)
 

@@ -12,7 +12,7 @@ from mac.evidence import EvidenceLog
 from mac.records import Usage
 from mac.report.baselines import BaselineRow, baselines_file
 from mac.store import (
-    BudgetUse, DevScore, JobPaths, PhaseTiming, Score, TrialConfig, TrialResult, append_jsonl, write_json_atomic,
+    BudgetUse, DevScore, JobPaths, MetaAgentUsage, PhaseTiming, Score, TrialConfig, TrialResult, append_jsonl, write_json_atomic,
 )
 
 XSS = "</script><script>alert(1)</script>"
@@ -38,7 +38,8 @@ def write_trial(jobs_dir: Path, job: str, trial: str, *, domain: str = "arith", 
                 dev_points: list[tuple[float, float]] = (), findings: list[dict[str, Any]] | None = None,
                 evidence: list[tuple[str, str, str]] = (), artifact: str | None = AGENT_SOURCE,
                 usage: Usage | None = None, reason: str | None = None, result: bool = True,
-                audit: AuditReport | None = None) -> Path:
+                audit: AuditReport | None = None, meta_usage: MetaAgentUsage | None = None,
+                options: dict[str, Any] | None = None) -> Path:
     """One trial folder: config.json, result.json, dev_evals.jsonl, evidence.jsonl, artifact/, trajectory/."""
     paths = JobPaths(jobs_dir, job).trial(trial)
     paths.create()
@@ -66,7 +67,8 @@ def write_trial(jobs_dir: Path, job: str, trial: str, *, domain: str = "arith", 
     best = DevScore(accuracy=best_dev, correct=round(best_dev / 5), total=20, run_id="r0", time_sec=600.0) \
         if best_dev is not None else None
     res = TrialResult(
-        job=job, trial=trial, domain=domain, meta_agent=meta_agent, seed=seed, task_model=spec.name,
+        job=job, trial=trial, domain=domain, meta_agent=meta_agent, meta_agent_options=options or {}, seed=seed,
+        task_model=spec.name,
         simulated=spec.simulated, status=status,
         test=Score(accuracy=test, correct=round(test * total / 100), total=total) if test is not None else None,
         best_dev=best, dev_evals=len(dev_points),
@@ -76,7 +78,7 @@ def write_trial(jobs_dir: Path, job: str, trial: str, *, domain: str = "arith", 
         timings={"develop": PhaseTiming(started_at=T0 + 5, finished_at=T0 + 1805, duration_sec=1800),
                  "verify": PhaseTiming(started_at=T0 + 1810, finished_at=T0 + 1900, duration_sec=90)},
         sandbox={"name": "bwrap"}, reason=reason, integrity_verdict=verdict, findings=findings or [],
-        evidence_count=len(evidence), started_at=T0, finished_at=T0 + 1900)
+        evidence_count=len(evidence), started_at=T0, finished_at=T0 + 1900, meta_agent_usage=meta_usage)
     if audit is not None:
         write_json_atomic(paths.audit, audit)
         res = res.model_copy(update=audit.result_fields())

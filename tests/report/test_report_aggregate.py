@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from mac.cli import app
 from mac.records import Usage
 from mac.report import job_report
+from mac.store import MetaAgentUsage
 from reportkit import T0, standard_job, write_baseline, write_trial
 
 
@@ -105,3 +106,31 @@ def test_confidence_interval_is_clipped_to_the_accuracy_range(tmp_path):
     test = report.configs[0].test
     assert test.mean == pytest.approx(57.5) and test.std == pytest.approx(53.033, abs=1e-3)
     assert (test.ci95_low, test.ci95_high) == (0.0, 100.0)  # raw: 57.5 -+ 12.706 * 37.5
+
+
+def test_meta_agent_model_use_is_summed_per_configuration(tmp_path):
+    for seed, cost in ((0, 1.25), (1, None)):
+        write_trial(tmp_path, "tools", f"cc-{seed}", meta_agent="claude-code", seed=seed, test=40.0 + seed,
+                    meta_usage=MetaAgentUsage(model="m", model_calls=10, input_tokens=50_000, output_tokens=2_000,
+                                              cost_usd=cost))
+    write_trial(tmp_path, "tools", "ref-0", meta_agent="reference", test=30.0)
+    report, _ = job_report([tmp_path / "tools"])
+    tool = _config(report, "claude-code").meta_agent_usage
+    assert (tool.model_calls, tool.input_tokens, tool.output_tokens, tool.cost_usd) == (20, 100_000, 4_000, 1.25)
+    assert _config(report, "reference").meta_agent_usage is None  # built-in: no model of its own
+
+    table = CliRunner().invoke(app, ["report", str(tmp_path / "tools")])
+    assert table.exit_code == 0, table.output
+    assert "meta-agent's own model" in table.stdout and "100k in / 4000 out, $1.25" in table.stdout
+
+
+def test_variants_of_a_meta_agent_are_separate_configurations(tmp_path):
+    for i, (agent, options, test) in enumerate([("baseline", {"baseline": "naive"}, 40.0),
+                                                ("baseline", {"baseline": "strong"}, 70.0),
+                                                ("claude-code", {"model": "opus"}, 60.0),
+                                                ("claude-code", {"model": "sonnet"}, 50.0)]):
+        write_trial(tmp_path, "variants", f"t{i}", meta_agent=agent, options=options, test=test)
+    report, _ = job_report([tmp_path / "variants"])
+    means = {c.meta_agent: c.test.mean for c in report.configs}
+    assert means == {"baseline (naive)": 40.0, "baseline (strong)": 70.0, "claude-code (opus)": 60.0,
+                     "claude-code (sonnet)": 50.0}

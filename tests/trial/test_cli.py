@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -63,8 +64,31 @@ def test_run_refuses_bad_options_with_a_fix(tmp_path):
         (["--domain", "arith", "--budget", "huge"], "demo"),
         (["--domain", "arith", "--meta-agent", "nobody"], "known:"),
         (["--domain", "arith", "--task-model", "gpt"], "openai:MODEL_NAME"),
+        (["--domain", "arith", "--task-model", "openai:gpt-x"], "$OPENAI_API_KEY"),
+        (["--domain", "arith", "--base-url", "http://127.0.0.1:9/v1"], "sim task model has no upstream"),
+        (["--domain", "arith", "--seeds", "0"], "--seeds"),
+        (["--domain", "arith", "-n", "0"], "--concurrent"),
+        (["--domain", "arith", "--sandbox", "docker"], "known: bwrap, none"),
+        (["--domain", "aime", "--data", str(tmp_path / "nodata")], "no data for domain 'aime'"),
     ]
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     for args, hint in cases:
-        done = mac("run", *args, "--jobs-dir", str(tmp_path / "jobs"), cwd=tmp_path, timeout=60)
+        done = subprocess.run([*MAC, "run", *args, "--jobs-dir", str(tmp_path / "jobs")], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=60)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert hint in done.stderr.replace("\n", " "), (args, done.stderr)
+    assert not (tmp_path / "jobs").exists()  # refused before any job folder was made
+
+
+def test_report_refuses_a_folder_that_is_not_a_job(tmp_path):
+    (tmp_path / "notajob").mkdir()
+    done = mac("report", str(tmp_path / "notajob"), cwd=tmp_path, timeout=60)
+    assert done.returncode == 2 and "no trials in" in done.stderr, done.stdout + done.stderr
+
+
+def test_no_data_names_the_folder_once(tmp_path):
+    (tmp_path / "agent.py").write_text("")
+    done = mac("eval", "--domain", "aime", "--split", "dev", "--artifact", str(tmp_path), "--data",
+               str(tmp_path / "nodata"), cwd=tmp_path, timeout=60)
+    message = done.stderr.replace("\n", "")
+    assert done.returncode == 2 and message.count(str(tmp_path / "nodata")) == 1, message

@@ -19,6 +19,8 @@ import pytest
 
 from mac.config import Budget, Quota, TaskModelSpec
 from mac.errors import ConfigError
+from mac.metaagents import get_metaagent
+from mac.metaagents.trajectory import read_trajectory, total_usage
 from mac.records import Usage
 from mac.sandbox.snapshot import content_hash, snapshot_workspace
 from mac.store import Index, JobPaths, PhaseTiming, Score, TrialConfig, TrialPaths, TrialResult, read_jsonl
@@ -286,6 +288,41 @@ def test_recover_workspace_copies_the_stale_live_workspace_back(tmp_path, monkey
     paths2 = make_trial(tmp_path / "other", config, phases=DEV_CUT, live_workspace=str(outside))
     recover_workspace(paths2, plan_trial(paths2, config))
     assert outside.is_dir() and not any(paths2.workspace.iterdir())
+
+
+def test_recover_keeps_the_interrupted_sessions_tool_log_scrubbed(tmp_path, monkeypatch):
+    """A dead controller never collected its meta-agent's log: the resume converts it into trajectory/interrupted-1
+    (the key scrubbed), and the trial's meta-agent usage counts that session too."""
+    monkeypatch.setenv("MAC_SCRATCH", str(tmp_path / "scratch"))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-interrupted-key")
+    stale = tmp_path / "scratch" / "trial-t-def456"
+    (stale / "workspace").mkdir(parents=True)
+    (stale / "agent-logs").mkdir()
+    adapter = get_metaagent("claude-code")
+    turn = {"type": "assistant", "message": {"id": "m1", "content": [{"type": "text", "text":
+                                                                       "env: sk-test-interrupted-key"}],
+                                              "usage": {"input_tokens": 120, "output_tokens": 30}}}
+    (stale / "agent-logs" / adapter.native_log).write_text(json.dumps(turn) + "\n")
+    config = make_config().model_copy(update={"meta_agent": "claude-code"})
+    paths = make_trial(tmp_path, config, phases=DEV_CUT, live_workspace=str(stale / "workspace"))
+    plan = plan_trial(paths, config)
+    recover_workspace(paths, plan)
+
+    kept = paths.trajectory / "interrupted-1"
+    assert plan.recovered_logs == "trajectory/interrupted-1" and not stale.exists()
+    assert "sk-test-interrupted-key" not in "".join(p.read_text() for p in kept.iterdir())
+    assert [s.role for s in read_trajectory(kept)] == ["assistant"]
+    write_json_atomic(paths.trajectory / "usage.json", {"model_calls": 2, "input_tokens": 80, "output_tokens": 5,
+                                                        "cost_usd": 0.25})  # the resumed session's
+    total = total_usage(paths.trajectory)
+    assert (total.model_calls, total.input_tokens, total.output_tokens, total.cost_usd) == (3, 200, 35, 0.25)
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY")  # no key to scrub with: the log is not copied, and the record says why
+    (stale / "agent-logs").mkdir(parents=True)
+    (stale / "agent-logs" / adapter.native_log).write_text(json.dumps(turn) + "\n")
+    plan = plan_trial(paths, config)
+    recover_workspace(paths, plan)
+    assert plan.recovered_logs.startswith("not kept") and not (paths.trajectory / "interrupted-2").exists()
 
 
 def test_one_controller_per_job(tmp_path):

@@ -22,8 +22,7 @@ def leaderboard(results: list[TrialResult]) -> tuple[Table, list[tuple[str, floa
     """Mean test accuracy per meta-agent (baselines by kind), best first."""
     groups: dict[str, list[TrialResult]] = {}
     for r in results:
-        label = r.meta_agent if r.meta_agent != "baseline" else f"baseline ({r.meta_agent_options.get('baseline')})"
-        groups.setdefault(label, []).append(r)
+        groups.setdefault(r.meta_agent_label, []).append(r)
     rows = []
     for label, items in groups.items():
         tests = [r.test.accuracy if r.test else 0.0 for r in items]
@@ -43,10 +42,10 @@ def leaderboard(results: list[TrialResult]) -> tuple[Table, list[tuple[str, floa
 @app.command()
 @handle_errors
 def demo(
-    seeds: int = typer.Option(3, "--seeds", help="Reference meta-agent trials."),
+    seeds: int = typer.Option(3, "--seeds", min=1, help="Reference meta-agent trials."),
     dev_time: Optional[float] = typer.Option(None, "--dev-time", help="Development seconds per trial (30)."),
     jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where the job folder goes (default ./jobs)."),
-    concurrent: int = typer.Option(4, "-n", "--concurrent", help="Trials at once."),
+    concurrent: int = typer.Option(4, "-n", "--concurrent", min=1, help="Trials at once."),
     sandbox: str = typer.Option("bwrap", "--sandbox", help="Isolation backend."),
 ) -> None:
     """Run the reference meta-agent (3 seeds) and the naive baseline on arith with the simulated model."""
@@ -61,7 +60,7 @@ def demo(
     configs += job_configs(job=name, domain="arith", meta_agent="baseline", seeds=1, task_model=spec, budget=budget,
                            meta_agent_options={"baseline": "naive"}, sandbox=sandbox, suffix="-naive")
     paths = JobPaths((jobs_dir or jobs_home()).resolve(), name)
-    console.print(f"mac demo: {seeds} reference trials + the naive baseline on arith, "
+    console.print(f"mac demo: {seeds} reference trial{'s' if seeds != 1 else ''} + the naive baseline on arith, "
                   f"{budget.dev_time_sec:g}s of development each, task model [bold yellow]sim (SIMULATED)[/]")
     results = asyncio.run(run_with_display(paths, configs, concurrent))
     out = report_console()

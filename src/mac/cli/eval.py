@@ -12,8 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mac.cli import app
-from mac.cli.common import console, err_console, handle_errors
-from mac.config import TaskModelSpec
+from mac.cli.common import console, err_console, handle_errors, task_model_option
 from mac.errors import ConfigError
 from mac.evaluation.result import EvalResult
 
@@ -42,7 +41,7 @@ def eval_command(
     if split not in ("dev", "test"):
         raise ConfigError(f"unknown split {split!r}: use --split dev or --split test")
     locate_agent(artifact)  # a wrong path is a usage error, not a failed evaluation
-    spec = TaskModelSpec.parse(task_model, base_url=base_url)
+    spec = task_model_option(task_model, base_url)
     sandbox = "none" if unsafe_no_sandbox else "bwrap"
     if unsafe_no_sandbox:
         if split == "test":

@@ -41,13 +41,14 @@ def redteam(
     domain: str = typer.Option("arith", "--domain", "-d", help="Domain the attackers run on."),
     attacks: Optional[str] = typer.Option(None, "--attacks", help="Comma-separated attack classes (default: all)."),
     jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where the job folder goes (default ./jobs)."),
-    concurrent: int = typer.Option(4, "-n", "--concurrent", help="Trials at once."),
+    concurrent: int = typer.Option(4, "-n", "--concurrent", min=1, help="Trials at once."),
     dev_time: float = typer.Option(25.0, "--dev-time", help="Development seconds per attacker."),
     list_only: bool = typer.Option(False, "--list", help="List the attack classes and exit."),
 ) -> None:
-    """Run every attack class as a trial (short budgets, sim model) next to the naive baseline; exit 1 if an
-    attack was not blocked, or not detected where detection is expected."""
-    from mac.cli.run import report_console
+    """Run every attack class as a trial (short budgets, sim model) next to the naive baseline.
+
+    Exits 1 if an attack was not blocked, or not detected where detection is expected."""
+    from mac.cli.common import report_console
     from mac.paths import jobs_home
     from mac.trial.redteam import run_redteam
 

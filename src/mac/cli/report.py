@@ -11,8 +11,7 @@ from typing import List, Optional
 import typer
 
 from mac.cli import app
-from mac.cli.common import console, err_console, handle_errors
-from mac.config import TaskModelSpec
+from mac.cli.common import console, err_console, handle_errors, report_console, task_model_option
 from mac.errors import ConfigError
 from mac.paths import jobs_home
 
@@ -42,12 +41,15 @@ def report_command(
                           "(--jobs-dir DIR)")
     report, views = job_report(job_dirs, include_cheating=include_cheating, baselines_dir=baselines,
                                with_files=html is not None)
+    if not report.trials:
+        raise ConfigError(f"no trials in {', '.join(map(str, job_dirs))}: a job folder holds one folder per trial, "
+                          "each with a result.json (the folder `mac run` printed after 'Files:')")
     if html is not None:
         write_text_atomic(html, render_html(report, views))
     if as_json:
         print(json.dumps(report.model_dump(mode="json"), ensure_ascii=False))
         return
-    print_report(report, console)
+    print_report(report, report_console())
     if html is not None:
         console.print(f"HTML report: {html}")
 
@@ -97,7 +99,7 @@ def baseline_command(
     """Evaluate the domain's baseline artifacts on the test split and store the rows the leaderboard compares with."""
     from mac.report.baselines import baselines_file, run_baselines
 
-    spec = TaskModelSpec.parse(task_model, base_url=base_url)
+    spec = task_model_option(task_model, base_url)
     target = jobs_dir if jobs_dir is not None else jobs_home()
     with console.status(f"Running {domain} baselines ({seeds} seeds each) ..."):
         rows = asyncio.run(run_baselines(domain=domain, seeds=seeds, task_model=spec, jobs_dir=target, data=data,

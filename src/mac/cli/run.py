@@ -8,23 +8,17 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
 from mac.cli import app
-from mac.cli.common import console, handle_errors
-from mac.config import Budget, TaskModelSpec
+from mac.cli.common import console, handle_errors, report_console, task_model_option
+from mac.config import Budget
 from mac.errors import ConfigError
 from mac.paths import jobs_home
 from mac.store.models import TrialConfig, TrialResult
 from mac.store.paths import JobPaths
 from mac.trial.progress import TrialProgress
-
-def report_console() -> Console:
-    """The terminal's console, or a wide one when output goes to a file or pipe (tables stay readable)."""
-    return console if console.is_terminal else Console(width=160)
-
 
 SIMULATED_NOTE = "[bold yellow]SIMULATED[/]: task model `sim` (an offline stand-in); these scores say nothing about real models."
 
@@ -124,13 +118,25 @@ def meta_agent_options(meta_agent: str, command: str | None, baseline: str | Non
     return {}, ""
 
 
+def check_inputs(domain: str, data: Path | None, sandbox: str) -> None:
+    """Fail before any job folder exists: both splits must load and the sandbox backend must be known."""
+    from mac.domains.base import get_domain
+    from mac.sandbox.registry import backend_names
+
+    if sandbox not in backend_names():
+        raise ConfigError(f"unknown sandbox backend {sandbox!r}; known: {', '.join(backend_names())}")
+    plugin = get_domain(domain)
+    for split in ("dev", "test"):
+        plugin.load(split, data)
+
+
 @app.command()
 @handle_errors
 def run(
     domain: Optional[str] = typer.Option(None, "--domain", "-d", help="Domain: arith, aime, science, ... (required "
                                          "unless --resume)."),
     meta_agent: str = typer.Option("reference", "--meta-agent", "-m", help="reference, command, baseline, ..."),
-    seeds: int = typer.Option(1, "--seeds", help="Number of trials (seeds 0..N-1)."),
+    seeds: int = typer.Option(1, "--seeds", min=1, help="Number of trials (seeds 0..N-1)."),
     task_model: str = typer.Option("sim", "--task-model", help="'sim' or 'openai:MODEL_NAME'."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible upstream for openai:NAME."),
     budget: str = typer.Option("full", "--budget", help="Preset: full (the domain's), demo, smoke."),
@@ -141,7 +147,7 @@ def run(
     verify_requests: Optional[int] = typer.Option(None, "--verify-requests", help="Verify quota in requests."),
     jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where job folders go (default ./jobs)."),
     job: Optional[str] = typer.Option(None, "--job", help="Job name (default: time + domain + meta-agent)."),
-    concurrent: int = typer.Option(2, "-n", "--concurrent", help="Trials at once."),
+    concurrent: int = typer.Option(2, "-n", "--concurrent", min=1, help="Trials at once."),
     command: Optional[str] = typer.Option(None, "--command", help="The command line of --meta-agent command."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="naive or strong, for --meta-agent baseline."),
     data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder (dev.jsonl, test.jsonl)."),
@@ -158,6 +164,7 @@ def run(
                                          "its folder): finished trials kept, the others resumed."),
 ) -> None:
     """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split.
+
     `--resume JOB` continues a job whose controller died (the job's own settings; only -n and --jobs-dir apply)."""
     from mac.metaagents import get_metaagent
     from mac.trial.job import default_job_name, job_configs
@@ -167,12 +174,10 @@ def run(
         return
     if domain is None:
         raise ConfigError("--domain is required: mac run --domain arith (or continue a job with --resume JOB)")
-
-    if seeds < 1:
-        raise ConfigError("--seeds must be at least 1")
     options, suffix = meta_agent_options(meta_agent, command, baseline, meta_model, meta_base_url, egress_allow)
     get_metaagent(meta_agent, **options)  # unknown names and bad options fail here, before any trial starts
-    spec = TaskModelSpec.parse(task_model, base_url=base_url)
+    spec = task_model_option(task_model, base_url)
+    check_inputs(domain, data, sandbox)
     plan = build_budget(domain, budget, dev_time=dev_time, eval_timeout=eval_timeout, verify_timeout=verify_timeout,
                         dev_requests=dev_requests, verify_requests=verify_requests)
     name = job or default_job_name(f"{domain}-{meta_agent}{suffix}")

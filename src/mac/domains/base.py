@@ -76,7 +76,7 @@ class Domain(ABC):
         folder = Path(data) if data is not None else data_home() / self.name
         if not folder.is_dir():
             raise DataError(
-                f"no data for domain {self.name!r} at {folder}; pass --data DIR, or run "
+                f"no data for domain {self.name!r}; pass --data DIR, or run "
                 f"`mac data import {self.name} --dev F --test F` or `mac data pull {self.name}`", file=str(folder))
         return folder
 

@@ -109,6 +109,11 @@ class MetaAgent(ABC):
         """The adapter options, as stored in config.json (and passed back to the constructor)."""
         return {}
 
+    def collect_interrupted(self, log_dir: Path, folder: Path) -> bool:
+        """Keep what a session cut short by a dead controller left in its log folder (`collect` never ran for it).
+        Returns whether anything was kept. Built-in meta-agents write no tool log."""
+        return False
+
     def collect(self, ctx: LaunchContext, result: SandboxResult, trajectory: Path) -> None:
         """Record the run as files in `trajectory`."""
         trajectory.mkdir(parents=True, exist_ok=True)

@@ -116,13 +116,22 @@ class CliAgent(MetaAgent):
 
     def collect(self, ctx: LaunchContext, result: SandboxResult, trajectory: Path) -> None:
         super().collect(ctx, result, trajectory)
-        native = ctx.log_dir / self.native_log if ctx.log_dir is not None else None
-        steps: list[Step] = []
-        usage: MetaUsage | None = None
-        if native is not None and native.is_file() and not native.is_symlink():
-            kept = trajectory / f"native-{self.native_log}"
-            with os.fdopen(os.open(native, os.O_RDONLY | os.O_NOFOLLOW), "rb") as fh:  # written by the sandbox
-                text = fh.read(MAX_NATIVE_BYTES).decode("utf-8", "replace")
-            write_text_atomic(kept, self.scrub(text))
-            steps, usage = self.convert(kept)
+        if ctx.log_dir is None or not self._keep_native(ctx.log_dir, trajectory):
+            write_trajectory(trajectory, [], summarize([], source=self.name, model=self.model))
+
+    def collect_interrupted(self, log_dir: Path, folder: Path) -> bool:
+        return self._keep_native(log_dir, folder)
+
+    def _keep_native(self, log_dir: Path, trajectory: Path) -> bool:
+        """The native log, scrubbed, as trajectory/native-*, converted into trajectory.jsonl and usage.json."""
+        native = log_dir / self.native_log
+        if not native.is_file() or native.is_symlink():
+            return False
+        with os.fdopen(os.open(native, os.O_RDONLY | os.O_NOFOLLOW), "rb") as fh:  # written by the sandbox
+            text = fh.read(MAX_NATIVE_BYTES).decode("utf-8", "replace")
+        trajectory.mkdir(parents=True, exist_ok=True)
+        kept = trajectory / f"native-{self.native_log}"
+        write_text_atomic(kept, self.scrub(text))
+        steps, usage = self.convert(kept)
         write_trajectory(trajectory, steps, usage or summarize(steps, source=self.name, model=self.model))
+        return True

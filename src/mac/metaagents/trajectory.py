@@ -22,6 +22,7 @@ from typing import Any, Iterator
 from pydantic import BaseModel, Field
 
 from mac.store.atomic import write_json_atomic, write_text_atomic
+from mac.store.models import MetaAgentUsage
 
 TRAJECTORY_VERSION = "mac-trajectory-1"
 MAX_CONTENT_CHARS = 20_000
@@ -54,19 +55,13 @@ class Step(BaseModel):
     source: str = ""
 
 
-class MetaUsage(BaseModel):
-    """Totals of a meta-agent's own model use (not the task model's: that is the gateway's accounting)."""
+class MetaUsage(MetaAgentUsage):
+    """usage.json: totals of a meta-agent's own model use (not the task model's: that is the gateway's accounting).
+    result.json keeps the MetaAgentUsage part of it."""
 
     version: str = TRAJECTORY_VERSION
     source: str = ""
-    model: str = ""
     steps: int = 0
-    model_calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_tokens: int = 0
-    cost_usd: float | None = None
-    """What the tool itself reported (None when it reports no cost, e.g. an unpriced model)."""
     reported_by: str = "steps"
     """"steps" (summed over steps) or "tool" (the tool's own final totals)."""
 
@@ -122,3 +117,18 @@ def write_trajectory(folder: Path, steps: list[Step], usage: MetaUsage) -> None:
 
 def read_trajectory(folder: Path) -> list[Step]:
     return [Step.model_validate(line) for line in iter_json_lines(folder / "trajectory.jsonl")]
+
+
+def total_usage(trajectory: Path) -> MetaAgentUsage | None:
+    """The meta-agent's own model use over its sessions: usage.json plus any interrupted-N/usage.json a resume
+    kept (None when no session reported any)."""
+    total = None
+    for path in [trajectory / "usage.json", *sorted(trajectory.glob("interrupted-*/usage.json"))]:
+        if not path.is_file() or path.is_symlink():
+            continue
+        try:
+            usage = MetaAgentUsage.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        total = usage if total is None else total.plus(usage)
+    return total

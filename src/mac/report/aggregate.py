@@ -17,6 +17,7 @@ from mac.records import Usage
 from mac.report.baselines import BaselineRow, baseline_scores
 from mac.report.load import TrialView
 from mac.report.stats import Summary, summarize
+from mac.store.models import MetaAgentUsage
 
 REPORT_VERSION = "mac-report-1"
 VERDICTS = ("CLEAN", "SUSPICIOUS", "CHEATING")
@@ -60,6 +61,7 @@ class TrialRow(BaseModel):
     trial: str
     domain: str
     meta_agent: str
+    """With its variant: "baseline (strong)", "claude-code (MODEL)" (TrialResult.meta_agent_label)."""
     task_model: str
     seed: int
     simulated: bool
@@ -74,6 +76,8 @@ class TrialRow(BaseModel):
     """Whether it counts towards its configuration's test statistics."""
     reason: str | None = None
     cost_usd: float = 0.0
+    meta_agent_usage: MetaAgentUsage | None = None
+    """The meta-agent's own model use (real tools that report it)."""
     dev_time_frac: float | None = None
     """Fraction of the development time budget used."""
     dev_quota_frac: float | None = None
@@ -101,6 +105,8 @@ class ConfigRow(BaseModel):
     """CLEAN / SUSPICIOUS / CHEATING / unaudited counts over all trials."""
     usage: dict[str, Usage] = Field(default_factory=dict)
     """Gateway usage summed over trials, per phase ("dev", "verify") and "total"."""
+    meta_agent_usage: MetaAgentUsage | None = None
+    """The meta-agents' own model use summed over the trials that report it."""
     dev_time_frac: ScoreStats
     """Fraction of the development time budget used (0-1), over trials that report it."""
     dev_quota_frac: ScoreStats
@@ -130,12 +136,12 @@ def trial_row(view: TrialView, include_cheating: bool) -> TrialRow:
     best_dev = r.best_dev.accuracy if r.best_dev is not None else None
     limit = r.budget_use.dev_time_limit_sec
     return TrialRow(
-        job=r.job, trial=r.trial, domain=r.domain, meta_agent=r.meta_agent, task_model=r.task_model, seed=r.seed,
+        job=r.job, trial=r.trial, domain=r.domain, meta_agent=r.meta_agent_label, task_model=r.task_model, seed=r.seed,
         simulated=r.simulated, status=r.status, test_accuracy=test, best_dev_accuracy=best_dev,
         dev_test_gap=None if test is None or best_dev is None else best_dev - test,
         dev_evals=max(r.dev_evals, len(view.dev_points)), integrity_verdict=r.integrity_verdict,
         counted=test is not None and (include_cheating or r.integrity_verdict != "CHEATING"), reason=r.reason,
-        cost_usd=sum(u.cost_usd for u in phase_usage(view).values()),
+        cost_usd=sum(u.cost_usd for u in phase_usage(view).values()), meta_agent_usage=r.meta_agent_usage,
         dev_time_frac=r.budget_use.dev_time_sec / limit if limit > 0 else None,
         dev_quota_frac=quota_fraction(r.budget_use.dev_quota, r.budget_use.dev_usage))
 
@@ -191,6 +197,7 @@ def config_row(members: list[tuple[TrialView, TrialRow]], baselines: list[Baseli
         best=ranked[-1] if ranked else None, worst=ranked[0] if ranked else None,
         dev_test_gap=ScoreStats.of(summarize([r.dev_test_gap for r in counted if r.dev_test_gap is not None])),
         baselines=comparisons, verdicts=_verdicts(rows), usage=_usage([v for v, _ in members]),
+        meta_agent_usage=_meta_usage(rows),
         dev_time_frac=ScoreStats.of(summarize(fracs)),
         dev_quota_frac=ScoreStats.of(summarize([r.dev_quota_frac for r in rows if r.dev_quota_frac is not None])),
         dev_evals_mean=sum(r.dev_evals for r in rows) / len(rows))
@@ -215,6 +222,14 @@ def _verdicts(rows: list[TrialRow]) -> dict[str, int]:
         verdict = r.integrity_verdict if r.integrity_verdict in VERDICTS else "unaudited"
         counts[verdict] += 1
     return counts
+
+
+def _meta_usage(rows: list[TrialRow]) -> MetaAgentUsage | None:
+    total = None
+    for row in rows:
+        if row.meta_agent_usage is not None:
+            total = row.meta_agent_usage if total is None else total.plus(row.meta_agent_usage)
+    return total
 
 
 def _usage(views: list[TrialView]) -> dict[str, Usage]:

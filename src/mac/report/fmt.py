@@ -41,6 +41,14 @@ def money(usd: float) -> str:
     return "$0" if usd == 0 else (f"${usd:.4f}" if usd < 0.01 else f"${usd:.2f}")
 
 
+def meta_usage(usage) -> str:
+    """A meta-agent's own model use (a MetaAgentUsage, or None) in one short line."""
+    if usage is None:
+        return DASH
+    cost = "cost not reported" if usage.cost_usd is None else money(usage.cost_usd)
+    return f"{tokens(usage.input_tokens)} in / {tokens(usage.output_tokens)} out, {cost}"
+
+
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.-]")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from mac.report.aggregate import ConfigRow, Report, TrialRow, build_report
 from mac.report.assets import CSS, ERRORS_JS, MAIN_JS, content_security_policy
 from mac.report.baselines import read_baselines
-from mac.report.fmt import DASH, ci, fraction, mean_std, money, pct, tokens, trial_anchor
+from mac.report.fmt import DASH, ci, fraction, mean_std, meta_usage, money, pct, tokens, trial_anchor
 from mac.report.html_trial import trial_section
 from mac.report.load import TrialView, load_job
 from mac.report.svg import DistributionRow, distribution
@@ -105,8 +105,10 @@ def _usage_cell(config: ConfigRow) -> str:
     total = config.usage.get("total")
     if total is None:
         return DASH
+    meta = config.meta_agent_usage
     return (f"{total.requests} req · {money(total.cost_usd)}<br>"
-            f"{tokens(total.input_tokens)} in / {tokens(total.output_tokens)} out")
+            f"{tokens(total.input_tokens)} in / {tokens(total.output_tokens)} out"
+            + (f"<br>meta-agent: {escape(meta_usage(meta))}" if meta is not None else ""))
 
 
 def _trial_link(row: TrialRow | None) -> str:

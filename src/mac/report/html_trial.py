@@ -8,7 +8,7 @@ from html import escape
 from typing import Any
 
 from mac.report.aggregate import TrialRow, phase_usage
-from mac.report.fmt import DASH, money, pct, tokens, trial_anchor
+from mac.report.fmt import DASH, meta_usage, money, pct, tokens, trial_anchor
 from mac.report.highlight import highlight_python
 from mac.report.html_integrity import integrity_section
 from mac.report.load import TextFile, TrialView
@@ -61,7 +61,7 @@ def _facts(view: TrialView, row: TrialRow) -> str:
         ("best dev → test gap", pct(row.dev_test_gap)), ("dev evaluations", row.dev_evals),
         ("development time", f"{fmt_duration(r.budget_use.dev_time_sec)} of "
                              f"{fmt_duration(r.budget_use.dev_time_limit_sec)}"),
-        ("model usage", usage), ("artifact", f"{r.artifact_files} files, {r.artifact_bytes} bytes, sha256 "
+        ("model usage", usage), ("meta-agent's own model", meta_usage(r.meta_agent_usage)), ("artifact", f"{r.artifact_files} files, {r.artifact_bytes} bytes, sha256 "
                                              f"{r.artifact_sha256 or DASH}"),
     ]
     if r.meta_agent_exit:

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mac.report.aggregate import ConfigRow, Report
-from mac.report.fmt import DASH, ci, fraction, mean_std, money, pct, tokens
+from mac.report.fmt import DASH, ci, fraction, mean_std, meta_usage, money, pct, tokens
 
 
 def _baseline(config: ConfigRow, kind: str) -> Text:
@@ -54,15 +54,19 @@ def integrity_usage_table(report: Report) -> Table:
     table.add_column("integrity")
     for name in ("requests", "tokens in/out", "cost", "time used", "quota used"):
         table.add_column(name, justify="right", no_wrap=True)
+    with_meta = any(c.meta_agent_usage is not None for c in report.configs)
+    if with_meta:  # real tools report their own model use; built-in meta-agents have none
+        table.add_column("meta-agent's own model", justify="right")
     for c in report.configs:
         total = c.usage.get("total")
         states = ", ".join(f"{n} {what}" for n, what in ((c.running, "running"), (c.failed, "failed"),
                                                           (c.excluded_cheating, "excluded")) if n) or DASH
         verdicts = Text(", ".join(f"{n} {name.lower()}" for name, n in c.verdicts.items() if n) or DASH,
                         style="bold red" if c.verdicts.get("CHEATING") else "")
-        table.add_row(c.domain, c.meta_agent, _model(c), states, verdicts, str(total.requests) if total else DASH,
-                      f"{tokens(total.input_tokens)}/{tokens(total.output_tokens)}" if total else DASH,
-                      money(total.cost_usd) if total else DASH, fraction(c.dev_time_frac), fraction(c.dev_quota_frac))
+        cells = [c.domain, c.meta_agent, _model(c), states, verdicts, str(total.requests) if total else DASH,
+                 f"{tokens(total.input_tokens)}/{tokens(total.output_tokens)}" if total else DASH,
+                 money(total.cost_usd) if total else DASH, fraction(c.dev_time_frac), fraction(c.dev_quota_frac)]
+        table.add_row(*cells, *([meta_usage(c.meta_agent_usage)] if with_meta else []))
     return table
 
 

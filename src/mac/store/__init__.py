@@ -7,6 +7,7 @@ from mac.store.models import (
     DevScore,
     ExceptionInfo,
     MetaAgentExit,
+    MetaAgentUsage,
     PhaseTiming,
     ResumeRecord,
     Score,
@@ -16,7 +17,7 @@ from mac.store.models import (
 from mac.store.paths import JobPaths, TrialPaths, check_name
 
 __all__ = [
-    "BudgetUse", "DevScore", "ExceptionInfo", "Index", "JobPaths", "MetaAgentExit", "PhaseTiming", "ResumeRecord", "Score",
-    "TrialConfig", "TrialPaths", "TrialResult", "append_jsonl", "check_name", "read_jsonl", "write_bytes_atomic",
-    "write_json_atomic", "write_text_atomic",
+    "BudgetUse", "DevScore", "ExceptionInfo", "Index", "JobPaths", "MetaAgentExit", "MetaAgentUsage", "PhaseTiming",
+    "ResumeRecord", "Score", "TrialConfig", "TrialPaths", "TrialResult", "append_jsonl", "check_name", "read_jsonl",
+    "write_bytes_atomic", "write_json_atomic", "write_text_atomic",
 ]

@@ -90,6 +90,26 @@ class MetaAgentExit(BaseModel):
     wall_sec: float = 0.0
 
 
+class MetaAgentUsage(BaseModel):
+    """The meta-agent's own model use as its tool reported it (trajectory/usage.json); the task model's is `usage`."""
+
+    model: str = ""
+    model_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float | None = None
+    """What the tool itself reported (None when it reports no cost, e.g. an unpriced model)."""
+
+    def plus(self, other: "MetaAgentUsage") -> "MetaAgentUsage":
+        costs = [c for c in (self.cost_usd, other.cost_usd) if c is not None]
+        return MetaAgentUsage(model=self.model or other.model, model_calls=self.model_calls + other.model_calls,
+                              input_tokens=self.input_tokens + other.input_tokens,
+                              output_tokens=self.output_tokens + other.output_tokens,
+                              cached_tokens=self.cached_tokens + other.cached_tokens,
+                              cost_usd=round(sum(costs), 6) if costs else None)
+
+
 class ResumeRecord(BaseModel):
     """One `mac run --resume` of an interrupted trial: where it picked up and how (see mac.trial.resume)."""
 
@@ -105,6 +125,8 @@ class ResumeRecord(BaseModel):
     dev_left_sec: float = 0.0
     dev_usage_before: Usage = Field(default_factory=Usage)
     recovered_workspace: str | None = None
+    recovered_logs: str | None = None
+    """Where the interrupted meta-agent session's tool log was kept (trajectory/interrupted-N), or why it was not."""
     """Where the interrupted live workspace was recovered from (a stale scratch folder), if anywhere."""
     timings_before: dict[str, "PhaseTiming"] = Field(default_factory=dict)
     """The interrupted run's phase timings, kept as they were."""
@@ -133,6 +155,8 @@ class TrialResult(BaseModel):
     """Gateway usage per phase ("dev", "verify")."""
     timings: dict[str, PhaseTiming] = Field(default_factory=dict)
     meta_agent_exit: MetaAgentExit | None = None
+    meta_agent_usage: MetaAgentUsage | None = None
+    """The meta-agent's own model tokens and cost (real tools that report them; None for built-in meta-agents)."""
     artifact_sha256: str | None = None
     artifact_files: int = 0
     artifact_bytes: int = 0
@@ -153,6 +177,12 @@ class TrialResult(BaseModel):
     """The meta-agent's live workspace while it is not workspace/ (a scratch folder): a resume recovers it."""
     resumed: list[ResumeRecord] = Field(default_factory=list)
     """Every `mac run --resume` that continued this trial after its controller died."""
+
+    @property
+    def meta_agent_label(self) -> str:
+        """The meta-agent as leaderboards group it: its variant too (which baseline, which model of a real tool)."""
+        variant = self.meta_agent_options.get("baseline") or self.meta_agent_options.get("model")
+        return f"{self.meta_agent} ({variant})" if variant else self.meta_agent
 
     @classmethod
     def load(cls, path: Path) -> "TrialResult":

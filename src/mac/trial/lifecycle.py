@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from mac.errors import MacError
 from mac.evaluation.result import EvalResult
 from mac.evidence import EvidenceLog
+from mac.metaagents.trajectory import total_usage
 from mac.paths import scratch_home
 from mac.store.atomic import write_json_atomic
 from mac.store.index import Index
@@ -115,6 +116,7 @@ class _Trial:
         result = self.result
         result.status = "completed" if result.test is not None else "failed"
         result.finished_at = time.time()
+        result.meta_agent_usage = total_usage(self.paths.trajectory)
         if result.integrity_verdict is None:  # not audited: the audit's count (with derived items) stands otherwise
             result.evidence_count = len(self.evidence.records()) if self.evidence is not None else 0
         self.progress.phase, self.progress.status, self.progress.deadline = "done", result.status, None

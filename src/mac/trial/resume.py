@@ -79,6 +79,7 @@ class ResumePlan:
     dev_quota_left: Quota | None = None
     dev_evals_before: int = 0
     recovered_workspace: str | None = None
+    recovered_logs: str | None = None
     result_path: Path | None = None
 
     @property
@@ -95,7 +96,7 @@ class ResumePlan:
         result.resumed.append(ResumeRecord(
             from_phase=self.from_phase, at=time.time(), policy=self.policy, dev_spent_sec=self.dev_spent_sec,
             dev_left_sec=self.dev_left_sec, dev_usage_before=self.dev_usage_before, reason=self.why,
-            recovered_workspace=self.recovered_workspace,
+            recovered_workspace=self.recovered_workspace, recovered_logs=self.recovered_logs,
             timings_before={k: v.model_copy() for k, v in result.timings.items()}))
         result.status, result.finished_at = "running", None
         if self.policy in ("start-over", "continue-development", "freeze-workspace"):
@@ -260,7 +261,28 @@ def recover_workspace(paths: TrialPaths, plan: ResumePlan) -> None:
     if Path(live).is_dir() and plan.policy in ("continue-development", "freeze-workspace", "verify-artifact"):
         _copy_back(Path(live), paths)
         plan.recovered_workspace = live
+    if plan.policy != "keep":
+        plan.recovered_logs = keep_interrupted_logs(scratch / "agent-logs", paths)
     shutil.rmtree(scratch, ignore_errors=True)
+
+
+def keep_interrupted_logs(logs: Path, paths: TrialPaths) -> str | None:
+    """The dead session's tool log, converted and scrubbed by its adapter into trajectory/interrupted-N (its
+    collect never ran). Returns that folder, why nothing was kept, or None when there was nothing to keep."""
+    from mac.metaagents import get_metaagent
+
+    if not logs.is_dir() or not any(p.is_file() and not p.is_symlink() for p in logs.iterdir()):
+        return None
+    try:
+        config = TrialConfig.model_validate_json(paths.config.read_text(encoding="utf-8"))
+        adapter = get_metaagent(config.meta_agent, **config.meta_agent_options)
+    except (MacError, OSError, ValueError) as exc:  # e.g. its key is not in this environment: nothing to scrub with
+        return f"not kept: the meta-agent's adapter could not be built to scrub it ({exc})"
+    number = 1
+    while (paths.trajectory / f"interrupted-{number}").exists():
+        number += 1
+    folder = paths.trajectory / f"interrupted-{number}"
+    return str(folder.relative_to(paths.dir)) if adapter.collect_interrupted(logs, folder) else None
 
 
 def _is_own_scratch(folder: Path) -> bool:

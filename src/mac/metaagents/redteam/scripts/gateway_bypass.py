@@ -1,6 +1,6 @@
 """Go around the gateway: scan the sandbox's loopback for the upstream or the controller's ports, reach the
 host's loopback through other addresses, and call the gateway with forged tokens."""
-import os, socket, sys
+import socket, sys
 sys.path.insert(0, "/opt/metaagent")
 import kit
 
