@@ -95,6 +95,9 @@ def test_mac_report_cli_json_and_table(tmp_path):
     assert "SIMULATED" in table.stdout and "70.0 ± 10.0" in table.stdout and "excluded" in table.stdout
     assert html.is_file() and "<svg" in html.read_text()
 
+    everything = runner.invoke(app, ["report", str(tmp_path), "--json"])  # a jobs folder: all its jobs
+    assert everything.exit_code == 0 and json.loads(everything.stdout)["jobs"] == ["job1", "job2"], everything.output
+
     missing = runner.invoke(app, ["report", "nope", "--jobs-dir", str(tmp_path)])
     assert missing.exit_code == 2 and "no such job folder" in missing.output
 

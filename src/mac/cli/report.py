@@ -19,7 +19,8 @@ from mac.paths import jobs_home
 @app.command("report")
 @handle_errors
 def report_command(
-    jobs: List[str] = typer.Argument(..., help="Job folders, or job names under --jobs-dir."),
+    jobs: List[str] = typer.Argument(..., help="Job folders, job names under --jobs-dir, or a jobs folder (all "
+                                     "its jobs)."),
     html: Optional[Path] = typer.Option(None, "--html", help="Also write the self-contained HTML report here."),
     as_json: bool = typer.Option(False, "--json", help="Print the leaderboard as one JSON object."),
     include_cheating: bool = typer.Option(False, "--include-cheating", help="Count CHEATING trials in the means."),
@@ -29,12 +30,17 @@ def report_command(
 ) -> None:
     """Leaderboard per domain x meta-agent x task model: test mean +- std, 95% CI, baselines, integrity, cost."""
     from mac.report.html import job_report, render_html
-    from mac.report.load import resolve_job_dir
+    from mac.report.load import resolve_job_dir, trial_dirs
+    from mac.report.server import list_jobs
     from mac.report.terminal import print_report
     from mac.store import write_text_atomic
 
     base = jobs_dir if jobs_dir is not None else jobs_home()
-    job_dirs = [resolve_job_dir(job, base) for job in jobs]
+    job_dirs = []
+    for job in jobs:
+        folder = resolve_job_dir(job, base)
+        inside = [] if trial_dirs(folder) else list_jobs(folder)  # a jobs folder stands for all its jobs
+        job_dirs.extend(sorted(inside) or [folder])
     missing = [str(d) for d in job_dirs if not d.is_dir()]
     if missing:
         raise ConfigError(f"no such job folder: {', '.join(missing)}; pass a job folder or a name under {base} "

@@ -62,7 +62,7 @@ def summary_table(results: list[TrialResult], title: str = "Results") -> Table:
     for r in results:
         test = r.test
         status = r.status if r.reason is None else f"{r.status}: {r.reason}"
-        table.add_row(r.trial, r.meta_agent, str(r.seed), _pct(r.best_dev.accuracy if r.best_dev else None),
+        table.add_row(r.trial, r.meta_agent_label, str(r.seed), _pct(r.best_dev.accuracy if r.best_dev else None),
                       _pct(test.accuracy if test else None), f"{test.correct}/{test.total}" if test else "-",
                       str(r.dev_evals), str(r.budget_use.dev_usage.requests), r.integrity_verdict or "-", status[:80])
     return table
