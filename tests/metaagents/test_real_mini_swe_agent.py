@@ -15,7 +15,8 @@ from mac.metaagents import get_metaagent
 from mac.metaagents.base import LOG_MOUNT, LaunchContext
 from mac.metaagents.trajectory import TRAJECTORY_VERSION, read_trajectory
 from mac.store import TrialResult
-from realkit import FAKE_KEY, MAC, files_text, scripted_session, serving
+from mac.testing.fake_providers import session_commands
+from realkit import AGENT, FAKE_KEY, MAC, files_text, scripted_session, serving
 
 SUBMIT = "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"
 
@@ -67,6 +68,31 @@ def test_mac_run_mini_swe_agent_end_to_end(tmp_path):
                                                                          usage["output_tokens"])
     assert (trial / "trajectory" / "native-mini.traj.json").is_file()
     assert FAKE_KEY not in files_text(trial)
+
+
+@pytest.mark.slow
+def test_a_key_written_into_the_workspace_is_redacted_and_flagged(tmp_path):
+    """The meta-agent copies its own API key into agent.py and a note: the frozen artifact, the kept workspace and
+    every other file of the trial hold a redaction mark instead, and the audit names the attempt."""
+    leak = 'printf "# key %s\\n" "$MAC_META_API_KEY" >> agent.py; echo "$MAC_META_API_KEY" > notes.txt; echo leaked'
+    write, evaluate, submit = session_commands(AGENT, submit=SUBMIT)
+    with serving([write, leak, evaluate, submit]) as fake:
+        done = subprocess.run(
+            [*MAC, "run", "--domain", "arith", "--meta-agent", "mini-swe-agent", "--meta-model", "openai:fake-meta",
+             "--meta-base-url", f"{fake.url}/v1", "--budget", "smoke", "--dev-time", "120",
+             "--jobs-dir", str(tmp_path / "jobs"), "--job", "leak"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=280, env={**os.environ, "MAC_META_API_KEY": FAKE_KEY})
+    assert done.returncode == 0, done.stdout + done.stderr
+    trial = tmp_path / "jobs" / "leak" / "arith-mini-swe-agent-s0"
+    assert "# key [REDACTED:MAC_META_API_KEY]" in (trial / "artifact" / "agent.py").read_text()
+    assert (trial / "workspace" / "notes.txt").read_text().strip() == "[REDACTED:MAC_META_API_KEY]"
+    assert FAKE_KEY not in files_text(trial)
+    result = TrialResult.load(trial / "result.json")
+    assert result.test is not None and result.test.total > 0  # the redacted artifact still runs
+    evidence = [json.loads(line) for line in (trial / "evidence.jsonl").read_text().splitlines()]
+    [redacted] = [e for e in evidence if e["kind"] == "secret_redacted"]
+    assert redacted["files"] == ["agent.py", "notes.txt"]
+    assert result.integrity_verdict != "CLEAN" and any(f.get("type") == "unauthorized_model" for f in result.findings)
 
 
 def test_mini_swe_agent_invocation(tmp_path, monkeypatch):

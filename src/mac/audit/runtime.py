@@ -111,6 +111,9 @@ def classify(source: str, kind: str, detail: dict[str, Any], count: int = 1) -> 
         return _classify_sandbox(k, detail, text)
     if source == "egress":
         return _classify_egress(k, detail)
+    if source == "freeze" and k == "secret_redacted":
+        files = ", ".join(map(str, detail.get("files") or []))[:120]
+        return "medium", "unauthorized_model", f"the meta-agent wrote its own API key into the workspace ({files})"
     return "low", "other", f"{source}: {kind}"
 
 

@@ -160,7 +160,7 @@ class _Trial:
             if self.runs("freeze"):
                 live = setup.workspace if self.runs("develop") else self.paths.workspace
                 with contextlib.suppress(MacError, OSError), self.phase("freeze"):
-                    self._freeze(live)
+                    self._freeze(live, setup.adapter.credentials())
             with self.phase("verify"):
                 await self._verify(setup, gateway)
 
@@ -234,9 +234,11 @@ class _Trial:
             with contextlib.suppress(OSError):
                 self.save()
 
-    def _freeze(self, live: Path):
-        """Copy the workspace into artifact/ under the snapshot rules (no symlinks, no bytecode) and hash it."""
-        from mac.sandbox.snapshot import snapshot_workspace
+    def _freeze(self, live: Path, secrets: dict[str, str]):
+        """Copy the workspace into artifact/ under the snapshot rules (no symlinks, no bytecode), redact the
+        meta-agent's credentials from it, and hash it."""
+        from mac.sandbox.snapshot import content_hash, snapshot_workspace
+        from mac.trial.redact import redact_secrets
 
         if self.paths.artifact.exists():
             shutil.rmtree(self.paths.artifact)
@@ -246,6 +248,13 @@ class _Trial:
         except MacError as exc:
             self.result.reason = f"no artifact: the workspace could not be frozen: {exc}"
             raise
+        leaked = redact_secrets(self.paths.artifact, secrets)
+        if leaked:
+            snapshot.sha256 = content_hash(self.paths.artifact)
+            self.evidence.add("freeze", "secret_redacted", label=f"the meta-agent's credentials in {len(leaked)} "
+                              "workspace file(s), redacted from the artifact", files=leaked[:20])
+            if live == self.paths.workspace:
+                redact_secrets(self.paths.workspace, secrets)
         self.result.artifact_sha256 = snapshot.sha256
         self.result.artifact_files, self.result.artifact_bytes = snapshot.files, snapshot.bytes
         write_json_atomic(self.paths.trajectory / "freeze.json", snapshot.model_dump(mode="json"))
