@@ -158,6 +158,44 @@ def test_sigkilled_job_resumes_without_losing_anything(tmp_path):
         assert rows[trial.name]["artifact_sha256"] == result.artifact_sha256
 
 
+@pytest.mark.timeout(150)
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stopped_job_is_saved_as_interrupted_and_resumes(tmp_path, stop):
+    """Ctrl-C (or the SIGTERM of a cluster scheduler) mid-development: the controller exits 130 at once, saying how
+    to continue; the trial is "interrupted" with development unfinished, and the resume continues it."""
+    jobs = tmp_path / "jobs"
+    trial = jobs / "stopped" / "arith-command-s0"
+    builder = BUILDER.replace('first and os.environ["MAC_SEED"] != "0"', "first")  # seed 0 waits too
+    controller = subprocess.Popen(
+        [*MAC, "run", "--domain", "arith", "--meta-agent", "command", "--command", f"python -c {shlex.quote(builder)}",
+         "--budget", "smoke", "--dev-time", "40", "--jobs-dir", str(jobs), "--job", "stopped"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        wait_for(lambda: read_jsonl(trial / "dev_evals.jsonl") and marked_processes(), 60, "the first evaluation")
+        controller.send_signal(stop)
+        _, err = controller.communicate(timeout=30)
+    finally:
+        if controller.poll() is None:
+            os.killpg(controller.pid, signal.SIGKILL)
+            controller.wait(10)
+    assert controller.returncode == 130, err
+    assert f"mac run --resume {jobs / 'stopped'}" in err.replace("\n", "")
+    assert not marked_processes()  # its sandboxes were stopped with it
+    result = TrialResult.load(trial / "result.json")
+    assert result.status == "interrupted" and result.timings["develop"].finished_at is None
+    assert "audit" not in result.timings and 0 < result.budget_use.dev_time_sec < 40
+    stale_scratch, spent = Path(result.scratch), result.budget_use.dev_time_sec
+    assert stale_scratch.is_dir()  # kept for the resume
+
+    done = mac("run", "--resume", str(jobs / "stopped"), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = TrialResult.load(trial / "result.json")
+    [resumed] = result.resumed
+    assert resumed.policy == "continue-development" and result.status == "completed" and result.dev_evals == 2
+    assert resumed.dev_spent_sec == pytest.approx(spent, abs=1.0)  # a clean stop saved the exact figure
+    assert not stale_scratch.exists()
+
+
 # -- the phase decision, on synthetic trial folders -----------------------------------------------------------
 
 def make_config(dev_time: float = 60.0, requests: int | None = 100) -> TrialConfig:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 from pathlib import Path
 from typing import Optional
@@ -49,7 +48,7 @@ def demo(
     sandbox: str = typer.Option("bwrap", "--sandbox", help="Isolation backend."),
 ) -> None:
     """Run the reference meta-agent (3 seeds) and the naive baseline on arith with the simulated model."""
-    from mac.cli.run import SIMULATED_NOTE, build_budget, report_console, run_with_display, summary_table
+    from mac.cli.run import SIMULATED_NOTE, build_budget, report_console, run_job_cli, summary_table
     from mac.trial.job import default_job_name, job_configs
 
     budget = build_budget("arith", "demo", dev_time=dev_time)
@@ -62,7 +61,7 @@ def demo(
     paths = JobPaths((jobs_dir or jobs_home()).resolve(), name)
     console.print(f"mac demo: {seeds} reference trial{'s' if seeds != 1 else ''} + the naive baseline on arith, "
                   f"{budget.dev_time_sec:g}s of development each, task model [bold yellow]sim (SIMULATED)[/]")
-    results = asyncio.run(run_with_display(paths, configs, concurrent))
+    results = run_job_cli(paths, configs, concurrent)
     out = report_console()
     out.print(summary_table(results, title=f"Trials of job {name}"))
     table, _ = leaderboard(results)

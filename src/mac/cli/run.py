@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
+import signal
 import time
 from pathlib import Path
 from typing import Optional
@@ -12,7 +14,7 @@ from rich.live import Live
 from rich.table import Table
 
 from mac.cli import app
-from mac.cli.common import console, handle_errors, report_console, task_model_option
+from mac.cli.common import console, err_console, handle_errors, report_console, task_model_option
 from mac.config import Budget
 from mac.errors import ConfigError
 from mac.paths import jobs_home
@@ -96,8 +98,27 @@ async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrenc
     work = resume_job(job, concurrency=concurrency, progress=progress) if resume else \
         run_job(job, configs, concurrency=concurrency, progress=progress)
     task = asyncio.ensure_future(work)
-    await _watch(progress, task)
-    return await task
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)  # like Ctrl-C: stop, save, exit
+    try:
+        await _watch(progress, task)
+        return await task
+    except asyncio.CancelledError:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)  # every trial saves itself as interrupted first
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
+def run_job_cli(job: JobPaths, configs: list[TrialConfig], concurrency: int, resume: bool = False) -> list[TrialResult]:
+    """`run_with_display` for a command; Ctrl-C or SIGTERM end it with exit code 130 and the resume command."""
+    try:
+        return asyncio.run(run_with_display(job, configs, concurrency, resume=resume))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        err_console.print(f"[bold yellow]interrupted:[/] unfinished trials were saved as interrupted; continue "
+                          f"with: mac run --resume {shlex.quote(str(job.dir))}", soft_wrap=True)
+        raise typer.Exit(130) from None
 
 
 def meta_agent_options(meta_agent: str, command: str | None, baseline: str | None, meta_model: str | None = None,
@@ -193,7 +214,7 @@ def run(
     elif auditor_base_url:
         raise ConfigError("--auditor-base-url needs --auditor-model openai:MODEL_NAME")
     paths = JobPaths((jobs_dir or jobs_home()).resolve(), name)
-    results = asyncio.run(run_with_display(paths, configs, concurrent))
+    results = run_job_cli(paths, configs, concurrent)
     out = report_console()
     out.print(summary_table(results, title=f"Job {name}"))
     if spec.simulated:
@@ -213,7 +234,7 @@ def _resume(job: str, jobs_dir: Path | None, concurrent: int) -> None:
     for config in configs:
         plan = plan_trial(paths.trial(config.trial), config)
         out.print(f"{config.trial}: {plan.policy} ({plan.why})")
-    results = asyncio.run(run_with_display(paths, configs, concurrent, resume=True))
+    results = run_job_cli(paths, configs, concurrent, resume=True)
     out.print(summary_table(results, title=f"Job {paths.job} (resumed)"))
     if any(c.task_model.simulated for c in configs):
         out.print(SIMULATED_NOTE)

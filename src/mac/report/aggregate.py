@@ -94,6 +94,8 @@ class ConfigRow(BaseModel):
     trials: int
     counted: int
     running: int = 0
+    interrupted: int = 0
+    """Stopped by Ctrl-C or SIGTERM, waiting for `mac run --resume`."""
     failed: int = 0
     excluded_cheating: int = 0
     test: ScoreStats
@@ -191,7 +193,7 @@ def config_row(members: list[tuple[TrialView, TrialRow]], baselines: list[Baseli
     return ConfigRow(
         domain=first.domain, meta_agent=first.meta_agent, task_model=first.task_model, simulated=simulated,
         trials=len(rows), counted=len(counted), running=sum(r.status == "running" for r in rows),
-        failed=sum(r.status == "failed" for r in rows),
+        interrupted=sum(r.status == "interrupted" for r in rows), failed=sum(r.status == "failed" for r in rows),
         excluded_cheating=sum(r.test_accuracy is not None and not r.counted for r in rows),
         test=ScoreStats.of(test, accuracy=True),
         best=ranked[-1] if ranked else None, worst=ranked[0] if ranked else None,

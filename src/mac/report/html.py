@@ -77,7 +77,8 @@ def _leaderboard(report: Report) -> str:
     rows = [head]
     for c in report.configs:
         counts = f"{c.counted}/{c.trials}" + "".join(f"<br>{n} {what}" for n, what in (
-            (c.running, "running"), (c.failed, "failed"), (c.excluded_cheating, "excluded")) if n)
+            (c.running, "running"), (c.interrupted, "interrupted"), (c.failed, "failed"),
+            (c.excluded_cheating, "excluded")) if n)
         sim = ' <span class="badge sim">SIM</span>' if c.simulated else ""
         rows.append(
             f"<tr><td>{escape(c.domain)}</td><td>{escape(c.meta_agent)}</td><td>{escape(c.task_model)}{sim}</td>"

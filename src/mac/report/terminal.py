@@ -59,8 +59,9 @@ def integrity_usage_table(report: Report) -> Table:
         table.add_column("meta-agent's own model", justify="right")
     for c in report.configs:
         total = c.usage.get("total")
-        states = ", ".join(f"{n} {what}" for n, what in ((c.running, "running"), (c.failed, "failed"),
-                                                          (c.excluded_cheating, "excluded")) if n) or DASH
+        counts = ((c.running, "running"), (c.interrupted, "interrupted"), (c.failed, "failed"),
+                  (c.excluded_cheating, "excluded"))
+        states = ", ".join(f"{n} {what}" for n, what in counts if n) or DASH
         verdicts = Text(", ".join(f"{n} {name.lower()}" for name, n in c.verdicts.items() if n) or DASH,
                         style="bold red" if c.verdicts.get("CHEATING") else "")
         cells = [c.domain, c.meta_agent, _model(c), states, verdicts, str(total.requests) if total else DASH,

@@ -146,7 +146,8 @@ class TrialResult(BaseModel):
     simulated: bool
     """True when the task model was `sim`: such scores say nothing about real models."""
     status: str = "running"
-    """"running", "completed" (a test score exists, possibly 0) or "failed" (the harness could not finish)."""
+    """"running", "completed" (a test score exists, possibly 0), "failed" (the harness could not finish) or
+    "interrupted" (the controller was stopped, e.g. Ctrl-C or SIGTERM: `mac run --resume` continues it)."""
     test: Score | None = None
     best_dev: DevScore | None = None
     dev_evals: int = 0
@@ -175,6 +176,8 @@ class TrialResult(BaseModel):
     finished_at: float | None = None
     live_workspace: str | None = None
     """The meta-agent's live workspace while it is not workspace/ (a scratch folder): a resume recovers it."""
+    scratch: str | None = None
+    """The trial's scratch folder (removed when the trial ends; an interrupted trial's is recovered by a resume)."""
     resumed: list[ResumeRecord] = Field(default_factory=list)
     """Every `mac run --resume` that continued this trial after its controller died."""
 

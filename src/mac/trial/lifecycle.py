@@ -66,6 +66,7 @@ class _Trial:
         self.result = plan.start_result(config) if plan is not None else new_result(config)
         self.evidence: EvidenceLog | None = None
         self.scratch: Path | None = None
+        self.interrupted = False
 
     # -- bookkeeping ----------------------------------------------------------
     @contextlib.contextmanager
@@ -75,14 +76,20 @@ class _Trial:
         self.save()
         try:
             yield timing
+        except asyncio.CancelledError:
+            raise  # interrupted, not finished: a resume picks this phase up again
         except Exception as exc:
             timing.error = _exception_info(exc)
             if self.result.error is None:
                 self.result.error = timing.error
+            self._end(timing)
             raise
-        finally:
-            timing.finished_at = time.time()
-            timing.duration_sec = round(timing.finished_at - timing.started_at, 3)
+        self._end(timing)
+
+    @staticmethod
+    def _end(timing: PhaseTiming) -> None:
+        timing.finished_at = time.time()
+        timing.duration_sec = round(timing.finished_at - timing.started_at, 3)
 
     def save(self) -> None:
         write_json_atomic(self.paths.result, self.result)
@@ -103,7 +110,7 @@ class _Trial:
             self.evidence = EvidenceLog(self.paths.evidence)
             await self._phases()
         except asyncio.CancelledError:
-            self.result.reason = self.result.reason or "cancelled"
+            self.interrupted = True  # the controller is stopping (Ctrl-C, SIGTERM): `mac run --resume` continues
             raise
         except Exception as exc:  # noqa: BLE001 - recorded; the job goes on
             self.result.error = self.result.error or _exception_info(exc)
@@ -114,8 +121,11 @@ class _Trial:
 
     def _finish(self) -> None:
         result = self.result
-        result.status = "completed" if result.test is not None else "failed"
-        result.finished_at = time.time()
+        if self.interrupted:
+            result.status, result.finished_at = "interrupted", None
+        else:
+            result.status = "completed" if result.test is not None else "failed"
+            result.finished_at = time.time()
         result.meta_agent_usage = total_usage(self.paths.trajectory)
         if result.integrity_verdict is None:  # not audited: the audit's count (with derived items) stands otherwise
             result.evidence_count = len(self.evidence.records()) if self.evidence is not None else 0
@@ -125,7 +135,8 @@ class _Trial:
         try:
             self.save()
         finally:
-            if self.scratch is not None:
+            # an interrupted trial's scratch holds its live workspace and tool log: the resume recovers both
+            if self.scratch is not None and not self.interrupted:
                 shutil.rmtree(self.scratch, ignore_errors=True)
 
     def runs(self, phase: str) -> bool:
@@ -138,9 +149,16 @@ class _Trial:
         try:
             if self.runs("verify"):
                 await self._service_phases(setup)
-        finally:
-            with contextlib.suppress(Exception), self.phase("audit"):
-                await self._audit(setup)
+        except asyncio.CancelledError:
+            raise  # no audit of a half trial: the resume audits it when it is done
+        except BaseException:
+            await self._audit_phase(setup)
+            raise
+        await self._audit_phase(setup)
+
+    async def _audit_phase(self, setup) -> None:
+        with contextlib.suppress(Exception), self.phase("audit"):
+            await self._audit(setup)
 
     async def _service_phases(self, setup) -> None:
         """start -> develop -> freeze -> verify, with the gateway up (closed when this returns).
@@ -185,6 +203,7 @@ class _Trial:
         resuming = self.plan is not None and self.plan.policy == "continue-development"
         setup = prepare_trial(self.config, self.paths, self.evidence, self.scratch, resume=resuming)
         self.result.live_workspace = None if setup.workspace == self.paths.workspace else str(setup.workspace)
+        self.result.scratch = str(self.scratch)
         self.result.sandbox = setup.sandbox.describe()
         self.result.packages = setup.packages
         self.result.budget_use.dev_time_limit_sec = self.config.budget.dev_time_sec

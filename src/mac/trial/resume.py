@@ -7,7 +7,8 @@
 
 The plan reads only the trial folder (result.json, the logs, artifact/), from the last completed phase:
 
-- finished trials ("completed" or "failed") are kept as they are, byte for byte;
+- finished trials ("completed" or "failed") are kept as they are, byte for byte; "running" (the controller
+  died) and "interrupted" (it was stopped: Ctrl-C, SIGTERM) ones are continued;
 - no result.json, or nothing past prepare/start: "start-over" (the whole development budget, nothing was spent);
 - verification done (a test score), audit interrupted: "audit-only";
 - artifact/ frozen (its content hash matches the sha256 in result.json or trajectory/freeze.json):
@@ -140,7 +141,7 @@ def _decide(paths: TrialPaths, config: TrialConfig) -> ResumePlan:
     if not paths.result.is_file():
         return ResumePlan(name, "start-over", "prepare", "the trial had not started (no result.json)")
     result = TrialResult.load(paths.result)
-    if result.status != "running":
+    if result.status not in ("running", "interrupted"):
         return ResumePlan(name, "keep", "", f"already {result.status}")
     timings = result.timings
     finished = {phase for phase, t in timings.items() if t.finished_at is not None}
@@ -254,11 +255,12 @@ def recover_workspace(paths: TrialPaths, plan: ResumePlan) -> None:
     (for any plan: a kept trial's files are not touched)."""
     if not paths.result.is_file():
         return
-    live = TrialResult.load(paths.result).live_workspace
-    scratch = Path(live).parent if live else None
+    result = TrialResult.load(paths.result)
+    live = result.live_workspace
+    scratch = Path(result.scratch) if result.scratch else Path(live).parent if live else None
     if scratch is None or not _is_own_scratch(scratch):
         return
-    if Path(live).is_dir() and plan.policy in ("continue-development", "freeze-workspace", "verify-artifact"):
+    if live and Path(live).is_dir() and plan.policy in ("continue-development", "freeze-workspace", "verify-artifact"):
         _copy_back(Path(live), paths)
         plan.recovered_workspace = live
     if plan.policy != "keep":
