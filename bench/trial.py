@@ -3,7 +3,7 @@
     python bench/trial.py [--dev-time 20] [--sandbox bwrap] [--runs 5]
 
 Overhead is time spent neither in the meta-agent, nor in the artifacts, nor in the model:
-  fixed   = prepare + start + freeze + checks + (develop phase - the meta-agent's own wall clock)
+  fixed   = prepare + start + freeze + audit + (develop phase - the meta-agent's own wall clock)
             + results bookkeeping + the harness part of verification;
   per run = the wall clock of one artifact run of a no-op artifact (snapshot, sandbox start and teardown,
             interpreter start, grading 60 predictions): what every dev evaluation and the verification pay.
@@ -87,7 +87,7 @@ def fixed_overhead(result, per_run: float) -> dict[str, float]:
     parts = {
         "before phases (config, folders)": first_phase_start - result.started_at,
         "prepare": t["prepare"], "start": t["start"], "develop (outside the meta-agent)": develop_harness,
-        "freeze": t["freeze"], "checks": t.get("checks", 0.0),
+        "freeze": t["freeze"], "audit (static scan, evidence, rules)": t.get("audit", 0.0),
         "verify (harness part = one no-op run)": min(per_run, t["verify"]),
         "results": (result.finished_at or last_phase_end) - last_phase_end,
     }
