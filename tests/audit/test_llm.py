@@ -99,10 +99,15 @@ def test_unreachable_endpoint_fails_cleanly():
     assert not review.ok and review.attempts == 2 and review.error
 
 
-def test_auditor_config_parse():
+def test_auditor_config_parse(monkeypatch):
     config = AuditorConfig.parse("openai:gpt-judge", "http://127.0.0.1:1/v1")
     assert (config.model, config.base_url) == ("gpt-judge", "http://127.0.0.1:1/v1")
     from mac.errors import ConfigError
 
     with pytest.raises(ConfigError, match="openai:MODEL_NAME"):
         AuditorConfig.parse("anthropic:claude")
+    monkeypatch.delenv("MAC_AUDITOR_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="MAC_AUDITOR_API_KEY"):  # the public endpoint without a key: refused now
+        AuditorConfig.parse("openai:gpt-judge")
+    monkeypatch.setenv("MAC_AUDITOR_API_KEY", "sk-judge")
+    assert AuditorConfig.parse("openai:gpt-judge").base_url == "https://api.openai.com/v1"

@@ -42,6 +42,15 @@ def test_demo_ranks_the_reference_above_naive_and_reverifies(tmp_path):
     assert again.returncode == 0, again.stdout + again.stderr
     assert "reverify" in json.loads((job / "arith-reference-s0" / "result.json").read_text())["timings"]
 
+    with (job / "arith-reference-s1" / "artifact" / "agent.py").open("a") as fh:
+        fh.write("# edited after the freeze\n")
+    tampered = mac("verify", str(job / "arith-reference-s1"), cwd=tmp_path)
+    assert tampered.returncode == 2 and "changed since the freeze" in tampered.stderr, tampered.stderr
+    result = json.loads((job / "arith-baseline-naive-s0" / "result.json").read_text())
+    (job / "arith-baseline-naive-s0" / "result.json").write_text(json.dumps({**result, "status": "interrupted"}))
+    unfinished = mac("verify", str(job / "arith-baseline-naive-s0"), cwd=tmp_path)
+    assert unfinished.returncode == 2 and "mac run --resume" in unfinished.stderr, unfinished.stderr
+
 
 def test_run_with_a_command_meta_agent(tmp_path):
     agent = ("from mac.sdk import BaseAgent, Prediction\\n"
@@ -55,6 +64,11 @@ def test_run_with_a_command_meta_agent(tmp_path):
     assert "arith-command-s0" in done.stdout and "completed" in done.stdout and "SIMULATED" in done.stdout
     result = TrialResult.load(tmp_path / "jobs" / "cli-run" / "arith-command-s0" / "result.json")
     assert result.test.total == 60 and result.budget_use.dev_time_limit_sec == 5
+
+    again = mac("run", "--domain", "arith", "--meta-agent", "command", "--command", "true", "--jobs-dir",
+                str(tmp_path / "jobs"), "--job", "cli-run", cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr, again.stderr
+    assert (tmp_path / "jobs" / "cli-run" / "arith-command-s0" / "artifact" / "agent.py").is_file()  # untouched
 
 
 def test_run_refuses_bad_options_with_a_fix(tmp_path):
@@ -78,6 +92,11 @@ def test_run_refuses_bad_options_with_a_fix(tmp_path):
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert hint in done.stderr.replace("\n", " "), (args, done.stderr)
     assert not (tmp_path / "jobs").exists()  # refused before any job folder was made
+
+
+def test_version(tmp_path):
+    done = mac("--version", cwd=tmp_path, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("mac 0."), done.stdout + done.stderr
 
 
 def test_report_refuses_a_folder_that_is_not_a_job(tmp_path):

@@ -213,7 +213,11 @@ class AuditorConfig(BaseModel):
         backend, sep, name = text.partition(":")
         if not sep or backend != "openai" or not name:
             raise ConfigError(f"unknown auditor model {text!r}: use 'openai:MODEL_NAME' (with --auditor-base-url URL)")
-        return cls(model=name, base_url=base_url or "https://api.openai.com/v1", **options)
+        config = cls(model=name, base_url=base_url or "https://api.openai.com/v1", **options)
+        if base_url is None and config.api_key() is None:  # would only fail at the end of a trial
+            raise ConfigError(f"--auditor-model {text} calls {config.base_url} and needs the key in "
+                              f"${config.api_key_env}; set it, or pass --auditor-base-url URL")
+        return config
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) or None

@@ -13,6 +13,20 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"mac {version('mac-bench')}")  # the distribution's name (pyproject)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                            help="Print the version and exit.")) -> None:
+    """MAC: the Meta-Agent Challenge, self-hosted. Build agents with agents; verify them on held-out data."""
+
+
 def _register() -> None:
     # Import order is the order of `mac --help`.
     from mac.cli import demo, run, eval, verify, report, audit, redteam, data, sandbox  # noqa: F401

@@ -79,12 +79,17 @@ async def _watch(progress: dict[str, TrialProgress], task: asyncio.Task) -> None
                 await asyncio.sleep(0.5)
         return
     seen: dict[str, str] = {}
-    while not task.done():
+
+    def print_changes() -> None:
         for name, p in progress.items():
             if seen.get(name) != p.phase:
                 seen[name] = p.phase
                 console.print(f"{time.strftime('%H:%M:%S')} {name}: {p.phase}")
+
+    while not task.done():
+        print_changes()
         await asyncio.sleep(0.5)
+    print_changes()  # the last trials' "done"
 
 
 async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrency: int,
@@ -214,6 +219,9 @@ def run(
     elif auditor_base_url:
         raise ConfigError("--auditor-base-url needs --auditor-model openai:MODEL_NAME")
     paths = JobPaths((jobs_dir or jobs_home()).resolve(), name)
+    if paths.job_json.exists():
+        raise ConfigError(f"job {name!r} already exists in {paths.dir}: choose another --job name, or continue it "
+                          f"with: mac run --resume {name}")
     results = run_job_cli(paths, configs, concurrent)
     out = report_console()
     out.print(summary_table(results, title=f"Job {name}"))

@@ -72,13 +72,39 @@ def failure_reason(result: EvalResult) -> str | None:
 
 
 async def verify_trial_dir(trial_dir: Path, *, sandbox: str | None = None) -> TrialResult:
-    """Re-verify a trial from its folder (artifact/ + config.json); updates verification.json and result.json."""
+    """Re-verify a finished trial from its folder (artifact/ + config.json); updates verification.json and
+    result.json. Refused while the job's controller runs, for an unfinished trial, and for an artifact/ that
+    changed since the freeze."""
+    from mac.store.paths import JobPaths
+    from mac.trial.job import job_lock
+
+    paths = TrialPaths(Path(trial_dir).resolve())
+    if not paths.config.is_file():
+        raise ConfigError(f"{paths.dir} is not a trial folder (no config.json): pass jobs/<job>/<trial>")
+    with job_lock(JobPaths(paths.dir.parent.parent, paths.dir.parent.name)):
+        return await _reverify(paths, sandbox)
+
+
+def _check_reverifiable(paths: TrialPaths, result: TrialResult | None) -> None:
+    from mac.sandbox.snapshot import content_hash
+
+    if result is None:
+        return
+    if result.status in ("running", "interrupted"):
+        raise ConfigError(f"trial {paths.dir.name} is {result.status}: only a finished trial is re-verified; "
+                          f"continue it with: mac run --resume {paths.dir.parent}")
+    if result.artifact_sha256 and paths.artifact.is_dir():
+        now = content_hash(paths.artifact)
+        if now != result.artifact_sha256:
+            raise ConfigError(f"{paths.artifact} changed since the freeze (sha256 {result.artifact_sha256[:12]} "
+                              f"recorded, {now[:12]} now): re-verifying would score another artifact")
+
+
+async def _reverify(paths: TrialPaths, sandbox: str | None) -> TrialResult:
     from mac.gateway import Gateway, make_backend
     from mac.sandbox.registry import get_backend
 
-    paths = TrialPaths(Path(trial_dir))
-    if not paths.config.is_file():
-        raise ConfigError(f"{paths.dir} is not a trial folder (no config.json): pass jobs/<job>/<trial>")
+    _check_reverifiable(paths, TrialResult.load(paths.result) if paths.result.is_file() else None)
     config = TrialConfig.model_validate_json(paths.config.read_text())
     domain = get_domain(config.domain)
     data = Path(config.data) if config.data else None
