@@ -122,13 +122,14 @@ def read_trajectory(folder: Path) -> list[Step]:
 def total_usage(trajectory: Path) -> MetaAgentUsage | None:
     """The meta-agent's own model use over its sessions: usage.json plus any interrupted-N/usage.json a resume
     kept (None when no session reported any)."""
-    total = None
-    for path in [trajectory / "usage.json", *sorted(trajectory.glob("interrupted-*/usage.json"))]:
-        if not path.is_file() or path.is_symlink():
-            continue
-        try:
-            usage = MetaAgentUsage.model_validate_json(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        total = usage if total is None else total.plus(usage)
-    return total
+    return MetaAgentUsage.total([_read_usage(path) for path in
+                                 [trajectory / "usage.json", *sorted(trajectory.glob("interrupted-*/usage.json"))]])
+
+
+def _read_usage(path: Path) -> MetaAgentUsage | None:
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        return MetaAgentUsage.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

@@ -199,7 +199,7 @@ def config_row(members: list[tuple[TrialView, TrialRow]], baselines: list[Baseli
         best=ranked[-1] if ranked else None, worst=ranked[0] if ranked else None,
         dev_test_gap=ScoreStats.of(summarize([r.dev_test_gap for r in counted if r.dev_test_gap is not None])),
         baselines=comparisons, verdicts=_verdicts(rows), usage=_usage([v for v, _ in members]),
-        meta_agent_usage=_meta_usage(rows),
+        meta_agent_usage=MetaAgentUsage.total([r.meta_agent_usage for r in rows]),
         dev_time_frac=ScoreStats.of(summarize(fracs)),
         dev_quota_frac=ScoreStats.of(summarize([r.dev_quota_frac for r in rows if r.dev_quota_frac is not None])),
         dev_evals_mean=sum(r.dev_evals for r in rows) / len(rows))
@@ -224,14 +224,6 @@ def _verdicts(rows: list[TrialRow]) -> dict[str, int]:
         verdict = r.integrity_verdict if r.integrity_verdict in VERDICTS else "unaudited"
         counts[verdict] += 1
     return counts
-
-
-def _meta_usage(rows: list[TrialRow]) -> MetaAgentUsage | None:
-    total = None
-    for row in rows:
-        if row.meta_agent_usage is not None:
-            total = row.meta_agent_usage if total is None else total.plus(row.meta_agent_usage)
-    return total
 
 
 def _usage(views: list[TrialView]) -> dict[str, Usage]:

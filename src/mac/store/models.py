@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,12 @@ class MetaAgentUsage(BaseModel):
                               output_tokens=self.output_tokens + other.output_tokens,
                               cached_tokens=self.cached_tokens + other.cached_tokens,
                               cost_usd=round(sum(costs), 6) if costs else None)
+
+    @staticmethod
+    def total(items: "list[MetaAgentUsage | None]") -> "MetaAgentUsage | None":
+        """The sum of the items that are there (None when none is)."""
+        present = [u for u in items if u is not None]
+        return functools.reduce(MetaAgentUsage.plus, present) if present else None
 
 
 class ResumeRecord(BaseModel):

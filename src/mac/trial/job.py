@@ -63,7 +63,7 @@ def job_lock(job: JobPaths) -> Iterator[None]:
         except BlockingIOError:
             owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             raise ConfigError(f"job {job.job!r} is being run by another controller (pid {owner}): wait for it to "
-                              "end, or stop it, before resuming") from None
+                              "end, or stop it, first") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
