@@ -79,7 +79,7 @@ async def run_artifact(*, domain: Domain, records: list[Record], split: str, art
             snapshot = await off_loop(lambda d: _snapshot(folder, run_dir / "workspace", agent_name, d),
                                       seconds=SNAPSHOT_LIMITS.seconds, what="artifact snapshot")
         except (SandboxError, ConfigError) as exc:
-            _record_refusal(evidence, f"{split}-run-{run_id}", exc)
+            record_refusal(evidence, f"{split}-run-{run_id}", exc)
             return base.model_copy(update={"error": str(exc)})
         _record_odd_names(evidence, f"{split}-run-{run_id}", snapshot)
         inputs, outputs = _write_inputs(run_dir, domain, asked)
@@ -197,7 +197,8 @@ def _read_outputs(outputs: Path, sandbox: SandboxResult, timeout: float) -> Arti
     return kept
 
 
-def _record_refusal(evidence: EvidenceLog | None, label: str, exc: Exception) -> None:
+def record_refusal(evidence: EvidenceLog | None, label: str, exc: Exception) -> None:
+    """A snapshot refused at a limit (mac.sandbox.walk.TreeRefused) is evidence: someone filled the workspace."""
     if evidence is not None and isinstance(exc, TreeRefused):
         evidence.add("evaluation", "snapshot_refused", label=label, reason=str(exc), **exc.detail())
 

@@ -167,17 +167,22 @@ def snapshot_workspace(src: Path, dst: Path, *, max_bytes: int | None = None, ma
 def content_hash(path: Path, *, limits: TreeLimits | None = None, deadline: Deadline | None = None) -> str:
     """The snapshot hash of a folder (same walk and skip rules as `snapshot_workspace`, bounded by `limits`,
     default HASH_LIMITS), or the sha256 of one file."""
-    path = Path(path)
+    path, limits = Path(path), limits or HASH_LIMITS
+    deadline = deadline or Deadline(limits.seconds, "content hash")
     if path.is_file() and not path.is_symlink():
-        digest = hashlib.sha256()
+        digest, size = hashlib.sha256(), 0
         fd = os.open(path, _FILE_FLAGS)
         try:
             while chunk := os.read(fd, _CHUNK):
+                size += len(chunk)
+                if size > limits.bytes:
+                    raise TreeRefused("bytes", size, limits.bytes, path.name)
+                deadline.check()
                 digest.update(chunk)
         finally:
             os.close(fd)
         return digest.hexdigest()
-    walk = _CopyWalk(limits or HASH_LIMITS, deadline)
+    walk = _CopyWalk(limits, deadline)
     walk.run(path)
     return walk.tree_hash()
 
