@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mac.offload import Deadline, DeadlineExceeded, off_loop, remove_tree
+from mac.offload import Deadline, DeadlineExceeded, off_loop
 
 
 def _cooperative(deadline: Deadline, seen: list) -> str:
@@ -68,9 +68,3 @@ def test_cancelling_the_caller_cancels_the_work():
     asyncio.run(main())
     assert seen == ["Cancelled"]  # stopped at its next check, before the caller went on
 
-
-def test_remove_tree(tmp_path):
-    folder = tmp_path / "x"
-    (folder / "a" / "b").mkdir(parents=True)
-    asyncio.run(remove_tree(folder))
-    assert not folder.exists()

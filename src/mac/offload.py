@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import threading
 import time
-from pathlib import Path
 from typing import Callable, TypeVar
 
 from mac.errors import MacError
@@ -114,11 +112,3 @@ def _consume(future: asyncio.Future) -> None:
     """Read a late outcome nobody awaits any more (no 'exception was never retrieved' warning)."""
     if not future.cancelled():
         future.exception()
-
-
-async def remove_tree(path: Path | None) -> None:
-    """Remove a folder (e.g. a scratch workspace that untrusted code filled) without blocking the loop.
-    The removal goes on in its thread even if the caller is cancelled."""
-    if path is None:
-        return
-    await off_loop(lambda _deadline: shutil.rmtree(path, ignore_errors=True), seconds=None, what="remove")

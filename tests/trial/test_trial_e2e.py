@@ -96,6 +96,10 @@ SCENARIOS = {
     "flood": _write_agent() + FLOOD,
     "eval-at-deadline": EVAL_AT_DEADLINE,
     "exhaust": EXHAUST + "\n" + _write_agent(),
+    "odd-names": _write_agent() + _python('''
+        for name in ("notes\\x1b[2J.txt", "ok.txt"):
+            open(name, "w").write("x")
+    '''),
 }
 
 
@@ -235,3 +239,11 @@ def test_an_evaluation_running_at_the_deadline_is_killed_too(job):
     assert row["killed"] is True and row["agent_file"] == "slow_marker_agent.py"
     assert _processes_with("slow_marker_agent") == []
     assert result.test.accuracy > 0  # agent.py, not the slow candidate, is the artifact
+
+
+def test_entries_named_with_control_characters_are_refused_at_the_freeze(job):
+    trial, result = _files(job, "cmd-odd-names")
+    assert sorted(p.name for p in trial.artifact.iterdir()) == ["agent.py", "ok.txt"]
+    [event] = [e for e in read_jsonl(trial.evidence) if e["kind"] == "control_char_names"]
+    assert event["source"] == "freeze" and event["paths"] == ["notes\\x1b[2J.txt"]
+    assert result.test.accuracy > 0  # the rest of the artifact is frozen and verified

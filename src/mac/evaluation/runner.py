@@ -34,11 +34,12 @@ from mac.evaluation.grading import ArtifactOutput, Graded, grade_output, predict
 from mac.evaluation.partial import JOURNAL_NAME, read_journal
 from mac.evaluation.result import EvalResult
 from mac.evidence import EvidenceLog
-from mac.offload import off_loop, remove_tree
+from mac.offload import off_loop
 from mac.paths import scratch_home
 from mac.records import Record, Usage
 from mac.sandbox.base import Relay, SandboxBackend, SandboxProcess, SandboxResult, SandboxSpec
 from mac.sandbox.walk import TreeLimits, TreeRefused
+from mac.trash import discard
 
 log = logging.getLogger("mac.evaluation")
 
@@ -99,7 +100,7 @@ async def run_artifact(*, domain: Domain, records: list[Record], split: str, art
         _record_evidence(evidence, spec.label, result, sandbox)
         return result
     finally:
-        await remove_tree(run_dir)
+        discard(run_dir)
 
 
 def locate_agent(artifact: Path) -> tuple[Path, str]:

@@ -38,10 +38,11 @@ from mac.evaluation.agent_file import resolve_agent_file
 from mac.evaluation.budget_view import budget_view, info_view
 from mac.evaluation.result import EvalResult
 from mac.evidence import EvidenceLog
-from mac.offload import off_loop, remove_tree
+from mac.offload import off_loop
 from mac.paths import scratch_home
 from mac.sandbox.snapshot import content_hash, snapshot_workspace
 from mac.store.atomic import append_jsonl
+from mac.trash import discard
 
 DEV_SPLITS = ("eval", "dev")
 PROBE_FIRST_K = 3
@@ -219,7 +220,7 @@ class EvaluationService:
             if self._running is not None and self._running[1] == run_id:
                 self._running = None
             if staged is not None:
-                await remove_tree(staged)
+                discard(staged)
         self._record(result, rel, agent_sha256, first_k, started, killed)
         return result
 

@@ -14,7 +14,7 @@ path length, symlinks, files, bytes and time, and keeps few descriptors open):
   source, and the copy changes mtimes anyway;
 - the walk goes through directory file descriptors (openat with O_NOFOLLOW), so a directory swapped for a symlink
   while we walk is refused rather than followed;
-- past a limit the walk raises TreeRefused (a SandboxError) and the partial copy is removed.
+- past a limit the walk raises TreeRefused (a SandboxError) and the partial copy is thrown away (mac.trash).
 
 The copy is world-readable (files 0644 or 0755, folders 0755) so a sandbox uid can read it, and it executes or
 imports nothing. `sha256` is the content hash (see `content_hash`), which freezes an artifact. Both functions
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import stat
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from pydantic import BaseModel, Field
 
 from mac.offload import Deadline
 from mac.sandbox.walk import BoundedWalk, Skipped, TreeLimits, TreeRefused, has_control_chars
+from mac.trash import discard
 
 __all__ = ["HASH_LIMITS", "Skipped", "Snapshot", "TreeLimits", "TreeRefused", "content_hash", "snapshot_workspace"]
 
@@ -149,7 +149,7 @@ def snapshot_workspace(src: Path, dst: Path, *, max_bytes: int | None = None, ma
 
     `limits` (default TreeLimits(); `max_bytes`/`max_files` override two of them) bound the walk, `deadline`
     (default: `limits.seconds`) lets a caller stop it. Raises TreeRefused past a limit, SandboxError when `src`
-    is not a real folder, mac.offload.Cancelled/DeadlineExceeded; the partial copy is removed in every case.
+    is not a real folder, mac.offload.Cancelled/DeadlineExceeded; the partial copy is gone in every case.
     """
     src, dst = Path(src), Path(dst)
     dst.mkdir(mode=0o755, parents=True, exist_ok=False)
@@ -158,7 +158,7 @@ def snapshot_workspace(src: Path, dst: Path, *, max_bytes: int | None = None, ma
     try:
         walk.run(src)
     except BaseException:
-        shutil.rmtree(dst, ignore_errors=True)
+        discard(dst)  # a refused copy may hold thousands of folders: deleted in the background
         raise
     return Snapshot(path=dst, files=walk.files, bytes=walk.bytes, sha256=walk.tree_hash(), skipped=walk.skipped,
                     skipped_total=walk.skipped_total)

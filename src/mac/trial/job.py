@@ -27,6 +27,7 @@ from mac.store.models import TrialConfig, TrialResult
 from mac.store.paths import JobPaths, check_name
 from mac.trial.lifecycle import run_trial
 from mac.trial.progress import TrialProgress
+from mac.trash import sweep
 
 
 def default_job_name(label: str) -> str:
@@ -76,6 +77,7 @@ async def run_job(job: JobPaths, configs: list[TrialConfig], *, concurrency: int
     """Run every trial (at most `concurrency` at once); results in the order of `configs`. Never raises for a
     failing trial: its result says what went wrong."""
     with job_lock(job):
+        sweep()  # what an earlier controller left to delete
         return await _run_job(job, configs, concurrency, progress)
 
 
@@ -128,6 +130,7 @@ async def resume_job(job: JobPaths, *, concurrency: int = 2,
     from mac.trial.resume import plan_trial, recover_workspace
 
     with job_lock(job):
+        sweep()
         configs = saved_configs(job)
         index = Index(job.index)
         index.record_job(job.job, options={"trials": [c.trial for c in configs], "concurrency": concurrency,

@@ -10,9 +10,10 @@ The audit (mac.audit) runs once the gateway is closed, whatever happened before 
 verification is evidence too), so it sees every log of the trial, including the verification's; it writes
 audit.json and puts the verdict, its findings and the evidence count into result.json.
 
-Every phase that reads what untrusted code wrote (the freeze, the audit, removing the scratch folder) runs off the
-event loop with a deadline (mac.offload), so one trial's workspace cannot stall the gateways, evaluation services
-and timers of the others. A freeze or an audit past its deadline or limits is recorded as evidence.
+Every phase that reads what untrusted code wrote (the freeze, the audit) runs off the event loop with a deadline
+(mac.offload), so one trial's workspace cannot stall the gateways, evaluation services and timers of the others;
+a freeze or an audit past its deadline or limits is recorded as evidence. The scratch folder goes to the trash
+(mac.trash): gone at once, deleted in the background however long a flooded workspace takes.
 
 A trial whose controller died is continued with `run_trial(..., resume=plan)` (mac.trial.resume): the plan says
 which phases still run and with what is left of the development budget. During development the result is saved
@@ -33,12 +34,13 @@ from mac.errors import MacError
 from mac.evaluation.result import EvalResult
 from mac.evidence import EvidenceLog
 from mac.metaagents.trajectory import total_usage
-from mac.offload import DeadlineExceeded, off_loop, remove_tree
+from mac.offload import DeadlineExceeded, off_loop
 from mac.paths import scratch_home
 from mac.store.atomic import write_json_atomic
 from mac.store.index import Index
 from mac.store.models import DevScore, ExceptionInfo, PhaseTiming, TrialConfig, TrialResult
 from mac.store.paths import TrialPaths
+from mac.trash import discard
 from mac.trial.progress import TrialProgress
 
 if TYPE_CHECKING:
@@ -121,8 +123,6 @@ class _Trial:
             self.result.reason = self.result.reason or f"harness error: {type(exc).__name__}: {exc}"
         finally:
             self._finish()
-        # not reached when interrupted: that scratch holds the live workspace and tool log the resume recovers
-        await remove_tree(self.scratch)
         return self.result
 
     def _finish(self) -> None:
@@ -138,7 +138,12 @@ class _Trial:
         self.progress.phase, self.progress.status, self.progress.deadline = "done", result.status, None
         self.progress.reason = result.reason
         self.progress.test = result.test.accuracy if result.test else None
-        self.save()
+        try:
+            self.save()
+        finally:
+            # an interrupted trial's scratch holds its live workspace and tool log: the resume recovers both
+            if not self.interrupted:
+                discard(self.scratch)  # at once; deleting a flooded workspace goes on in the background
 
     def runs(self, phase: str) -> bool:
         """Does `phase` run in this trial? (All of them, unless a resume plan says where to pick up.)"""
