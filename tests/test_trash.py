@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from mac.trash import discard, sweep, trash_dir
 
 
-def _wait_empty(folder, seconds: float = 30.0) -> bool:
+def _wait_empty(folder, seconds: float = 30.0, keep=None) -> bool:
     give_up = time.monotonic() + seconds
     while time.monotonic() < give_up:
-        if not any(folder.iterdir()):
+        if list(folder.iterdir()) == ([keep] if keep else []):
             return True
         time.sleep(0.05)
     return False
@@ -24,9 +25,11 @@ def test_discard_and_sweep(tmp_path, monkeypatch):
     discard(work)
     assert not work.exists()  # gone for everyone at once
     assert _wait_empty(trash_dir())
-    left = trash_dir() / "left-by-a-dead-controller"
+    left = trash_dir() / "999999999-left-by-a-dead-controller"
     (left / "c").mkdir(parents=True)
+    busy = trash_dir() / f"{os.getpid()}-being-deleted-by-a-live-one"
+    busy.mkdir()
     sweep()
-    assert _wait_empty(trash_dir())
+    assert _wait_empty(trash_dir(), keep=busy)
     discard(None)
     discard(tmp_path / "never-existed")

@@ -4,7 +4,8 @@ A scratch workspace that a meta-agent filled with a few hundred thousand folders
 ext4 mounted with `discard`, each freed block is trimmed), and a trial, a job slot or an evaluation response
 should not wait for that. `discard(path)` renames the folder into `scratch_home()/trash/` (instant, same
 filesystem) and deletes it in a daemon thread; `sweep()` restarts the deletion of whatever a process that died
-(or exited) left there, and runs when a job starts.
+(or exited) left there, and runs when a job starts. Entries are named `<pid>-<name>-<random>` after the process
+deleting them, so a sweep leaves alone what a live process is still deleting.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def discard(path: Path | None) -> None:
     if path is None or not os.path.lexists(path):
         return
     path = Path(path)
-    tag = f"{path.name[:80]}-{uuid.uuid4().hex[:8]}"
+    tag = f"{os.getpid()}-{path.name[:80]}-{uuid.uuid4().hex[:8]}"
     target = trash_dir() / tag
     try:
         os.rename(path, target)
@@ -40,9 +41,21 @@ def discard(path: Path | None) -> None:
 
 
 def sweep() -> None:
-    """Delete, in the background, everything left in the trash."""
+    """Delete, in the background, what processes that are gone left in the trash."""
     for entry in trash_dir().iterdir():
-        _delete_later(entry)
+        owner = entry.name.split("-", 1)[0]
+        if not (owner.isdigit() and _alive(int(owner))):
+            _delete_later(entry)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _delete_later(path: Path) -> None:
