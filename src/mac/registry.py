@@ -41,6 +41,7 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
         self._lazy: dict[str, str] = {}
         self._plugins: dict[str, EntryPoint] = {}
+        self._from_plugins: set[str] = set()
         self._ready = False
 
     def register(self, obj: Any = None, *, name: str | None = None) -> Any:
@@ -79,7 +80,7 @@ class Registry(Generic[T]):
         """Where `name` comes from: "built-in" or the distribution of its entry point."""
         self._prepare()
         plugin = self._plugins.get(name)
-        if plugin is None or name in self._items or name in self._lazy:
+        if plugin is None or (name not in self._from_plugins and (name in self._items or name in self._lazy)):
             return "built-in"
         return f"plugin {plugin.dist.name}" if plugin.dist is not None else f"plugin {plugin.value}"
 
@@ -109,4 +110,5 @@ class Registry(Generic[T]):
         if name not in self._items:
             raise ConfigError(f"{self.kind} plugin {name!r} (package {source}) registered nothing under that name: "
                               f"point the entry point at the object (\"module:Class\")")
+        self._from_plugins.add(name)
         return self._items[name]

@@ -33,6 +33,8 @@ def test_registry_names_backends_and_refuses_unknown_ones():
         get_backend("docker")
     with pytest.raises(ConfigError, match="use_cgroup.*its options: .*use_cgroups"):  # misspelt: refused, not dropped
         get_backend("bwrap", use_cgroup=False)
+    with pytest.raises(ValueError, match="role"):  # roles are a closed vocabulary (mac.kinds.SandboxRole)
+        SandboxSpec(label="t", argv=["true"], role="root")
 
 
 def test_describe_says_it_isolates_nothing():

@@ -166,7 +166,7 @@ FLAGS: dict[str, str] = {
 @handle_errors
 def run(
     config: Optional[list[str]] = typer.Option(
-        None, "-c", "--config", help="A job file (TOML or JSON) or KEY=VALUE with dotted keys (e.g. budget.dev_time=60); "
+        None, "-c", "--config", metavar="FILE|KEY=VALUE", help="A job file (TOML or JSON) or KEY=VALUE with dotted keys (e.g. budget.dev_time=60); "
         "repeatable, merged in order; flags win."),
     domain: Optional[str] = typer.Option(None, "--domain", "-d", help="Domain: arith, aime, science, ... (required "
                                          "unless a job file or --resume gives it)."),
@@ -192,14 +192,14 @@ def run(
     job: Optional[str] = typer.Option(None, "--job", help="Job name (default: time + domain + meta-agent)."),
     concurrent: Optional[int] = typer.Option(None, "-n", "--concurrent", min=1, help="Trials at once (default 2)."),
     command: Optional[str] = typer.Option(None, "--command", help="The command line of --meta-agent command."),
-    mount: Optional[list[str]] = typer.Option(None, "--mount", help="A host folder shown read-only at the same path "
+    mount: Optional[list[str]] = typer.Option(None, "--mount", metavar="DIR", help="A host folder shown read-only at the same path "
                                               "in the meta-agent's sandbox (--meta-agent command; repeatable)."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="naive or strong, for --meta-agent baseline."),
     data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder (dev.jsonl, test.jsonl)."),
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Isolation backend (default bwrap)."),
     meta_model: Optional[str] = typer.Option(None, "--meta-model", help="The meta-agent's own model (real tools)."),
     meta_base_url: Optional[str] = typer.Option(None, "--meta-base-url", help="Endpoint of --meta-model."),
-    egress_allow: Optional[list[str]] = typer.Option(None, "--egress-allow",
+    egress_allow: Optional[list[str]] = typer.Option(None, "--egress-allow", metavar="HOST[:PORT]",
                                                      help="Replace the meta-agent's egress allowlist (repeatable)."),
     auditor_model: Optional[str] = typer.Option(None, "--auditor-model",
                                                 help="LLM auditor, openai:MODEL_NAME (default: the rules alone)."),

@@ -50,20 +50,22 @@ def check_mounts(mounts: Iterable[str], protected: Iterable[Path] = ()) -> list[
     from mac.sandbox.argv import check_destination
     from mac.sandbox.prepare import unreachable_for
 
+    if isinstance(mounts, (str, bytes)):
+        raise ConfigError(f"mounts must be a list of folders, not {mounts!r}: mounts = [\"/opt/builder\"]")
     guarded = [Path(p).resolve() for p in (data_home(), scratch_home(), runtime_home(), *protected)]
     checked = []
     for mount in mounts:
         folder = Path(mount).resolve()
         if not folder.is_dir():
             raise ConfigError(f"--mount {mount}: no such folder; mount the folder that holds your script")
-        try:
-            check_destination(str(folder))
-        except ConfigError as exc:
-            raise ConfigError(f"--mount {mount}: {exc}; move the folder elsewhere (e.g. under /opt or /srv)") from None
         for guard in guarded:
             if folder == guard or guard in folder.parents or folder in guard.parents:
                 raise ConfigError(f"--mount {mount} overlaps {guard}, which holds data, results or other trials' "
                                   "files that must never enter a sandbox: mount a folder of your own scripts only")
+        try:
+            check_destination(str(folder))
+        except ConfigError as exc:
+            raise ConfigError(f"--mount {mount}: {exc}; move the folder elsewhere (e.g. under /opt or /srv)") from None
         blocked = unreachable_for(folder, -1) if is_root() else None
         if blocked is not None:
             raise ConfigError(f"--mount {mount}: sandboxes run as unprivileged uids and cannot traverse {blocked}: "

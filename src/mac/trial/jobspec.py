@@ -173,6 +173,7 @@ def prepare_spec(spec: JobSpec) -> JobSpec:
     from mac.paths import jobs_home
     from mac.trial.job import default_job_name
 
+    _check_mounts(spec)  # before the adapter's own checks: the most important reason to refuse comes first
     adapter = get_metaagent(spec.meta_agent, **spec.meta_agent_options)  # unknown names, bad options fail here
     updates: dict[str, Any] = {"meta_agent_options": adapter.options()}
     for key in ("data", "test_seed_file"):
@@ -199,11 +200,18 @@ def check_spec(spec: JobSpec) -> None:
     data = Path(spec.data) if spec.data else None
     for split in ("dev", "test"):
         plugin.load(split, data)
+    _check_mounts(spec)
+
+
+def _check_mounts(spec: JobSpec) -> None:
+    """Folders mounted into the meta-agent's sandbox never overlap the job's data or jobs folder."""
+    from mac.metaagents.command import check_mounts
+    from mac.paths import jobs_home
+
     mounts = spec.meta_agent_options.get("mounts") or []
     if mounts:
-        from mac.metaagents.command import check_mounts
-
-        check_mounts(mounts, protected=[p for p in (data, Path(spec.jobs_dir) if spec.jobs_dir else None) if p])
+        protected = [Path(spec.jobs_dir or jobs_home()), *([Path(spec.data)] if spec.data else [])]
+        check_mounts(mounts, protected=protected)
 
 
 def check_task_model(model: TaskModelSpec, *, base_url_given: bool) -> None:
