@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,10 @@ from rich.table import Table
 from mac.cli import app
 from mac.cli.common import handle_errors, report_console
 from mac.paths import jobs_home
+
+if TYPE_CHECKING:
+    from mac.store.models import TrialResult
+    from mac.trial.catalog import JobOverview, TrialEntry
 
 
 def _when(ts: float | None) -> str:
@@ -74,7 +78,7 @@ def show_command(
     _print_job(overview)
 
 
-def _print_job(overview) -> None:
+def _print_job(overview: JobOverview) -> None:
     from mac.cli.run import SIMULATED_NOTE, describe_budget, summary_table
 
     out = report_console()
@@ -98,7 +102,7 @@ def _print_job(overview) -> None:
         out.print(SIMULATED_NOTE)
 
 
-def _print_trial(entry) -> None:
+def _print_trial(entry: TrialEntry) -> None:
     out = report_console()
     out.print(f"[bold]Trial {escape(entry.trial)}[/]  {escape(entry.dir)}", soft_wrap=True)
     if entry.result is None:
@@ -114,7 +118,7 @@ def _print_trial(entry) -> None:
         out.print(SIMULATED_NOTE)
 
 
-def _trial_rows(r) -> list[tuple[str, str]]:
+def _trial_rows(r: TrialResult) -> list[tuple[str, str]]:
     from mac.cli.run import describe_quota
 
     u, v = r.budget_use.dev_usage, r.budget_use.verify_usage

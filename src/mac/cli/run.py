@@ -123,7 +123,8 @@ async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrenc
         run_job(job, configs, concurrency=concurrency, progress=progress, spec=spec)
     task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)  # like Ctrl-C: stop, save, exit
+    me = asyncio.current_task()
+    loop.add_signal_handler(signal.SIGTERM, lambda: me.cancel() if me else None)  # like Ctrl-C: stop, save, exit
     try:
         await _watch(progress, task, out or console)
         return await task

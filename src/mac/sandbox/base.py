@@ -19,13 +19,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mac.config import SandboxLimits
 from mac.errors import ConfigError
 from mac.kinds import SandboxRole
+
+if TYPE_CHECKING:
+    from mac.evidence import EvidenceLog
 
 
 class Relay(BaseModel):
@@ -105,14 +108,20 @@ class SandboxOptions(BaseModel):
 
 
 class SandboxBackend(ABC):
-    """An isolation backend: bwrap (default) or the unsandboxed debug backend.
+    """An isolation backend: bwrap (default) or the unsandboxed debug backend, or a plugin's (`mac.sandboxes`).
 
     `isolated` is the policy bit: False means the backend isolates nothing, and trials, verification and the
-    test split refuse it. `Options` is the model of the backend's options (constructor keywords)."""
+    test split refuse it. `Options` is the model of the backend's options; the registry constructs a backend as
+    `Backend(evidence, options)`."""
 
     name: ClassVar[str]
     isolated: ClassVar[bool] = True
     Options: ClassVar[type[SandboxOptions]] = SandboxOptions
+
+    def __init__(self, evidence: "EvidenceLog | None" = None, options: SandboxOptions | None = None, **fields: Any):
+        """`evidence`: where denials go. `options` (or keyword `fields`): validated as this backend's Options."""
+        self.evidence = evidence
+        self.options = self.options_from(options, **fields)
 
     @classmethod
     def options_from(cls, options: SandboxOptions | Mapping[str, Any] | None = None, **fields: Any) -> SandboxOptions:

@@ -61,10 +61,9 @@ class BwrapBackend(SandboxBackend):
     Options = BwrapOptions
 
     def __init__(self, evidence: EvidenceLog | None = None, options: BwrapOptions | None = None, **fields: Any):
-        opts = cast(BwrapOptions, self.options_from(options, **fields))  # validated as BwrapOptions
+        super().__init__(evidence, options, **fields)
+        opts = cast(BwrapOptions, self.options)  # validated as BwrapOptions
         use_cgroups, use_seccomp = opts.use_cgroups, opts.use_seccomp
-        self.options = opts
-        self.evidence = evidence
         self.package_index_hosts = opts.package_index_hosts or egress_rules.package_index_hosts()
         self.bwrap = find_bwrap()
         ok, why = userns_enabled()

@@ -155,8 +155,7 @@ class UnsafeBackend(SandboxBackend):
     isolated = False
 
     def __init__(self, evidence: EvidenceLog | None = None, options: SandboxOptions | None = None, **fields: Any):
-        self.options = self.options_from(options, **fields)  # runtime_packages: the host's interpreter is used
-        self.evidence = evidence
+        super().__init__(evidence, options, **fields)  # runtime_packages: unused, the host's interpreter runs
         log.warning(WARNING)
 
     def describe(self) -> dict[str, Any]:

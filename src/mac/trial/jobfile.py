@@ -19,7 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from mac.errors import ConfigError
 from mac.trial.jobspec import JobSpec
@@ -139,5 +139,6 @@ def validation_message(exc: ValueError) -> str:
 def _known_keys(parent: tuple[Any, ...]) -> list[str]:
     from mac.trial.jobspec import BudgetSpec
 
-    model = {(): JobSpec, ("budget",): BudgetSpec}.get(tuple(parent))
+    tables: dict[tuple[Any, ...], type[BaseModel]] = {(): JobSpec, ("budget",): BudgetSpec}
+    model = tables.get(tuple(parent))
     return sorted(model.model_fields) if model is not None else ["see the docs of this table"]

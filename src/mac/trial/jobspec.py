@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -40,7 +40,7 @@ from mac.errors import ConfigError
 from mac.store.models import TrialConfig
 from mac.store.paths import check_name
 
-JOB_SPEC_VERSION = "mac-job-1"
+JOB_SPEC_VERSION: Final = "mac-job-1"
 SEEDS_MAX = 1000
 CONCURRENCY_MAX = 256
 
@@ -215,11 +215,14 @@ def _check_mounts(spec: JobSpec) -> None:
 
 
 def check_task_model(model: TaskModelSpec, *, base_url_given: bool) -> None:
-    """Combinations that could only fail later are refused now (the key itself is checked by preflight)."""
+    """A known backend, and no combination that could only fail later (the key itself is checked by preflight)."""
+    from mac.gateway.backend import GATEWAYS
+
+    GATEWAYS.get(model.backend)
     if model.simulated and base_url_given:
         raise ConfigError("--base-url is for --task-model openai:MODEL_NAME; the sim task model has no upstream")
     if not model.simulated and not base_url_given and not os.environ.get(model.api_key_env):
-        raise ConfigError(f"--task-model openai:{model.name} calls {model.base_url} and needs the key in "
+        raise ConfigError(f"--task-model {model.backend}:{model.name} calls {model.base_url} and needs the key in "
                           f"${model.api_key_env}; set it, or pass --base-url URL for another OpenAI-compatible server")
 
 
