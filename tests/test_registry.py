@@ -35,6 +35,9 @@ toy-builder = "mac_toy:ToyBuilder"
 [project.entry-points."mac.sandboxes"]
 toy-sandbox = "mac_toy.sandbox:ToySandbox"
 
+[project.entry-points."mac.gateways"]
+toy-llm = "mac_toy.model:make_backend"
+
 [tool.setuptools]
 packages = ["mac_toy"]
 """
@@ -74,6 +77,26 @@ class ToySandbox(UnsafeBackend):
 '''
 
 
+MODEL = '''
+from mac.gateway.backend import Backend
+
+
+class ToyModel(Backend):
+    def __init__(self, name):
+        self.upstream_model = name
+
+    async def complete(self, body, caller):
+        return {"choices": [{"message": {"role": "assistant", "content": "42"}}]}
+
+    def stream(self, body, caller):
+        raise NotImplementedError
+
+
+def make_backend(spec, sim_items, sim_config):
+    return ToyModel(spec.name)
+'''
+
+
 def test_the_registry_decorates_lists_and_names_the_known_ones():
     things: Registry[type] = Registry("thing")
 
@@ -101,6 +124,7 @@ def plugin_site(tmp_path_factory) -> Path:
     (package / "pyproject.toml").write_text(PYPROJECT)
     (package / "mac_toy" / "__init__.py").write_text(TOY)
     (package / "mac_toy" / "sandbox.py").write_text(SANDBOX)
+    (package / "mac_toy" / "model.py").write_text(MODEL)
     (package / "mac_toy" / "broken.py").write_text("raise RuntimeError('this plugin is broken')\n")
     site = root / "site"
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation", "--no-index",
@@ -144,6 +168,19 @@ def test_plugins_load_lazily_and_isolation_comes_from_the_backend(plugin_site, t
         else:
             raise AssertionError("a backend with isolated=False ran a trial")
         assert "mac_toy.sandbox" in sys.modules
+        from mac.config import TaskModelSpec
+        from mac.gateway import make_backend
+        from mac.trial.jobspec import check_task_model
+        spec = TaskModelSpec.parse("toy-llm:toy-1")
+        check_task_model(spec, base_url_given=False)
+        backend = make_backend(spec)
+        assert type(backend).__name__ == "ToyModel" and backend.upstream_model == "toy-1"
+        try:
+            make_backend(TaskModelSpec.parse("nobody:x"))
+        except ConfigError as exc:
+            assert "known: openai, sim, toy-llm" in str(exc), exc
+        else:
+            raise AssertionError("an unknown task-model backend was accepted")
         print("ok")
     """)
     done = subprocess.run([sys.executable, "-c", script], env=_env(plugin_site), cwd=tmp_path, capture_output=True,

@@ -121,3 +121,5 @@ def test_help_shows_flags_without_a_bool_type_and_lists_the_new_commands(tmp_pat
     data = json.loads(mac("data", "list", "--json", cwd=tmp_path, timeout=60).stdout)
     arith = next(d for d in data if d["domain"] == "arith")
     assert arith["source"] == "generated" and arith["counts"] == {"dev": 60, "test": 60}
+    attacks = json.loads(mac("redteam", "--list", "--json", cwd=tmp_path, timeout=60).stdout)
+    assert {"attack": "read-ground-truth", "layer": "sandbox"}.items() <= attacks[0].items()

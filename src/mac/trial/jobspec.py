@@ -221,7 +221,7 @@ def check_task_model(model: TaskModelSpec, *, base_url_given: bool) -> None:
     GATEWAYS.get(model.backend)
     if model.simulated and base_url_given:
         raise ConfigError("--base-url is for --task-model openai:MODEL_NAME; the sim task model has no upstream")
-    if not model.simulated and not base_url_given and not os.environ.get(model.api_key_env):
+    if model.backend == "openai" and not base_url_given and not os.environ.get(model.api_key_env):
         raise ConfigError(f"--task-model {model.backend}:{model.name} calls {model.base_url} and needs the key in "
                           f"${model.api_key_env}; set it, or pass --base-url URL for another OpenAI-compatible server")
 
