@@ -170,7 +170,7 @@ def test_plugins_load_lazily_and_isolation_comes_from_the_backend(plugin_site, t
         assert "mac_toy.sandbox" in sys.modules
         from mac.config import TaskModelSpec
         from mac.gateway import make_backend
-        from mac.trial.jobspec import check_task_model
+        from mac.trial.jobcheck import check_task_model
         spec = TaskModelSpec.parse("toy-llm:toy-1")
         check_task_model(spec, base_url_given=False)
         backend = make_backend(spec)

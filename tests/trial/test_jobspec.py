@@ -9,7 +9,8 @@ import pytest
 
 from mac.errors import ConfigError
 from mac.trial.jobfile import load_job_spec
-from mac.trial.jobspec import JobSpec, prepare_spec, trial_configs
+from mac.trial.jobcheck import prepare_spec
+from mac.trial.jobspec import JobSpec, trial_configs
 
 JOB_TOML = """
 domain = "arith"

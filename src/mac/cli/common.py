@@ -37,7 +37,7 @@ def report_console() -> Console:
 
 def task_model_option(task_model: str, base_url: str | None) -> TaskModelSpec:
     """`--task-model` and `--base-url` as a spec; combinations that could only fail later are refused now."""
-    from mac.trial.jobspec import check_task_model
+    from mac.trial.jobcheck import check_task_model
 
     spec = TaskModelSpec.parse(task_model, base_url=base_url)
     check_task_model(spec, base_url_given=base_url is not None)

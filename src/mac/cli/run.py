@@ -235,7 +235,8 @@ def run(
 
 def _run_new(sources: list[str], overrides: dict[str, Any], as_json: bool) -> None:
     from mac.trial.jobfile import load_job_spec
-    from mac.trial.jobspec import prepare_spec, trial_configs
+    from mac.trial.jobcheck import prepare_spec
+    from mac.trial.jobspec import trial_configs
 
     spec = prepare_spec(load_job_spec(sources, overrides))
     configs = trial_configs(spec)

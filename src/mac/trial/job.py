@@ -20,49 +20,17 @@ import fcntl
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
-from mac.config import Budget, TaskModelSpec
 from mac.errors import ConfigError
 from mac.store.atomic import write_json_atomic
 from mac.store.index import Index
 from mac.store.models import TrialConfig, TrialResult
 from mac.store.paths import JobPaths, check_name
+from mac.trial.jobspec import (JobSpec, config_for_seed, default_job_name, job_configs, trial_name,  # noqa: F401
+                                validation_message)
 from mac.trial.lifecycle import run_trial
 from mac.trial.progress import TrialProgress
-
-if TYPE_CHECKING:
-    from mac.trial.jobspec import JobSpec
-
-
-def default_job_name(label: str) -> str:
-    return check_name(f"{time.strftime('%Y%m%d-%H%M%S')}-{label}"[:120], "job")
-
-
-def trial_name(domain: str, meta_agent: str, seed: int, suffix: str = "") -> str:
-    return check_name(f"{domain}-{meta_agent}{suffix}-s{seed}", "trial")
-
-
-def job_configs(*, job: str, domain: str, meta_agent: str, seeds: int, task_model: TaskModelSpec, budget: Budget,
-                meta_agent_options: dict[str, Any] | None = None, data: str | None = None, sandbox: str = "bwrap",
-                first_seed: int = 0, suffix: str = "", **fields: Any) -> list[TrialConfig]:
-    """One TrialConfig per seed; the sim's seed follows the trial's seed so seeds give independent samples.
-    `fields`: other TrialConfig fields (auditor, sandbox_options, ...). Refuses a backend that isolates nothing."""
-    from mac.sandbox.registry import check_backend
-
-    check_backend(sandbox, fields.get("sandbox_options") or {}, trial=True)
-    template = TrialConfig(job=check_name(job, "job"), trial=trial_name(domain, meta_agent, first_seed, suffix),
-                           domain=domain, data=data, meta_agent=meta_agent,
-                           meta_agent_options=dict(meta_agent_options or {}), seed=first_seed,
-                           task_model=task_model, budget=budget, sandbox=sandbox, **fields)
-    return [config_for_seed(template, seed, suffix) for seed in range(first_seed, first_seed + seeds)]
-
-
-def config_for_seed(template: TrialConfig, seed: int, suffix: str = "") -> TrialConfig:
-    """`template` for another seed: its own trial name, sim seed and creation time, everything else the same."""
-    return template.model_copy(deep=True, update={
-        "trial": trial_name(template.domain, template.meta_agent, seed, suffix), "seed": seed,
-        "task_model": template.task_model.model_copy(update={"seed": seed}), "created_at": time.time()})
 
 
 @contextlib.contextmanager
@@ -103,7 +71,7 @@ def job_running(job: JobPaths) -> int | None:
 
 
 async def run_job(job: JobPaths, configs: list[TrialConfig], *, concurrency: int = 2,
-                  progress: dict[str, TrialProgress] | None = None, spec: "JobSpec | None" = None) -> list[TrialResult]:
+                  progress: dict[str, TrialProgress] | None = None, spec: JobSpec | None = None) -> list[TrialResult]:
     """Run every trial (at most `concurrency` at once); results in the order of `configs`. Never raises for a
     failing trial: its result says what went wrong. `spec`, the JobSpec the configs came from, is stored in
     job.json (what `mac run --resume` continues from)."""
@@ -112,7 +80,7 @@ async def run_job(job: JobPaths, configs: list[TrialConfig], *, concurrency: int
 
 
 async def _run_job(job: JobPaths, configs: list[TrialConfig], concurrency: int,
-                   progress: dict[str, TrialProgress] | None, spec: "JobSpec | None") -> list[TrialResult]:
+                   progress: dict[str, TrialProgress] | None, spec: JobSpec | None) -> list[TrialResult]:
     index = Index(job.index)
     index.record_job(job.job, options=_index_options(configs, concurrency, spec))
     write_job_json(job, configs, spec, concurrency=concurrency)
@@ -141,7 +109,7 @@ def find_job(job: str, jobs_dir: Path) -> JobPaths:
     return paths
 
 
-def write_job_json(job: JobPaths, configs: list[TrialConfig], spec: "JobSpec | None", *,
+def write_job_json(job: JobPaths, configs: list[TrialConfig], spec: JobSpec | None, *,
                    concurrency: int, created_at: float | None = None) -> None:
     write_json_atomic(job.job_json, {
         "job": job.job, "created_at": created_at or time.time(), "concurrency": concurrency,
@@ -149,7 +117,7 @@ def write_job_json(job: JobPaths, configs: list[TrialConfig], spec: "JobSpec | N
         "trials": [c.model_dump(mode="json") for c in configs]})
 
 
-def _index_options(configs: list[TrialConfig], concurrency: int, spec: "JobSpec | None") -> dict[str, Any]:
+def _index_options(configs: list[TrialConfig], concurrency: int, spec: JobSpec | None) -> dict[str, Any]:
     options: dict[str, Any] = {"trials": [c.trial for c in configs], "concurrency": concurrency}
     if spec is not None:
         options.update(domain=spec.domain, meta_agent=spec.meta_agent, seeds=spec.seeds, task_model=spec.task_model)
@@ -166,11 +134,8 @@ def read_job_json(job: JobPaths) -> dict[str, Any]:
     return data
 
 
-def stored_spec(job: JobPaths) -> "JobSpec | None":
+def stored_spec(job: JobPaths) -> JobSpec | None:
     """The JobSpec the job was made from (None: a job of `mac demo`, `mac redteam` or an older version)."""
-    from mac.trial.jobfile import validation_message
-    from mac.trial.jobspec import JobSpec
-
     data = read_job_json(job).get("spec")
     if data is None:
         return None

@@ -19,10 +19,10 @@ import tomllib
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from mac.errors import ConfigError
-from mac.trial.jobspec import JobSpec
+from mac.trial.jobspec import JobSpec, deep_merge, validation_message
 
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)=(.*)$", re.DOTALL)
 _PATH_KEYS = ("data", "jobs_dir", "test_seed_file")
@@ -107,38 +107,3 @@ def dotted(flat: Mapping[str, Any]) -> dict[str, Any]:
             node = child
         node[last] = value
     return nested
-
-
-def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """`over` on top of `base`: tables merge recursively, anything else is replaced."""
-    merged = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def validation_message(exc: ValueError) -> str:
-    """A pydantic error as `key: problem (got value)` items; other ValueErrors as they are."""
-    if not isinstance(exc, ValidationError):
-        return str(exc)
-    items = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"]) or "settings"
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = f"unknown key (misspelt?); known: {', '.join(_known_keys(error['loc'][:-1]))}"
-        shown = error.get("input")
-        got = f" (got {shown!r})" if error["type"] != "missing" and not isinstance(shown, dict) else ""
-        items.append(f"{where}: {message}{got}")
-    return "; ".join(items)
-
-
-def _known_keys(parent: tuple[Any, ...]) -> list[str]:
-    from mac.trial.jobspec import BudgetSpec
-
-    tables: dict[tuple[Any, ...], type[BaseModel]] = {(): JobSpec, ("budget",): BudgetSpec}
-    model = tables.get(tuple(parent))
-    return sorted(model.model_fields) if model is not None else ["see the docs of this table"]

@@ -1,7 +1,7 @@
 """The job spec: everything `mac run` takes, as one validated model. `jobs/<job>/job.json` keeps it.
 
     spec = load_job_spec(["job.toml", "seeds=5"], {"budget.preset": "demo"})   # mac.trial.jobfile
-    spec = prepare_spec(spec)          # named, paths absolute, checked against the registries; ConfigError if not
+    spec = prepare_spec(spec)          # mac.trial.jobcheck: named, paths absolute, checked; ConfigError if not
     configs = trial_configs(spec)      # one TrialConfig per seed: what an executor runs
 
 A job file (TOML; relative paths are relative to the file):
@@ -29,11 +29,10 @@ The spec never holds a secret: keys stay in the controller's environment and the
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+import time
+from typing import Annotated, Any, Final, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mac.config import Budget, TaskModelSpec
 from mac.errors import ConfigError
@@ -85,8 +84,6 @@ class BudgetSpec(BaseModel):
         if self.verify_cost_usd is not None:
             budget.verify_quota.cost_usd = self.verify_cost_usd
         if self.fields:
-            from mac.trial.jobfile import deep_merge, validation_message
-
             try:
                 budget = Budget.model_validate(deep_merge(budget.model_dump(), self.fields))
             except ValueError as exc:
@@ -166,87 +163,9 @@ class JobSpec(BaseModel):
         return f"-{variant}" if variant else ""
 
 
-def prepare_spec(spec: JobSpec) -> JobSpec:
-    """The spec a job runs and stores: named, with absolute paths and the adapter's normalised options, and
-    checked against everything that could only fail later (names, data, keys, options). Raises ConfigError."""
-    from mac.metaagents import get_metaagent
-    from mac.paths import jobs_home
-    from mac.trial.job import default_job_name
-
-    _check_mounts(spec)  # before the adapter's own checks: the most important reason to refuse comes first
-    adapter = get_metaagent(spec.meta_agent, **spec.meta_agent_options)  # unknown names, bad options fail here
-    updates: dict[str, Any] = {"meta_agent_options": adapter.options()}
-    for key in ("data", "test_seed_file"):
-        value = getattr(spec, key)
-        updates[key] = str(Path(value).resolve()) if value else None
-    updates["jobs_dir"] = str(Path(spec.jobs_dir or jobs_home()).resolve())
-    spec = spec.model_copy(update=updates)
-    if spec.job is None:
-        spec = spec.model_copy(update={"job": default_job_name(f"{spec.domain}-{spec.meta_agent}{spec.suffix}")})
-    check_spec(spec)
-    return spec
-
-
-def check_spec(spec: JobSpec) -> None:
-    """Fail before any job folder exists: task model and key, prices, sandbox, auditor, data, mounts."""
-    from mac.domains.base import get_domain
-    from mac.sandbox.registry import check_backend
-
-    check_task_model(spec.task_model_spec(), base_url_given=spec.base_url is not None)
-    _check_costs(spec)
-    check_backend(spec.sandbox, spec.sandbox_options, trial=True)
-    _check_auditor(spec)
-    plugin = get_domain(spec.domain)
-    data = Path(spec.data) if spec.data else None
-    for split in ("dev", "test"):
-        plugin.load(split, data)
-    _check_mounts(spec)
-
-
-def _check_mounts(spec: JobSpec) -> None:
-    """Folders mounted into the meta-agent's sandbox never overlap the job's data or jobs folder."""
-    from mac.metaagents.command import check_mounts
-    from mac.paths import jobs_home
-
-    mounts = spec.meta_agent_options.get("mounts") or []
-    if mounts:
-        protected = [Path(spec.jobs_dir or jobs_home()), *([Path(spec.data)] if spec.data else [])]
-        check_mounts(mounts, protected=protected)
-
-
-def check_task_model(model: TaskModelSpec, *, base_url_given: bool) -> None:
-    """A known backend, and no combination that could only fail later (the key itself is checked by preflight)."""
-    from mac.gateway.backend import GATEWAYS
-
-    GATEWAYS.get(model.backend)
-    if model.simulated and base_url_given:
-        raise ConfigError("--base-url is for --task-model openai:MODEL_NAME; the sim task model has no upstream")
-    if model.backend == "openai" and not base_url_given and not os.environ.get(model.api_key_env):
-        raise ConfigError(f"--task-model {model.backend}:{model.name} calls {model.base_url} and needs the key in "
-                          f"${model.api_key_env}; set it, or pass --base-url URL for another OpenAI-compatible server")
-
-
-def _check_costs(spec: JobSpec) -> None:
-    capped = [name for name, cap in (("dev", spec.budget.dev_cost_usd), ("verify", spec.budget.verify_cost_usd))
-              if cap is not None]
-    if capped and spec.price_input_per_mtok == 0 and spec.price_output_per_mtok == 0:
-        raise ConfigError(f"a {' and '.join(capped)} cost cap needs the task model's prices, else nothing is "
-                          "metered: pass --price-input USD --price-output USD (per million tokens)")
-
-
-def _check_auditor(spec: JobSpec) -> None:
-    if spec.auditor_model:
-        from mac.audit import AuditorConfig
-
-        AuditorConfig.parse(spec.auditor_model, spec.auditor_base_url)  # a malformed name fails here
-    elif spec.auditor_base_url:
-        raise ConfigError("--auditor-base-url needs --auditor-model openai:MODEL_NAME")
-
-
 def trial_configs(spec: JobSpec) -> list[TrialConfig]:
-    """One TrialConfig per seed of a prepared spec (see `prepare_spec`)."""
+    """One TrialConfig per seed of a prepared spec (see mac.trial.jobcheck.prepare_spec)."""
     from mac.domains.base import get_domain
-    from mac.trial.job import job_configs
 
     if spec.job is None:
         raise ConfigError("the job spec has no name: pass it through prepare_spec first")
@@ -257,3 +176,66 @@ def trial_configs(spec: JobSpec) -> list[TrialConfig]:
                        suffix=spec.suffix, sandbox_options=dict(spec.sandbox_options),
                        test_seed_file=spec.test_seed_file, auditor=spec.auditor_model,
                        auditor_base_url=spec.auditor_base_url)
+
+
+def default_job_name(label: str) -> str:
+    return check_name(f"{time.strftime('%Y%m%d-%H%M%S')}-{label}"[:120], "job")
+
+
+def trial_name(domain: str, meta_agent: str, seed: int, suffix: str = "") -> str:
+    return check_name(f"{domain}-{meta_agent}{suffix}-s{seed}", "trial")
+
+
+def job_configs(*, job: str, domain: str, meta_agent: str, seeds: int, task_model: TaskModelSpec, budget: Budget,
+                meta_agent_options: dict[str, Any] | None = None, data: str | None = None, sandbox: str = "bwrap",
+                first_seed: int = 0, suffix: str = "", **fields: Any) -> list[TrialConfig]:
+    """One TrialConfig per seed; the sim's seed follows the trial's seed so seeds give independent samples.
+    `fields`: other TrialConfig fields (auditor, sandbox_options, ...). Refuses a backend that isolates nothing."""
+    from mac.sandbox.registry import check_backend
+
+    check_backend(sandbox, fields.get("sandbox_options") or {}, trial=True)
+    template = TrialConfig(job=check_name(job, "job"), trial=trial_name(domain, meta_agent, first_seed, suffix),
+                           domain=domain, data=data, meta_agent=meta_agent,
+                           meta_agent_options=dict(meta_agent_options or {}), seed=first_seed,
+                           task_model=task_model, budget=budget, sandbox=sandbox, **fields)
+    return [config_for_seed(template, seed, suffix) for seed in range(first_seed, first_seed + seeds)]
+
+
+def config_for_seed(template: TrialConfig, seed: int, suffix: str = "") -> TrialConfig:
+    """`template` for another seed: its own trial name, sim seed and creation time, everything else the same."""
+    return template.model_copy(deep=True, update={
+        "trial": trial_name(template.domain, template.meta_agent, seed, suffix), "seed": seed,
+        "task_model": template.task_model.model_copy(update={"seed": seed}), "created_at": time.time()})
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """`over` on top of `base`: tables merge recursively, anything else is replaced."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def validation_message(exc: ValueError) -> str:
+    """A pydantic error as `key: problem (got value)` items; other ValueErrors as they are."""
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    items = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = f"unknown key (misspelt?); known: {', '.join(_known_keys(error['loc'][:-1]))}"
+        shown = error.get("input")
+        got = f" (got {shown!r})" if error["type"] != "missing" and not isinstance(shown, dict) else ""
+        items.append(f"{where}: {message}{got}")
+    return "; ".join(items)
+
+
+def _known_keys(parent: tuple[Any, ...]) -> list[str]:
+    tables: dict[tuple[Any, ...], type[BaseModel]] = {(): JobSpec, ("budget",): BudgetSpec}
+    model = tables.get(tuple(parent))
+    return sorted(model.model_fields) if model is not None else ["see the docs of this table"]
