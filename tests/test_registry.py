@@ -28,6 +28,7 @@ version = "0.1.0"
 [project.entry-points."mac.domains"]
 toy = "mac_toy:ToyDomain"
 broken = "mac_toy.broken:Nothing"
+impostor = "mac_toy:ToyBuilder"
 
 [project.entry-points."mac.metaagents"]
 toy-builder = "mac_toy:ToyBuilder"
@@ -144,10 +145,11 @@ def test_an_installed_plugin_domain_is_listed_by_mac_domains(plugin_site, tmp_pa
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     rows = {row["domain"]: row for row in json.loads(done.stdout)}
-    assert {"aime", "arith", "science", "toy", "broken"} <= set(rows)
+    assert {"aime", "arith", "science", "toy", "broken", "impostor"} <= set(rows)
     assert rows["toy"]["origin"] == "plugin mac-toy-plugin" and "mac-toy-plugin" in rows["toy"]["description"]
     assert rows["arith"]["origin"] == "built-in"
     assert "failed to load" in rows["broken"]["error"] and "this plugin is broken" in rows["broken"]["error"]
+    assert "not a subclass of mac.domains.base.Domain" in rows["impostor"]["error"]
     table = subprocess.run([*MAC, "domains"], env={**_env(plugin_site), "COLUMNS": "200"}, cwd=tmp_path,
                            capture_output=True, text=True, timeout=120)
     assert table.returncode == 0 and "toy" in table.stdout and "plugin mac-toy-plugin" in table.stdout

@@ -34,10 +34,13 @@ T = TypeVar("T")
 class Registry(Generic[T]):
     """The plugins of one kind, by name. `builtins` imports the built-in modules (which register themselves)."""
 
-    def __init__(self, kind: str, *, group: str | None = None, builtins: Callable[[], None] | None = None):
+    def __init__(self, kind: str, *, group: str | None = None, builtins: Callable[[], None] | None = None,
+                 base: type | None = None):
         self.kind = kind
         self.group = group
         self._builtins = builtins
+        self._base = base
+        """What a plugin's object must be a subclass of (None: any object, e.g. a factory function)."""
         self._items: dict[str, T] = {}
         self._lazy: dict[str, str] = {}
         self._plugins: dict[str, EntryPoint] = {}
@@ -102,6 +105,9 @@ class Registry(Generic[T]):
             raise ConfigError(f"{self.kind} plugin {name!r} (package {source}, {point.value}) failed to load: "
                               f"{type(exc).__name__}: {exc}; fix or uninstall that package") from exc
         if not isinstance(loaded, types.ModuleType):
+            if self._base is not None and not (isinstance(loaded, type) and issubclass(loaded, self._base)):
+                raise ConfigError(f"{self.kind} plugin {name!r} (package {source}) is {loaded!r}, not a subclass of "
+                                  f"{self._base.__module__}.{self._base.__name__}")
             declared = getattr(loaded, "name", name)
             if declared != name:
                 raise ConfigError(f"{self.kind} plugin {name!r} (package {source}) names itself {declared!r}: the "

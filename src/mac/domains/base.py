@@ -177,7 +177,7 @@ def _load_builtin() -> None:
     load_builtin()
 
 
-DOMAINS: Registry[type[Domain]] = Registry("domain", group="mac.domains", builtins=_load_builtin)
+DOMAINS: Registry[type[Domain]] = Registry("domain", group="mac.domains", builtins=_load_builtin, base=Domain)
 """Every domain by name: the built-ins and `mac.domains` entry points of other packages."""
 
 

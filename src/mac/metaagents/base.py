@@ -132,7 +132,8 @@ def _load_builtin() -> None:
                                 redteam, reference)
 
 
-METAAGENTS: Registry[type[MetaAgent]] = Registry("meta-agent", group="mac.metaagents", builtins=_load_builtin)
+METAAGENTS: Registry[type[MetaAgent]] = Registry("meta-agent", group="mac.metaagents", builtins=_load_builtin,
+                                                  base=MetaAgent)
 """Every meta-agent adapter by name: the built-ins and `mac.metaagents` entry points of other packages."""
 
 

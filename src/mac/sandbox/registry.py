@@ -13,7 +13,7 @@ from mac.evidence import EvidenceLog
 from mac.registry import Registry
 from mac.sandbox.base import SandboxBackend
 
-SANDBOXES: Registry[type[SandboxBackend]] = Registry("sandbox backend", group="mac.sandboxes")
+SANDBOXES: Registry[type[SandboxBackend]] = Registry("sandbox backend", group="mac.sandboxes", base=SandboxBackend)
 """Every sandbox backend by name: the built-ins and `mac.sandboxes` entry points of other packages."""
 SANDBOXES.add("bwrap", "mac.sandbox.bwrap:BwrapBackend")
 SANDBOXES.add("none", "mac.sandbox.unsafe:UnsafeBackend")  # runs without any isolation (debugging only)

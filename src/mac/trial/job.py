@@ -27,8 +27,8 @@ from mac.store.atomic import write_json_atomic
 from mac.store.index import Index
 from mac.store.models import TrialConfig, TrialResult
 from mac.store.paths import JobPaths, check_name
-from mac.trial.jobspec import (JobSpec, config_for_seed, default_job_name, job_configs, trial_name,  # noqa: F401
-                                validation_message)
+from mac.trial.jobspec import (  # noqa: F401 - job_configs, trial_name, default_job_name: used from here too
+    SEEDS_MAX, JobSpec, config_for_seed, default_job_name, job_configs, trial_name, validation_message)
 from mac.trial.lifecycle import run_trial
 from mac.trial.progress import TrialProgress
 
@@ -160,6 +160,8 @@ def added_seed_configs(job: JobPaths, seeds: int | None) -> list[TrialConfig]:
     an existing trial's config with another seed, so every trial of the job has the same settings."""
     if seeds is None:
         return []
+    if not 1 <= seeds <= SEEDS_MAX:
+        raise ConfigError(f"--seeds must be between 1 and {SEEDS_MAX} (got {seeds})")
     spec = stored_spec(job)
     if spec is None:
         raise ConfigError(f"job {job.job!r} has no stored job spec (made by `mac demo`, `mac redteam` or an older "
