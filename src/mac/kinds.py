@@ -19,6 +19,9 @@ FINISHED_STATUSES: tuple[str, ...] = ("completed", "failed", "infrastructure_err
 Verdict = Literal["CLEAN", "SUSPICIOUS", "CHEATING"]
 """The integrity verdict of an audited trial."""
 
+Split = Literal["dev", "test"]
+"""A domain's development split (dev evaluations) or its held-out test split (verification only)."""
+
 SandboxRole = Literal["artifact", "dev", "exec", "install"]
 """"artifact" (dev eval / verify), "dev" (meta-agent), "exec" (candidate code), "install" (dependency layer)."""
 
