@@ -123,3 +123,16 @@ def test_help_shows_flags_without_a_bool_type_and_lists_the_new_commands(tmp_pat
     assert arith["source"] == "generated" and arith["counts"] == {"dev": 60, "test": 60}
     attacks = json.loads(mac("redteam", "--list", "--json", cwd=tmp_path, timeout=60).stdout)
     assert {"attack": "read-ground-truth", "layer": "sandbox"}.items() <= attacks[0].items()
+
+
+def test_prices_make_the_cost_cap_usable_from_the_cli(tmp_path):
+    unpriced = mac("run", "--domain", "arith", "--verify-cost", "0.05", "--jobs-dir", "jobs", cwd=tmp_path, timeout=60)
+    assert unpriced.returncode == 2 and "--price-input" in unpriced.stderr  # a cap that meters nothing is refused
+    done = mac("run", "--domain", "arith", "--meta-agent", "baseline", "--budget", "smoke", "--price-input", "100",
+               "--price-output", "100", "--verify-cost", "0.05", "--jobs-dir", "jobs", "--job", "cost", "--json",
+               cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [trial] = json.loads(done.stdout)["trials"]
+    used = trial["budget_use"]["verify_usage"]
+    assert trial["budget_use"]["verify_quota"]["cost_usd"] == 0.05
+    assert 0 < used["cost_usd"] and used["refused"] > 0 and used["requests"] < 60  # the cap stopped the spending
