@@ -135,4 +135,4 @@ def test_prices_make_the_cost_cap_usable_from_the_cli(tmp_path):
     [trial] = json.loads(done.stdout)["trials"]
     used = trial["budget_use"]["verify_usage"]
     assert trial["budget_use"]["verify_quota"]["cost_usd"] == 0.05
-    assert 0 < used["cost_usd"] and used["refused"] > 0 and used["requests"] < 60  # the cap stopped the spending
+    assert used["refused"] > 0 and used["requests"] < 60  # the cap stopped the spending (60 problems, 1 call each)
