@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from mac.config import Budget, TaskModelSpec
-from mac.errors import ConfigError
+from mac.errors import ConfigError, StoreError
 from mac.store.atomic import write_json_atomic
 from mac.store.index import Index
-from mac.store.models import TrialConfig, TrialResult
+from mac.store.models import TrialConfig, TrialResult, parse_stored
 from mac.store.paths import JobPaths, check_name
 from mac.trial.lifecycle import run_trial
 from mac.trial.progress import TrialProgress
@@ -112,12 +112,15 @@ def find_job(job: str, jobs_dir: Path) -> JobPaths:
 
 def saved_configs(job: JobPaths) -> list[TrialConfig]:
     """The job's trial configs: each trial's config.json where it was written, else the one in job.json."""
-    listed = json.loads(job.job_json.read_text(encoding="utf-8")).get("trials", [])
+    try:
+        listed = json.loads(job.job_json.read_text(encoding="utf-8")).get("trials", [])
+    except (OSError, ValueError, AttributeError) as exc:
+        raise StoreError(f"{job.job_json} cannot be read ({type(exc).__name__}): the job cannot be resumed") from None
     configs = []
-    for entry in listed:
-        config = TrialConfig.model_validate(entry)
+    for number, entry in enumerate(listed, 1):
+        config = parse_stored(TrialConfig, entry, f"{job.job_json} (trial {number})")
         own = job.trial(config.trial).config
-        configs.append(TrialConfig.model_validate_json(own.read_text(encoding="utf-8")) if own.is_file() else config)
+        configs.append(TrialConfig.load(own) if own.is_file() else config)
     return configs
 
 

@@ -35,6 +35,7 @@ from mac.store.atomic import write_json_atomic
 from mac.store.index import Index
 from mac.store.models import DevScore, ExceptionInfo, PhaseTiming, TrialConfig, TrialResult
 from mac.store.paths import TrialPaths
+from mac.trial.outcome import finished_status
 from mac.trial.progress import TrialProgress
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ HEARTBEAT_SEC = 5.0
 """How often a developing trial saves its dev time and usage (a resume may under-charge at most this much)."""
 SNAPSHOT_MAX_BYTES = 256 << 20
 SNAPSHOT_MAX_FILES = 20_000
+STDERR_LINES = 15
+"""Lines of the meta-agent's stderr kept in result.json (meta_agent_exit.stderr_tail)."""
 
 
 def new_result(config: TrialConfig) -> TrialResult:
@@ -124,7 +127,7 @@ class _Trial:
         if self.interrupted:
             result.status, result.finished_at = "interrupted", None
         else:
-            result.status = "completed" if result.test is not None else "failed"
+            result.status = finished_status(result, self.config.max_upstream_error_rate)
             result.finished_at = time.time()
         result.meta_agent_usage = total_usage(self.paths.trajectory)
         if result.integrity_verdict is None:  # not audited: the audit's count (with derived items) stands otherwise
@@ -226,6 +229,8 @@ class _Trial:
             result.usage["dev"] = result.budget_use.dev_usage = self._dev_usage(session.dev_usage())
             result.budget_use.dev_time_sec = round(session.spent_sec + session.dev_time_sec, 3)
             result.meta_agent_exit = session.exit
+            if session.exit is not None:  # why it ended, where the summary shows it (collect scrubbed the file)
+                session.exit.stderr_tail = last_lines(self.paths.trajectory / "stderr.txt")
             history = session.history if plan is None else plan.dev_history(self.paths)
             result.dev_evals = len(history)
             best = session.best() if plan is None else plan.best_dev(history, len(setup.dev))
@@ -295,6 +300,18 @@ class _Trial:
         if self.result.reason is None:  # a freeze failure already said why there is nothing to verify
             self.result.reason = failure_reason(verification)
         self.result.usage["verify"] = self.result.budget_use.verify_usage = verification.usage
+
+
+def last_lines(path: Path, lines: int = STDERR_LINES, max_bytes: int = 16_384) -> str:
+    """The last `lines` lines of a log file (its last `max_bytes` at most); "" when there is none."""
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, 2)
+            fh.seek(max(0, size - max_bytes))
+            text = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
 def _exception_info(exc: BaseException) -> ExceptionInfo:

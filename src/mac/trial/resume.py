@@ -276,7 +276,7 @@ def keep_interrupted_logs(logs: Path, paths: TrialPaths) -> str | None:
     if not logs.is_dir() or not any(p.is_file() and not p.is_symlink() for p in logs.iterdir()):
         return None
     try:
-        config = TrialConfig.model_validate_json(paths.config.read_text(encoding="utf-8"))
+        config = TrialConfig.load(paths.config)
         adapter = get_metaagent(config.meta_agent, **config.meta_agent_options)
     except (MacError, OSError, ValueError) as exc:  # e.g. its key is not in this environment: nothing to scrub with
         return f"not kept: the meta-agent's adapter could not be built to scrub it ({exc})"

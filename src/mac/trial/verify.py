@@ -23,6 +23,7 @@ from mac.store.atomic import write_json_atomic
 from mac.store.index import Index
 from mac.store.models import PhaseTiming, Score, TrialConfig, TrialResult
 from mac.store.paths import TrialPaths
+from mac.trial.outcome import finished_status
 
 
 def no_artifact_reason(artifact: Path) -> str | None:
@@ -105,7 +106,7 @@ async def _reverify(paths: TrialPaths, sandbox: str | None) -> TrialResult:
     from mac.sandbox.registry import get_backend
 
     _check_reverifiable(paths, TrialResult.load(paths.result) if paths.result.is_file() else None)
-    config = TrialConfig.model_validate_json(paths.config.read_text())
+    config = TrialConfig.load(paths.config)
     domain = get_domain(config.domain)
     data = Path(config.data) if config.data else None
     dev, test = domain.load("dev", data), domain.load("test", data)
@@ -137,7 +138,7 @@ async def _reverify(paths: TrialPaths, sandbox: str | None) -> TrialResult:
     result.usage["reverify"] = verification.usage
     result.timings["reverify"] = timing
     result.evidence_count = len(evidence.records())
-    result.status = "completed"
+    result.status = finished_status(result, config.max_upstream_error_rate, skip=("verify",))
     write_json_atomic(paths.result, result)
     Index(paths.jobs_dir / "index.sqlite").record_trial(result, paths.dir)
     return result
