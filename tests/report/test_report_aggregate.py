@@ -79,7 +79,7 @@ def test_unreadable_and_unstarted_trials_do_not_break_the_report(tmp_path):
 def test_mac_report_cli_json_and_table(tmp_path):
     standard_job(tmp_path)
     write_trial(tmp_path, "job2", "real-0", task_model="gpt-test", test=55.0,
-                usage=Usage(requests=10, input_tokens=1000, output_tokens=200, cost_usd=1.5))
+                usage=Usage(requests=10, input_tokens=1000, output_tokens=200, cost_usd=1.5, upstream_errors=3))
     runner = CliRunner()
     out = runner.invoke(app, ["report", "job1", "job2", "--jobs-dir", str(tmp_path), "--json"])
     assert out.exit_code == 0, out.output
@@ -87,6 +87,9 @@ def test_mac_report_cli_json_and_table(tmp_path):
     assert data["version"] == "mac-report-1" and data["simulated"] is True and data["jobs"] == ["job1", "job2"]
     real = next(c for c in data["configs"] if c["task_model"] == "gpt-test")
     assert real["simulated"] is False and real["usage"]["total"]["cost_usd"] == pytest.approx(1.5)
+    assert real["usage"]["total"]["upstream_errors"] == 3  # counted apart from quota refusals
+    failed = runner.invoke(app, ["report", "job2", "--jobs-dir", str(tmp_path)], env={"COLUMNS": "250"})
+    assert "(3 failed upstream)" in failed.stdout, failed.output
 
     html = tmp_path / "out" / "r.html"
     table = runner.invoke(app, ["report", str(tmp_path / "job1"), "--html", str(html)],

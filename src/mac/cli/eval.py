@@ -71,7 +71,8 @@ def _print_result(result: EvalResult, domain: str, unsafe: bool) -> None:
         table.add_row("invalid predictions", str(len(result.invalid_predictions)))
     u = result.usage
     table.add_row("task-model usage", f"{u.requests} requests, {u.input_tokens} input / {u.output_tokens} output tokens"
-                  + (f", ${u.cost_usd:.4f}" if u.cost_usd else ""))
+                  + (f", ${u.cost_usd:.4f}" if u.cost_usd else "")
+                  + (f", [yellow]{u.upstream_errors} failed upstream[/]" if u.upstream_errors else ""))
     flags = [name for name, on in (("partial", result.partial), ("timed out", result.timed_out)) if on]
     table.add_row("run", f"{result.wall_sec:.1f}s" + (f"  [yellow]{', '.join(flags)}[/]" if flags else ""))
     if result.simulated:

@@ -174,9 +174,7 @@ async def _run(backend: SandboxBackend, spec: SandboxSpec,
 
 
 def _usage_delta(before: Usage, after: Usage) -> Usage:
-    return Usage(requests=after.requests - before.requests, input_tokens=after.input_tokens - before.input_tokens,
-                 output_tokens=after.output_tokens - before.output_tokens,
-                 cost_usd=round(after.cost_usd - before.cost_usd, 6), refused=after.refused - before.refused)
+    return after.minus(before)
 
 
 def _assemble(base: EvalResult, output, graded: Graded, sandbox: SandboxResult, usage: Usage,

@@ -8,7 +8,6 @@ missing or broken artifact scores 0 and counts), except trials the auditor judge
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -227,12 +226,9 @@ def _verdicts(rows: list[TrialRow]) -> dict[str, int]:
 
 
 def _usage(views: list[TrialView]) -> dict[str, Usage]:
-    sums: dict[str, dict[str, Any]] = {}
+    sums: dict[str, Usage] = {}
     for view in views:
         for phase, usage in phase_usage(view).items():
             for name in ("total", phase):
-                acc = sums.setdefault(name, {"requests": 0, "input_tokens": 0, "output_tokens": 0,
-                                             "cost_usd": 0.0, "refused": 0})
-                for field in acc:
-                    acc[field] += getattr(usage, field)
-    return {name: Usage(**values) for name, values in sums.items()}
+                sums[name] = sums.get(name, Usage()).plus(usage)
+    return sums

@@ -7,6 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from mac.records import Usage
 from mac.report.aggregate import ConfigRow, Report
 from mac.report.fmt import DASH, ci, fraction, mean_std, meta_usage, money, pct, tokens
 
@@ -64,11 +65,17 @@ def integrity_usage_table(report: Report) -> Table:
         states = ", ".join(f"{n} {what}" for n, what in counts if n) or DASH
         verdicts = Text(", ".join(f"{n} {name.lower()}" for name, n in c.verdicts.items() if n) or DASH,
                         style="bold red" if c.verdicts.get("CHEATING") else "")
-        cells = [c.domain, c.meta_agent, _model(c), states, verdicts, str(total.requests) if total else DASH,
+        cells = [c.domain, c.meta_agent, _model(c), states, verdicts, _requests(total),
                  f"{tokens(total.input_tokens)}/{tokens(total.output_tokens)}" if total else DASH,
                  money(total.cost_usd) if total else DASH, fraction(c.dev_time_frac), fraction(c.dev_quota_frac)]
         table.add_row(*cells, *([meta_usage(c.meta_agent_usage)] if with_meta else []))
     return table
+
+
+def _requests(total: Usage | None) -> str:
+    if total is None:
+        return DASH
+    return str(total.requests) + (f" ({total.upstream_errors} failed upstream)" if total.upstream_errors else "")
 
 
 def print_report(report: Report, console: Console) -> None:

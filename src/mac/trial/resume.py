@@ -230,7 +230,7 @@ def dev_usage_spent(paths: TrialPaths, result: TrialResult) -> Usage:
             logged.output_tokens += int(line.get("output_tokens") or 0)
     saved = result.budget_use.dev_usage
     return Usage(**{k: max(getattr(logged, k), getattr(saved, k)) for k in _METERED},
-                 cost_usd=saved.cost_usd, refused=saved.refused)
+                 cost_usd=saved.cost_usd, refused=saved.refused, upstream_errors=saved.upstream_errors)
 
 
 def quota_left(quota: Quota, used: Usage) -> Quota:
@@ -244,9 +244,7 @@ def quota_left(quota: Quota, used: Usage) -> Quota:
 
 
 def add_usage(a: Usage, b: Usage) -> Usage:
-    return Usage(requests=a.requests + b.requests, input_tokens=a.input_tokens + b.input_tokens,
-                 output_tokens=a.output_tokens + b.output_tokens, cost_usd=a.cost_usd + b.cost_usd,
-                 refused=a.refused + b.refused)
+    return a.plus(b)
 
 
 def recover_workspace(paths: TrialPaths, plan: ResumePlan) -> None:
