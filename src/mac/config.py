@@ -154,3 +154,18 @@ class TaskModelSpec(BaseModel):
         if v not in ("sim", "openai"):
             raise ValueError("backend must be 'sim' or 'openai'")
         return v
+
+
+def check_seconds(value: float | None, flag: str) -> float | None:
+    """A time flag: None stays None; otherwise finite, positive and at most MAX_SECONDS, or a ConfigError."""
+    if value is not None and not (value == value and 0 < value <= MAX_SECONDS):  # value != value: NaN
+        raise ConfigError(f"{flag} must be a finite number of seconds above 0 and at most {MAX_SECONDS:g} "
+                          f"(got {value})")
+    return value
+
+
+def check_rate(value: float, flag: str) -> float:
+    """A share from 0 to 1, or a ConfigError."""
+    if not (value == value and 0.0 <= value <= 1.0):
+        raise ConfigError(f"{flag} must be a number from 0 to 1 (got {value})")
+    return value

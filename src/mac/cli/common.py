@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import typer
 from rich.console import Console
@@ -45,3 +45,32 @@ def task_model_option(task_model: str, base_url: str | None) -> TaskModelSpec:
         raise ConfigError(f"--task-model {task_model} calls {spec.base_url} and needs the key in ${spec.api_key_env}; "
                           "set it, or pass --base-url URL for another OpenAI-compatible server")
     return spec
+
+
+def given_flags(ctx: typer.Context, *, except_for: Iterable[str] = ()) -> list[str]:
+    """The options given on the command line (or through the environment), as their flags, except the
+    parameters named in `except_for`: what would be silently ignored where only some options apply."""
+    from click.core import Option, ParameterSource
+
+    skip = set(except_for)
+    given = []
+    for param in ctx.command.params:
+        if param.name in skip or not param.name or not isinstance(param, Option):
+            continue
+        if ctx.get_parameter_source(param.name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+            given.append(max(param.opts, key=len))
+    return given
+
+
+def print_preflight(lines: list[str]) -> None:
+    """What the endpoint checks verified (mac.preflight), one dim line each on stderr."""
+    for line in lines:
+        err_console.print(f"[dim]checked: {escape(line)}[/]", soft_wrap=True)
+
+
+def print_outcome(out: Console, results: list[Any]) -> None:
+    """Below a job's summary: why each trial failed and the stderr tail of each meta-agent that crashed."""
+    from mac.trial.outcome import failure_notes
+
+    for trial, text in failure_notes(results):
+        out.print(f"[bold red]{escape(trial)}[/]: {escape(text)}", soft_wrap=True, highlight=False)

@@ -14,14 +14,17 @@ from rich.live import Live
 from rich.table import Table
 
 from mac.cli import app
-from mac.cli.common import console, err_console, handle_errors, report_console, task_model_option
+from mac.cli.common import (console, err_console, given_flags, handle_errors, print_outcome, print_preflight,
+                            report_console, task_model_option)
 from mac.config import Budget
 from mac.errors import ConfigError
 from mac.paths import jobs_home
 from mac.store.models import TrialConfig, TrialResult
 from mac.store.paths import JobPaths
+from mac.trial.outcome import meta_agent_exit_text, run_exit_code, with_upstream_threshold
 from mac.trial.progress import TrialProgress
 
+MAX_SEEDS, MAX_CONCURRENT = 1000, 256
 SIMULATED_NOTE = "[bold yellow]SIMULATED[/]: task model `sim` (an offline stand-in); these scores say nothing about real models."
 
 
@@ -59,14 +62,15 @@ def progress_table(progress: dict[str, TrialProgress], title: str = "") -> Table
 def summary_table(results: list[TrialResult], title: str = "Results") -> Table:
     table = Table(title=title)
     for column in ("trial", "meta-agent", "seed", "best dev", "test", "correct", "dev evals", "dev requests",
-                   "integrity", "status"):
+                   "meta-agent exit", "integrity", "status"):
         table.add_column(column, justify="left" if column in ("trial", "meta-agent", "integrity", "status") else "right")
     for r in results:
         test = r.test
         status = r.status if r.reason is None else f"{r.status}: {r.reason}"
         table.add_row(r.trial, r.meta_agent_label, str(r.seed), _pct(r.best_dev.accuracy if r.best_dev else None),
                       _pct(test.accuracy if test else None), f"{test.correct}/{test.total}" if test else "-",
-                      str(r.dev_evals), str(r.budget_use.dev_usage.requests), r.integrity_verdict or "-", status[:80])
+                      str(r.dev_evals), str(r.budget_use.dev_usage.requests), meta_agent_exit_text(r),
+                      r.integrity_verdict or "-", status[:80])
     return table
 
 
@@ -93,14 +97,14 @@ async def _watch(progress: dict[str, TrialProgress], task: asyncio.Task) -> None
 
 
 async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrency: int,
-                           resume: bool = False) -> list[TrialResult]:
+                           resume: bool = False, retry_failed: bool = False) -> list[TrialResult]:
     """Run `configs` as `job` (or, with `resume`, continue the job from its folder) under the live display."""
     from mac.trial.job import resume_job, run_job
 
     progress: dict[str, TrialProgress] = {}
     for c in configs:
         progress[c.trial] = TrialProgress(c.trial, meta_agent=c.meta_agent, seed=c.seed)
-    work = resume_job(job, concurrency=concurrency, progress=progress) if resume else \
+    work = resume_job(job, concurrency=concurrency, progress=progress, retry_failed=retry_failed) if resume else \
         run_job(job, configs, concurrency=concurrency, progress=progress)
     task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
@@ -116,10 +120,11 @@ async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrenc
         loop.remove_signal_handler(signal.SIGTERM)
 
 
-def run_job_cli(job: JobPaths, configs: list[TrialConfig], concurrency: int, resume: bool = False) -> list[TrialResult]:
+def run_job_cli(job: JobPaths, configs: list[TrialConfig], concurrency: int, resume: bool = False,
+                retry_failed: bool = False) -> list[TrialResult]:
     """`run_with_display` for a command; Ctrl-C or SIGTERM end it with exit code 130 and the resume command."""
     try:
-        return asyncio.run(run_with_display(job, configs, concurrency, resume=resume))
+        return asyncio.run(run_with_display(job, configs, concurrency, resume=resume, retry_failed=retry_failed))
     except (KeyboardInterrupt, asyncio.CancelledError):
         err_console.print(f"[bold yellow]interrupted:[/] unfinished trials were saved as interrupted; continue "
                           f"with: mac run --resume {shlex.quote(str(job.dir))}", soft_wrap=True)
@@ -156,13 +161,18 @@ def check_inputs(domain: str, data: Path | None, sandbox: str) -> None:
         plugin.load(split, data)
 
 
+RESUME_FLAGS = ("resume", "jobs_dir", "concurrent", "retry_failed")
+"""What `--resume` takes; any other flag would be ignored (the job's stored settings apply), so it is refused."""
+
+
 @app.command()
 @handle_errors
 def run(
+    ctx: typer.Context,
     domain: Optional[str] = typer.Option(None, "--domain", "-d", help="Domain: arith, aime, science, ... (required "
                                          "unless --resume)."),
     meta_agent: str = typer.Option("reference", "--meta-agent", "-m", help="reference, command, baseline, ..."),
-    seeds: int = typer.Option(1, "--seeds", min=1, help="Number of trials (seeds 0..N-1)."),
+    seeds: int = typer.Option(1, "--seeds", min=1, max=MAX_SEEDS, help="Number of trials (seeds 0..N-1)."),
     task_model: str = typer.Option("sim", "--task-model", help="'sim' or 'openai:MODEL_NAME'."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible upstream for openai:NAME."),
     budget: str = typer.Option("full", "--budget", help="Preset: full (the domain's), demo, smoke."),
@@ -173,7 +183,7 @@ def run(
     verify_requests: Optional[int] = typer.Option(None, "--verify-requests", help="Verify quota in requests."),
     jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where job folders go (default ./jobs)."),
     job: Optional[str] = typer.Option(None, "--job", help="Job name (default: time + domain + meta-agent)."),
-    concurrent: int = typer.Option(2, "-n", "--concurrent", min=1, help="Trials at once."),
+    concurrent: int = typer.Option(2, "-n", "--concurrent", min=1, max=MAX_CONCURRENT, help="Trials at once."),
     command: Optional[str] = typer.Option(None, "--command", help="The command line of --meta-agent command."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="naive or strong, for --meta-agent baseline."),
     data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder (dev.jsonl, test.jsonl)."),
@@ -188,16 +198,27 @@ def run(
                                                    help="OpenAI-compatible base URL of --auditor-model."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue the interrupted job JOB (its name, or "
                                          "its folder): finished trials kept, the others resumed."),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="With --resume: also run failed and "
+                                      "infrastructure_error trials again (earlier attempts kept in retried/)."),
+    max_upstream_error_rate: float = typer.Option(
+        0.2, "--max-upstream-error-rate", help="Share of task-model calls failing upstream (in any phase) above "
+        "which a trial is an infrastructure_error: score kept, not counted."),
 ) -> None:
     """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split.
 
     `--resume JOB` continues a job whose controller died (the job's own settings; only -n and --jobs-dir apply)."""
     from mac.metaagents import get_metaagent
+    from mac.trial.checks import preflight_trials
     from mac.trial.job import default_job_name, job_configs
 
     if resume is not None:
-        _resume(resume, jobs_dir, concurrent)
+        if conflicts := given_flags(ctx, except_for=RESUME_FLAGS):
+            raise ConfigError(f"{', '.join(conflicts)} cannot be combined with --resume: a resumed job keeps its own "
+                              "settings (only -n, --jobs-dir and --retry-failed apply)")
+        _resume(resume, jobs_dir, concurrent, retry_failed)
         return
+    if retry_failed:
+        raise ConfigError("--retry-failed goes with --resume JOB (it re-runs that job's failed trials)")
     if domain is None:
         raise ConfigError("--domain is required: mac run --domain arith (or continue a job with --resume JOB)")
     options, suffix = meta_agent_options(meta_agent, command, baseline, meta_model, meta_base_url, egress_allow)
@@ -218,34 +239,38 @@ def run(
             config.auditor, config.auditor_base_url = auditor_model, auditor_base_url
     elif auditor_base_url:
         raise ConfigError("--auditor-base-url needs --auditor-model openai:MODEL_NAME")
+    configs = with_upstream_threshold(configs, max_upstream_error_rate)
     paths = JobPaths((jobs_dir or jobs_home()).resolve(), name)
     if paths.job_json.exists():
         raise ConfigError(f"job {name!r} already exists in {paths.dir}: choose another --job name, or continue it "
                           f"with: mac run --resume {name}")
+    print_preflight(preflight_trials(configs))  # a dead endpoint or a bad key fails here, before any job folder
     results = run_job_cli(paths, configs, concurrent)
     out = report_console()
     out.print(summary_table(results, title=f"Job {name}"))
     if spec.simulated:
         out.print(SIMULATED_NOTE)
     out.print(f"Files: {paths.dir}")
-    if any(r.status != "completed" for r in results):
-        raise typer.Exit(1)
+    print_outcome(out, results)
+    raise typer.Exit(run_exit_code(results))
 
 
-def _resume(job: str, jobs_dir: Path | None, concurrent: int) -> None:
+def _resume(job: str, jobs_dir: Path | None, concurrent: int, retry_failed: bool = False) -> None:
+    from mac.trial.checks import preflight_trials
     from mac.trial.job import find_job, saved_configs
     from mac.trial.resume import plan_trial
 
     paths = find_job(job, jobs_dir or jobs_home())
     configs = saved_configs(paths)
     out = report_console()
-    for config in configs:
-        plan = plan_trial(paths.trial(config.trial), config)
-        out.print(f"{config.trial}: {plan.policy} ({plan.why})")
-    results = run_job_cli(paths, configs, concurrent, resume=True)
+    plans = [plan_trial(paths.trial(c.trial), c, retry_failed=retry_failed) for c in configs]
+    for plan in plans:
+        out.print(f"{plan.trial}: {plan.policy} ({plan.why})")
+    print_preflight(preflight_trials([c for c, p in zip(configs, plans) if p.policy != "keep"]))
+    results = run_job_cli(paths, configs, concurrent, resume=True, retry_failed=retry_failed)
     out.print(summary_table(results, title=f"Job {paths.job} (resumed)"))
     if any(c.task_model.simulated for c in configs):
         out.print(SIMULATED_NOTE)
     out.print(f"Files: {paths.dir}")
-    if any(r.status != "completed" for r in results):
-        raise typer.Exit(1)
+    print_outcome(out, results)
+    raise typer.Exit(run_exit_code(results))

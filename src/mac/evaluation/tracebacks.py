@@ -14,6 +14,8 @@ MAX_FRAMES = 8
 MAX_LINE_CHARS = 300
 MAX_CHARS = 6000
 HEADER = "Traceback (most recent call last):"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters (terminal escapes included) that an artifact could plant in its own traceback."""
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]*)", line \d+')
 _HIDDEN_FILES = ("/mac/sdk/run.py", "<frozen ")
 """Frames that are the runner's or Python's import machinery's, not the artifact's."""
@@ -41,7 +43,7 @@ def artifact_traceback(raw: str | None, secrets: list[str] | tuple[str, ...] = (
     """The last MAX_FRAMES frames of the artifact's last traceback and its exception, scrubbed; None if none."""
     if not raw or not raw.strip():
         return None
-    lines = [line[:MAX_LINE_CHARS] for line in raw.replace("\r", "").splitlines()]
+    lines = [_CONTROL.sub("", line)[:MAX_LINE_CHARS] for line in raw.replace("\r", "").splitlines()]
     start = max((i for i, line in enumerate(lines) if line.startswith(HEADER)), default=-1) + 1
     frames, tail = _split_frames(lines[start:])
     shown = [f for f in frames if not _hidden(f[0])]

@@ -159,7 +159,7 @@ class ResumeRecord(BaseModel):
     at: float
     policy: str
     """"continue-development" (the rest of the dev budget, on the workspace as it was), "freeze-workspace",
-    "verify-artifact", "audit-only" or "start-over"."""
+    "verify-artifact", "audit-only", "start-over" or "retry" (a failed trial run again with --retry-failed)."""
     reason: str = ""
     """Why this policy (e.g. "25 s of 60 s of development left")."""
     dev_spent_sec: float = 0.0

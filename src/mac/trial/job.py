@@ -124,10 +124,11 @@ def saved_configs(job: JobPaths) -> list[TrialConfig]:
     return configs
 
 
-async def resume_job(job: JobPaths, *, concurrency: int = 2,
-                     progress: dict[str, TrialProgress] | None = None) -> list[TrialResult]:
+async def resume_job(job: JobPaths, *, concurrency: int = 2, progress: dict[str, TrialProgress] | None = None,
+                     retry_failed: bool = False) -> list[TrialResult]:
     """Continue a job whose controller died (see mac.trial.resume): finished trials are kept untouched, the
-    others pick up from their last completed phase. Results in the job's trial order."""
+    others pick up from their last completed phase. With `retry_failed`, "failed" and "infrastructure_error"
+    trials run again from the start. Results in the job's trial order."""
     from mac.trial.resume import plan_trial, recover_workspace
 
     with job_lock(job):
@@ -136,7 +137,7 @@ async def resume_job(job: JobPaths, *, concurrency: int = 2,
         index.record_job(job.job, options={"trials": [c.trial for c in configs], "concurrency": concurrency,
                                            "resumed_at": time.time()})
         progress = progress if progress is not None else {}
-        plans = {c.trial: plan_trial(job.trial(c.trial), c) for c in configs}
+        plans = {c.trial: plan_trial(job.trial(c.trial), c, retry_failed=retry_failed) for c in configs}
         limit = asyncio.Semaphore(max(1, concurrency))
 
         async def one(config: TrialConfig) -> TrialResult:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from mac.evaluation.result import EvalResult
 from mac.records import Usage
-from mac.store.models import DEFAULT_MAX_UPSTREAM_ERROR_RATE, TrialResult
+from mac.store.models import DEFAULT_MAX_UPSTREAM_ERROR_RATE, TrialConfig, TrialResult
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -82,3 +82,37 @@ def eval_failure(result: EvalResult, threshold: float = DEFAULT_MAX_UPSTREAM_ERR
     if result.missing_predictions:
         return f"{len(result.missing_predictions)} missing predictions"
     return None
+
+
+def meta_agent_exit_text(result: TrialResult) -> str:
+    """The meta-agent's ending in a few characters: its exit code, "deadline" or "-" (it did not run)."""
+    ended = result.meta_agent_exit
+    if ended is None:
+        return "-"
+    if ended.timed_out:
+        return "deadline"
+    return str(ended.returncode) if ended.returncode is not None else (ended.killed_by or "-")
+
+
+def failure_notes(results: list[TrialResult]) -> list[tuple[str, str]]:
+    """(trial, text) for everything a user must see after a job: why each trial failed, and the stderr tail
+    of each meta-agent that exited with an error of its own (not at the deadline)."""
+    notes = []
+    for r in results:
+        why = trial_failure(r)
+        if why:
+            notes.append((r.trial, f"{r.status}: {why}"))
+        ended = r.meta_agent_exit
+        if ended is not None and not ended.timed_out and ended.returncode not in (0, None):
+            tail = ended.stderr_tail.strip() or "(its stderr was empty)"
+            notes.append((r.trial, f"the meta-agent exited with code {ended.returncode}; last lines of its "
+                                   f"stderr:\n{tail}"))
+    return notes
+
+
+def with_upstream_threshold(configs: list[TrialConfig], rate: float) -> list[TrialConfig]:
+    """`configs` with `max_upstream_error_rate` set (validated: a rate from 0 to 1)."""
+    from mac.config import validated
+
+    return [validated(TrialConfig, {**c.model_dump(), "max_upstream_error_rate": rate},
+                      what="--max-upstream-error-rate") for c in configs]

@@ -69,6 +69,8 @@ def failure_reason(result: EvalResult) -> str | None:
     if result.partial:
         missing = f"partial: {len(result.missing_predictions)} missing predictions"
         return f"{missing}; {result.error}" if result.error else missing
+    if result.error:  # every problem answered, some in a way that cannot be graded (e.g. pred not a string)
+        return f"bad predictions: {result.error}"
     return None
 
 
@@ -80,10 +82,17 @@ async def verify_trial_dir(trial_dir: Path, *, sandbox: str | None = None) -> Tr
     from mac.trial.job import job_lock
 
     paths = TrialPaths(Path(trial_dir).resolve())
-    if not paths.config.is_file():
-        raise ConfigError(f"{paths.dir} is not a trial folder (no config.json): pass jobs/<job>/<trial>")
+    trial_config(paths.dir)  # a missing or unreadable config.json is refused before the lock
     with job_lock(JobPaths(paths.dir.parent.parent, paths.dir.parent.name)):
         return await _reverify(paths, sandbox)
+
+
+def trial_config(trial_dir: Path) -> TrialConfig:
+    """The config.json of a trial folder; ConfigError when there is none, StoreError when it is unreadable."""
+    paths = TrialPaths(Path(trial_dir))
+    if not paths.config.is_file():
+        raise ConfigError(f"{paths.dir} is not a trial folder (no config.json): pass jobs/<job>/<trial>")
+    return TrialConfig.load(paths.config)
 
 
 def _check_reverifiable(paths: TrialPaths, result: TrialResult | None) -> None:
