@@ -9,7 +9,7 @@ model there. When the list is missing, or does not name the model (servers that 
 completion (a few tokens, outside every trial quota) settles it: a 404, or a 400 that says the model does not
 exist, is a wrong model name; any other answer means the server knows the model.
 Wire formats: `openai` (GET /models, POST /chat/completions), `anthropic` (GET /v1/models, POST /v1/messages,
-x-api-key) and `gemini` (GET /v1beta/models, x-goog-api-key).
+x-api-key) and `gemini` (GET /v1beta/models, POST /v1beta/models/NAME:generateContent, x-goog-api-key).
 """
 
 from __future__ import annotations
@@ -195,9 +195,10 @@ async def _probe_gemini(session: aiohttp.ClientSession, ep: Endpoint) -> str:
     if status != 200:
         raise _status_error(ep, "GET /v1beta/models", status, detail)
     listed = [name.removeprefix("models/") for name in _ids(data, "name", key="models")]
-    if ep.model is not None and ep.model not in listed:
-        raise _wrong_model(ep, listed)
-    return f"{ep.role} at {base}: reachable, key accepted" + (", model listed" if ep.model else "")
+    if ep.model is None or ep.model in listed:
+        return f"{ep.role} at {base}: reachable, key accepted" + (", model listed" if ep.model else "")
+    body = {"contents": [{"parts": [{"text": "Reply with OK."}]}], "generationConfig": {"maxOutputTokens": 1}}
+    return await _settle_model(session, ep, listed, f"{base}/v1beta/models/{ep.model}:generateContent", headers, body)
 
 
 def _ids(data: Any, field_name: str, key: str = "data") -> list[str]:

@@ -50,14 +50,13 @@ def task_model_option(task_model: str, base_url: str | None) -> TaskModelSpec:
 def given_flags(ctx: typer.Context, *, except_for: Iterable[str] = ()) -> list[str]:
     """The options given on the command line (or through the environment), as their flags, except the
     parameters named in `except_for`: what would be silently ignored where only some options apply."""
-    from click.core import Option, ParameterSource
-
     skip = set(except_for)
     given = []
-    for param in ctx.command.params:
-        if param.name in skip or not param.name or not isinstance(param, Option):
+    for param in ctx.command.params:  # typer may bundle its own click: compare by names, not classes
+        if param.name in skip or not param.name or param.param_type_name != "option":
             continue
-        if ctx.get_parameter_source(param.name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+        source = ctx.get_parameter_source(param.name)
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
             given.append(max(param.opts, key=len))
     return given
 

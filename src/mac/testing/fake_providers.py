@@ -66,10 +66,12 @@ def _arguments(schema: dict, command: str) -> dict[str, Any]:
 
 class FakeProviders:
     """`api_key`, when set, must come with every request (as a provider's client sends it: a bearer token,
-    x-api-key or x-goog-api-key); otherwise the answer is a 401, as a provider's would be."""
+    x-api-key or x-goog-api-key); otherwise the answer is a 401, as a provider's would be. `models` are the
+    names its model lists show (it answers any model name)."""
 
-    def __init__(self, commands: list[str], *, final_text: str = FINAL_TEXT, api_key: str | None = None):
-        self.commands, self.final_text, self.api_key = commands, final_text, api_key
+    def __init__(self, commands: list[str], *, final_text: str = FINAL_TEXT, api_key: str | None = None,
+                 models: tuple[str, ...] = ("fake-model",)):
+        self.commands, self.final_text, self.api_key, self.models = commands, final_text, api_key, models
         self.requests: list[Received] = []
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -137,10 +139,10 @@ class FakeProviders:
         return await handler(request)
 
     async def _models(self, request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+        return web.json_response({"object": "list", "data": [{"id": m, "object": "model"} for m in self.models]})
 
     async def _gemini_models(self, request: web.Request) -> web.Response:
-        return web.json_response({"models": [{"name": "models/fake-model", "displayName": "Fake"}]})
+        return web.json_response({"models": [{"name": f"models/{m}", "displayName": m} for m in self.models]})
 
     # -- OpenAI Chat Completions -----------------------------------------------------------------------------
     async def _chat(self, request: web.Request) -> web.StreamResponse:
