@@ -84,7 +84,11 @@ def test_an_unreachable_task_model_fails_before_anything_is_spent(tmp_path):
     evaluated = mac("eval", "--domain", "arith", "--split", "dev", "--artifact", str(artifact), "--task-model",
                     "openai:foo", "--base-url", url, cwd=tmp_path)
     assert evaluated.returncode == 2 and "cannot be reached" in evaluated.stderr, evaluated.stderr
+    baselines = mac("baseline", "--domain", "arith", "--task-model", "openai:foo", "--base-url", url, "--jobs-dir",
+                    str(tmp_path / "jobs"), cwd=tmp_path)
+    assert baselines.returncode == 2 and "cannot be reached" in baselines.stderr, baselines.stderr
     assert time.monotonic() - started < 60  # seconds, not a trial's worth of 502s
+    assert not (tmp_path / "jobs").exists()
 
 
 def test_a_wrong_model_name_fails_before_anything_is_spent(tmp_path):

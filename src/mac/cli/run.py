@@ -256,7 +256,7 @@ def run(
 
 
 def _resume(job: str, jobs_dir: Path | None, concurrent: int, retry_failed: bool = False) -> None:
-    from mac.trial.checks import preflight_trials
+    from mac.trial.checks import preflight_resume
     from mac.trial.job import find_job, saved_configs
     from mac.trial.resume import plan_trial
 
@@ -266,7 +266,7 @@ def _resume(job: str, jobs_dir: Path | None, concurrent: int, retry_failed: bool
     plans = [plan_trial(paths.trial(c.trial), c, retry_failed=retry_failed) for c in configs]
     for plan in plans:
         out.print(f"{plan.trial}: {plan.policy} ({plan.why})")
-    print_preflight(preflight_trials([c for c, p in zip(configs, plans) if p.policy != "keep"]))
+    print_preflight(preflight_resume(configs, plans))
     results = run_job_cli(paths, configs, concurrent, resume=True, retry_failed=retry_failed)
     out.print(summary_table(results, title=f"Job {paths.job} (resumed)"))
     if any(c.task_model.simulated for c in configs):

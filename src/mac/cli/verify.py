@@ -27,7 +27,7 @@ def verify(
     from mac.trial.outcome import run_exit_code
     from mac.trial.verify import trial_config, verify_trial_dir
 
-    print_preflight(preflight_trials([trial_config(trial_dir)]))
+    print_preflight(preflight_trials([trial_config(trial_dir)], meta_agents=False))  # no meta-agent runs here
     result = asyncio.run(verify_trial_dir(trial_dir, sandbox=sandbox))
     out = report_console()
     out.print(summary_table([result], title=f"Re-verified {trial_dir}"))
