@@ -153,15 +153,22 @@ async def _settle_model(session: aiohttp.ClientSession, ep: Endpoint, listed: li
     return f"{ep.role} {ep.model!r} at {ep.base_url}: reachable, key accepted, model answers"
 
 
+async def _model_list(session: aiohttp.ClientSession, ep: Endpoint, url: str, headers: dict[str, str], *,
+                      field_name: str = "id", key: str = "data") -> tuple[int, list[str]]:
+    """(status, model names) of the endpoint's model list; PreflightError for a refused key or a broken server."""
+    status, data, text = await _request(session, "GET", url, headers)
+    detail = _message(data, text, ep)
+    if status in (401, 403) or (status == 400 and "key" in detail.lower()):  # Google answers a bad key with 400
+        raise _auth_error(ep, status, detail)
+    if status >= 500:
+        raise _status_error(ep, f"GET {url.removeprefix(ep.base_url.rstrip('/'))}", status, detail)
+    return status, _ids(data, field_name, key)
+
+
 async def _probe_openai(session: aiohttp.ClientSession, ep: Endpoint) -> str:
     base = ep.base_url.rstrip("/")
     headers = {"Authorization": f"Bearer {ep.key}"} if ep.key else {}
-    status, data, text = await _request(session, "GET", f"{base}/models", headers)
-    if status in (401, 403):
-        raise _auth_error(ep, status, _message(data, text, ep))
-    if status >= 500:
-        raise _status_error(ep, "GET /models", status, _message(data, text, ep))
-    listed = _ids(data, "id")
+    status, listed = await _model_list(session, ep, f"{base}/models", headers)
     if ep.model is None:
         return f"{ep.role} at {base}: reachable, key accepted"
     if status == 200 and ep.model in listed:
@@ -173,12 +180,7 @@ async def _probe_openai(session: aiohttp.ClientSession, ep: Endpoint) -> str:
 async def _probe_anthropic(session: aiohttp.ClientSession, ep: Endpoint) -> str:
     base = ep.base_url.rstrip("/").removesuffix("/v1")
     headers = {"anthropic-version": "2023-06-01", **({"x-api-key": ep.key} if ep.key else {})}
-    status, data, text = await _request(session, "GET", f"{base}/v1/models", headers)
-    if status in (401, 403):
-        raise _auth_error(ep, status, _message(data, text, ep))
-    if status >= 500:
-        raise _status_error(ep, "GET /v1/models", status, _message(data, text, ep))
-    listed = _ids(data, "id")
+    status, listed = await _model_list(session, ep, f"{base}/v1/models", headers)
     if ep.model is None or ep.model in ANTHROPIC_ALIASES or (status == 200 and ep.model in listed):
         return f"{ep.role} at {base}: reachable, key accepted"
     body = {"model": ep.model, "max_tokens": 1, "messages": [{"role": "user", "content": "Reply with OK."}]}
@@ -188,14 +190,10 @@ async def _probe_anthropic(session: aiohttp.ClientSession, ep: Endpoint) -> str:
 async def _probe_gemini(session: aiohttp.ClientSession, ep: Endpoint) -> str:
     base = ep.base_url.rstrip("/")
     headers = {"x-goog-api-key": ep.key} if ep.key else {}
-    status, data, text = await _request(session, "GET", f"{base}/v1beta/models?pageSize=1000", headers)
-    detail = _message(data, text, ep)
-    if status in (401, 403) or (status == 400 and "key" in detail.lower()):
-        raise _auth_error(ep, status, detail)
-    if status != 200:
-        raise _status_error(ep, "GET /v1beta/models", status, detail)
-    listed = [name.removeprefix("models/") for name in _ids(data, "name", key="models")]
-    if ep.model is None or ep.model in listed:
+    status, names = await _model_list(session, ep, f"{base}/v1beta/models?pageSize=1000", headers,
+                                      field_name="name", key="models")
+    listed = [name.removeprefix("models/") for name in names]
+    if ep.model is None or (status == 200 and ep.model in listed):
         return f"{ep.role} at {base}: reachable, key accepted" + (", model listed" if ep.model else "")
     body = {"contents": [{"parts": [{"text": "Reply with OK."}]}], "generationConfig": {"maxOutputTokens": 1}}
     return await _settle_model(session, ep, listed, f"{base}/v1beta/models/{ep.model}:generateContent", headers, body)

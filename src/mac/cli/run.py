@@ -206,7 +206,10 @@ def run(
 ) -> None:
     """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split.
 
-    `--resume JOB` continues a job whose controller died (the job's own settings; only -n and --jobs-dir apply)."""
+    `--resume JOB` continues a job whose controller died (the job's own settings; only -n, --jobs-dir and
+    --retry-failed apply). Model endpoints are checked before anything runs. Exit code 0: every trial ran
+    cleanly; 1: a trial, an artifact or the infrastructure failed; 2: bad usage or a failed endpoint check;
+    130: interrupted."""
     from mac.metaagents import get_metaagent
     from mac.trial.checks import preflight_trials
     from mac.trial.job import default_job_name, job_configs
