@@ -155,3 +155,10 @@ def test_an_old_folder_with_a_null_budget_gets_a_clear_message_not_a_traceback(t
         assert "Traceback" not in out.output and "pydantic" not in out.output
     with pytest.raises(ValueError, match="dev_time_limit_sec"):  # a StoreError is a ValueError too
         TrialResult.load(tmp_path / "job" / "old-0" / "result.json")
+
+
+def test_a_job_of_only_unreadable_trials_says_why(tmp_path):
+    _null_budget_trial(tmp_path, "job", "old-0")
+    out = CliRunner().invoke(app, ["report", str(tmp_path / "job")])
+    assert out.exit_code == 2 and "no readable trials" in out.output, out.output
+    assert "old-0" in out.output and "infinite or NaN budget" in out.output.replace("\n", " ")

@@ -47,6 +47,8 @@ def report_command(
                           "(--jobs-dir DIR)")
     report, views = job_report(job_dirs, include_cheating=include_cheating, baselines_dir=baselines,
                                with_files=html is not None)
+    if not report.trials and report.problems:
+        raise ConfigError(f"no readable trials in {', '.join(map(str, job_dirs))}: " + "; ".join(report.problems))
     if not report.trials:
         raise ConfigError(f"no trials in {', '.join(map(str, job_dirs))}: a job folder holds one folder per trial, "
                           "each with a result.json (the folder `mac run` printed after 'Files:')")

@@ -35,7 +35,7 @@ from mac.store.atomic import write_json_atomic
 from mac.store.index import Index
 from mac.store.models import DevScore, ExceptionInfo, PhaseTiming, TrialConfig, TrialResult
 from mac.store.paths import TrialPaths
-from mac.trial.outcome import finished_status
+from mac.trial.outcome import finished_status, last_lines
 from mac.trial.progress import TrialProgress
 
 if TYPE_CHECKING:
@@ -45,8 +45,6 @@ HEARTBEAT_SEC = 5.0
 """How often a developing trial saves its dev time and usage (a resume may under-charge at most this much)."""
 SNAPSHOT_MAX_BYTES = 256 << 20
 SNAPSHOT_MAX_FILES = 20_000
-STDERR_LINES = 15
-"""Lines of the meta-agent's stderr kept in result.json (meta_agent_exit.stderr_tail)."""
 
 
 def new_result(config: TrialConfig) -> TrialResult:
@@ -300,18 +298,6 @@ class _Trial:
         if self.result.reason is None:  # a freeze failure already said why there is nothing to verify
             self.result.reason = failure_reason(verification)
         self.result.usage["verify"] = self.result.budget_use.verify_usage = verification.usage
-
-
-def last_lines(path: Path, lines: int = STDERR_LINES, max_bytes: int = 16_384) -> str:
-    """The last `lines` lines of a log file (its last `max_bytes` at most); "" when there is none."""
-    try:
-        with path.open("rb") as fh:
-            size = fh.seek(0, 2)
-            fh.seek(max(0, size - max_bytes))
-            text = fh.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
 def _exception_info(exc: BaseException) -> ExceptionInfo:

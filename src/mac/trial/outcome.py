@@ -14,11 +14,15 @@ them in `Usage.upstream_errors`; quota refusals are the artifact's own doing and
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mac.evaluation.result import EvalResult
 from mac.records import Usage
 from mac.store.models import DEFAULT_MAX_UPSTREAM_ERROR_RATE, TrialConfig, TrialResult
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+STDERR_LINES = 15
+"""Lines of the meta-agent's stderr kept in result.json (meta_agent_exit.stderr_tail) and shown after a job."""
 
 
 def upstream_error_rate(usage: Usage) -> float | None:
@@ -116,3 +120,15 @@ def with_upstream_threshold(configs: list[TrialConfig], rate: float) -> list[Tri
 
     return [validated(TrialConfig, {**c.model_dump(), "max_upstream_error_rate": rate},
                       what="--max-upstream-error-rate") for c in configs]
+
+
+def last_lines(path: Path, lines: int = STDERR_LINES, max_bytes: int = 16_384) -> str:
+    """The last `lines` lines of a log file (its last `max_bytes` at most); "" when there is none."""
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, 2)
+            fh.seek(max(0, size - max_bytes))
+            text = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.rstrip().splitlines()[-lines:])
