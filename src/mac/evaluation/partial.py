@@ -45,6 +45,7 @@ def read_journal(path: Path, max_bytes: int = MAX_FILE_BYTES) -> ArtifactOutput 
 
 
 def _entry(line: bytes) -> dict[str, Any] | None:
+    """One journal line as a result-file entry (see mac.sdk.journal.encode), or None when it is not one."""
     try:
         value = json.loads(line)
     except (ValueError, RecursionError):
@@ -52,9 +53,12 @@ def _entry(line: bytes) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         return None
     idx, pred = value.get("idx"), value.get("pred")
+    if idx is None and isinstance(value.get("item_type"), str):  # not a Prediction at all: graded as invalid
+        return {"idx": None, "pred": None, "item_type": value["item_type"][:100]}
     if type(idx) not in (int, str):
         return None
     entry: dict[str, Any] = {"idx": idx if type(idx) is int else idx[:200], "pred": pred if isinstance(pred, str) else None}
-    if not isinstance(pred, str) and isinstance(value.get("pred_type"), str):
-        entry["pred_type"] = value["pred_type"][:100]
+    for field in ("idx_type", "pred_type"):
+        if isinstance(value.get(field), str):
+            entry[field] = value[field][:100]
     return entry

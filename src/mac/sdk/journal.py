@@ -35,16 +35,22 @@ _file_bytes = 0
 
 
 def encode(prediction: Any) -> dict:
-    """The JSON form of a prediction, whatever the artifact made of it (never raises)."""
+    """The JSON form of a prediction, whatever the artifact made of it (never raises): a non-int idx is its repr
+    with `idx_type`, a non-str pred is null with `pred_type`, an item that is no Prediction (a dict, a string)
+    has only `item_type`."""
     try:
+        if not (hasattr(prediction, "idx") and hasattr(prediction, "pred")):  # a dict, a str, a tuple ...
+            return {"idx": None, "pred": None, "item_type": type(prediction).__name__[:100]}
         idx = getattr(prediction, "idx", None)
         pred = getattr(prediction, "pred", None)
         item: dict[str, Any] = {"idx": idx if type(idx) is int else repr(idx)[:200]}
+        if type(idx) is not int:
+            item["idx_type"] = type(idx).__name__[:100]
         if isinstance(pred, str):
             item["pred"] = str.__str__(pred)[:MAX_PRED_CHARS]
         else:
             item["pred"] = None
-            item["pred_type"] = type(pred).__name__
+            item["pred_type"] = type(pred).__name__[:100]
         return item
     except Exception as exc:  # noqa: BLE001 - a hostile object must not stop the other predictions
         return {"idx": "<unreadable>", "pred": None, "pred_type": f"unreadable ({type(exc).__name__})"}

@@ -6,7 +6,8 @@
 It is untrusted like the artifact it hosts (it shares its process): the controller validates everything it
 writes. Output is one JSON object written atomically to `--out`:
 `{"predictions": [{"idx", "pred"}], "partial", "timed_out", "error", "traceback"}`; a prediction whose
-`pred` is not a string is written with `"pred": null, "pred_type": NAME`, an idx that is not an int as its repr.
+`pred` is not a string is written with `"pred": null, "pred_type": NAME`, an idx that is not an int as its repr
+with `"idx_type": NAME`, and an item that is no Prediction at all (a dict, a string) as `"item_type": NAME`.
 A watchdog thread writes what the journal holds at the deadline and exits the process, so a `solve` that never
 returns, or a thread pool left running, cannot hold the run past its deadline. With `--journal`, every
 Prediction is also appended to that file as it is made (mac.sdk.journal): if `solve` holds the GIL so that no
