@@ -17,6 +17,7 @@ import textwrap
 import pytest
 
 from mac.config import Budget, TaskModelSpec
+from mac.domains import get_domain
 from mac.store import JobPaths, TrialConfig, read_jsonl
 from mac.trial.budgets import budget_preset, override_budget
 from mac.trial.job import run_job
@@ -28,16 +29,6 @@ AT_LEAST = 50_000
 FLOOD_DEV_SEC = 45.0
 HONEST_DEV_SEC = 60.0
 """The honest trial outlives the flood's deadline, freeze, audit and clean-up, calling the gateway throughout."""
-
-GOOD_AGENT = '''
-from mac.sdk import BaseAgent, ModelClient, Prediction
-
-class Agent(BaseAgent):
-    def solve(self, problems, timeout_sec):
-        client = ModelClient()
-        return [Prediction(p.idx, client.chat([{"role": "user", "content": p.question +
-                "\\nGive the final answer as \\\\boxed{N}."}], temperature=0.0)) for p in problems]
-'''
 
 FLOOD = f'''
 import json, os, time, urllib.error, urllib.request
@@ -93,7 +84,8 @@ time.sleep(3600)  # killed at the deadline
 
 
 def _command(script: str) -> str:
-    agent = f"cat > agent.py <<'PYEOF'\n{textwrap.dedent(GOOD_AGENT)}\nPYEOF\n"
+    naive = (get_domain("arith").baseline("naive") / "agent.py").read_text()  # an honest artifact to verify
+    agent = f"cat > agent.py <<'PYEOF'\n{naive}\nPYEOF\n"
     return agent + f"python -c {shlex.quote(textwrap.dedent(script))}"
 
 

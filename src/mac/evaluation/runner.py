@@ -9,9 +9,9 @@ What enters the sandbox: a snapshot of the artifact folder (read-only at /worksp
 /mac/in (idx, question, choices, extra: never answers), a writable /mac/out, and one gateway channel relayed
 to 127.0.0.1:8000. What leaves it: /mac/out/result.json (untrusted, see `mac.evaluation.grading`), or when the
 run was killed before it could write that, the SDK's prediction journal (`mac.evaluation.partial`), and the
-capped stdout/stderr. Grading happens here, on plain strings. Scratch folders are removed afterwards.
-The snapshot, the reading of the output and the clean-up touch what untrusted code wrote, so they run off the
-event loop (mac.offload) with a deadline; a snapshot past its limits is refused and recorded as evidence.
+capped stdout/stderr. Grading happens here, on plain strings. Scratch folders go to the trash (mac.trash).
+The snapshot and the reading of the output touch what untrusted code wrote, so they run off the event loop
+(mac.offload) with a deadline; a snapshot past its limits is refused and recorded as evidence.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from mac.evaluation.partial import JOURNAL_NAME, read_journal
 from mac.evaluation.result import EvalResult
 from mac.evaluation.tracebacks import artifact_traceback, scrub_secrets
 from mac.evidence import EvidenceLog
-from mac.offload import off_loop
+from mac.offload import DeadlineExceeded, off_loop
 from mac.paths import scratch_home
 from mac.records import Record, Usage
 from mac.sandbox.base import Relay, SandboxBackend, SandboxProcess, SandboxResult, SandboxSpec
@@ -52,6 +52,7 @@ STDERR_TAIL = 8000
 SNAPSHOT_LIMITS = TreeLimits()
 """What an artifact folder may hold (files, bytes, folders, entries, depth, path length, symlinks, seconds)."""
 READ_OUTPUT_SEC = 60.0
+"""Deadline for reading and parsing the (capped) result file or journal."""
 
 
 async def run_artifact(*, domain: Domain, records: list[Record], split: str, artifact: Path, gateway,
@@ -80,7 +81,7 @@ async def run_artifact(*, domain: Domain, records: list[Record], split: str, art
         try:
             snapshot = await off_loop(lambda d: _snapshot(folder, run_dir / "workspace", agent_name, d),
                                       seconds=SNAPSHOT_LIMITS.seconds, what="artifact snapshot")
-        except (SandboxError, ConfigError) as exc:
+        except (SandboxError, ConfigError, DeadlineExceeded) as exc:
             record_refusal(evidence, f"{split}-run-{run_id}", exc)
             return base.model_copy(update={"error": str(exc)})
         _record_odd_names(evidence, f"{split}-run-{run_id}", snapshot)
@@ -93,8 +94,11 @@ async def run_artifact(*, domain: Domain, records: list[Record], split: str, art
         finally:
             await gateway.close_channel(channel)
         usage = _usage_delta(before, gateway.usage(token))
-        output = await off_loop(lambda _d: _read_outputs(outputs, sandbox, timeout), seconds=READ_OUTPUT_SEC,
-                                what="reading the artifact's output")
+        try:
+            output = await off_loop(lambda _d: _read_outputs(outputs, sandbox, timeout), seconds=READ_OUTPUT_SEC,
+                                    what="reading the artifact's output")
+        except DeadlineExceeded as exc:
+            output = ArtifactOutput(unreadable=str(exc))
         graded = grade_output(domain, asked, output)
         result = _assemble(base, output, graded, sandbox, usage, timeout, secrets=(token,))
         result.wall_sec = round(time.monotonic() - started, 3)

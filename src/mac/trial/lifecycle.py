@@ -283,7 +283,9 @@ class _Trial:
                                     what="freeze")
         except MacError as exc:
             self.result.reason = f"no artifact: the workspace could not be frozen: {exc}"
-            detail = exc.detail() if isinstance(exc, TreeRefused) else {"limit": "seconds"}
+            detail = exc.detail() if isinstance(exc, TreeRefused) else {}
+            if isinstance(exc, DeadlineExceeded):
+                detail = {"limit": "seconds", "allowed": exc.seconds}
             self.evidence.add("freeze", "freeze_refused", label=self.config.trial, reason=str(exc), **detail)
             raise
         if frozen.redacted:
