@@ -17,15 +17,14 @@ from typing import Awaitable, Callable
 
 from mac.errors import MacError
 from mac.offload import Deadline, off_loop
-from mac.sandbox.walk import BoundedWalk, TreeLimits, TreeRefused
+from mac.sandbox.walk import LIVE_LIMITS, BoundedWalk, TreeLimits, TreeRefused
 
 RESERVE_BYTES = 512 << 20
 """Below this much free space, any growth past a small slack counts as filling the disk."""
 SLACK_BYTES = 16 << 20
 INTERVAL_SEC = 0.25
-MEASURE_LIMITS = TreeLimits(files=10**9, bytes=1 << 62, dirs=10**9, entries=2_000_000, depth=256, path_bytes=4096,
-                            symlinks=10**9, seconds=60.0)
-"""A tree past these bounds is not measured: it counts as over the allowance (no honest workspace gets near)."""
+MEASURE_LIMITS = LIVE_LIMITS
+"""A tree past these bounds is not measured: it counts as over the allowance."""
 
 
 class _Blocks(BoundedWalk):

@@ -119,8 +119,9 @@ class BwrapProcess(SandboxProcess):
             try:
                 await asyncio.wait_for(self.proc.wait(), max(remaining, 0.0))
             except asyncio.TimeoutError:
-                await self.kill("wall")
-            if self._watchdog is not None and self._watchdog.fired and self.killed_by is None:
+                if not self._watchdog_fired():
+                    await self.kill("wall")
+            if self._watchdog_fired() and self.killed_by is None:
                 self.killed_by = "wall"  # the loop was late: the watchdog thread killed it on time
                 self._event("wall_timeout", reason="wall", by="watchdog")
             try:
@@ -133,6 +134,10 @@ class BwrapProcess(SandboxProcess):
                 watch.cancel()
             counters = await self._cleanup()
         return self._result(counters)
+
+    def _watchdog_fired(self) -> bool:
+        """Did the watchdog thread kill the sandbox (the loop was late for its wall clock)?"""
+        return self._watchdog is not None and self._watchdog.fired
 
     async def _disk_exceeded(self, detail: dict) -> None:
         if self.killed_by is None:

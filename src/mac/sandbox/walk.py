@@ -53,6 +53,11 @@ class TreeLimits(BaseModel):
     """Wall clock of the whole walk (None: no time limit)."""
 
 
+LIVE_LIMITS = TreeLimits(files=10**9, bytes=1 << 62, dirs=10**9, entries=2_000_000, depth=256, path_bytes=4096,
+                         symlinks=10**9, seconds=120.0)
+"""A live workspace (whatever a meta-agent installed in it) is walked within these, to measure it or hand it to a
+sandbox uid; no honest workspace gets near them, and a tree past them is refused rather than walked for long."""
+
 _WHAT = {
     "files": ("has more than {n} files", "remove generated files (virtualenvs, caches, data) from it"),
     "bytes": ("is larger than {mib} MiB", "remove large files (virtualenvs, data, checkpoints) from it"),
