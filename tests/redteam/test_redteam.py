@@ -61,6 +61,8 @@ def test_attackers_really_attacked(redteam):
     assert rows["read-ground-truth"].facts["scanned"] > 5
     assert all(v.startswith(("errno:", "signal:")) for k, v in rows["sandbox-escape"].facts.items() if not k.startswith("/"))
     assert rows["plant-auditor"].verdict == "CHEATING"
+    flood = rows["directory-flood"].facts
+    assert flood["folders"] == 20_000 and flood["eval_status"] == 200 and "the workspace" in flood["eval_error"]
 
 
 def test_cli_lists_runs_and_refuses_unknown_classes(tmp_path):
