@@ -64,12 +64,14 @@ def test_the_journal_is_validated_like_a_result_file(tmp_path):
     assert "5 unreadable journal lines skipped" in out.error
 
 
-def test_a_journal_that_is_a_link_empty_or_too_big_is_not_used(tmp_path):
+def test_a_journal_that_is_a_link_or_empty_is_not_used_and_one_too_big_is_cut(tmp_path):
     secret = tmp_path / "secret.jsonl"
     secret.write_text(json.dumps({"idx": 0, "pred": "SECRET"}) + "\n")
     (tmp_path / "link.jsonl").symlink_to(secret)
     assert read_journal(tmp_path / "link.jsonl") is None
     assert read_journal(tmp_path / "missing.jsonl") is None
     assert read_journal(_journal(tmp_path, [])) is None
-    big = _journal(tmp_path, [json.dumps({"idx": 0, "pred": "x" * 5000})])
-    assert read_journal(big, max_bytes=1000) is None
+    first = json.dumps({"idx": 0, "pred": "x" * 5000})
+    big = _journal(tmp_path, [first, json.dumps({"idx": 1, "pred": "y"})])
+    assert read_journal(big, max_bytes=1000) is None  # only a torn first line within the cap
+    assert [e["idx"] for e in read_journal(big, max_bytes=len(first) + 5).entries] == [0]  # the rest is cut off

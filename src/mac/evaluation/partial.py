@@ -23,8 +23,9 @@ JOURNAL_NAME = "journal.jsonl"
 
 
 def read_journal(path: Path, max_bytes: int = MAX_FILE_BYTES) -> ArtifactOutput | None:
-    """The journal's predictions as a partial output, or None when there is no usable prediction in it."""
-    raw, _why = read_capped(path, max_bytes, "journal")
+    """The journal's predictions (from its first `max_bytes`) as a partial output, or None when there is no usable
+    prediction in it."""
+    raw, _why = read_capped(path, max_bytes, "journal", whole=False)  # forked workers may append past the cap
     if raw is None:
         return None
     latest: dict[tuple[str, Any], dict[str, Any]] = {}

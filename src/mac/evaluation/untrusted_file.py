@@ -8,8 +8,10 @@ import stat
 from pathlib import Path
 
 
-def read_capped(path: Path, max_bytes: int, what: str = "result file") -> tuple[bytes | None, str | None]:
-    """(content, None), or (None, why it is not read). Never raises on anything a sandbox could have made."""
+def read_capped(path: Path, max_bytes: int, what: str = "result file", *,
+                whole: bool = True) -> tuple[bytes | None, str | None]:
+    """(content, None), or (None, why it is not read). Never raises on anything a sandbox could have made.
+    A file over `max_bytes` is not read at all, or (whole=False) only its first `max_bytes`."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -20,7 +22,7 @@ def read_capped(path: Path, max_bytes: int, what: str = "result file") -> tuple[
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
             return None, f"{what} is not a plain file"
-        if st.st_size > max_bytes:
+        if whole and st.st_size > max_bytes:
             return None, f"{what} is {st.st_size} bytes, over the {max_bytes} byte cap"
         return os.read(fd, max_bytes + 1)[:max_bytes], None
     finally:
