@@ -17,6 +17,7 @@ program wrote there first is dropped) is one of:
 """
 
 import builtins
+import ctypes
 import io
 import json
 import numbers
@@ -30,6 +31,7 @@ import threading
 import types
 from dataclasses import dataclass
 
+PR_SET_DUMPABLE = 4
 MAX_DEPTH = 100
 """Deepest nesting of a call-based result (LiveCodeBench's values are a few levels deep)."""
 INT_DIGITS = 50000
@@ -68,6 +70,9 @@ def setup_process(config, stdin_fd, stdout_fd, report_fd):
     os.dup2(null, 2)
     os.closerange(4, os.sysconf("SC_OPEN_MAX"))  # the driver's pipes, memfds and the rest
     os.setsid()
+    # the driver is not dumpable (so its /proc files are closed to this process); this process may be, like any
+    # program: else its own /proc/self files belong to root and it could not even raise its oom_score_adj
+    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
     try:
         with open("/proc/self/oom_score_adj", "w") as fh:
             fh.write("1000")  # the kernel's OOM killer picks this process (and its children), never the driver

@@ -105,10 +105,14 @@ async def _run_tests(folder, tests: list[TestCase], expected: list[Any], fn_name
                 outcomes.append(TestOutcome(status=TestStatus.bad_format,
                                             detail=f"{session.compile_error}: the program does not compile"))
                 continue
+            per_test = limits.case_timeout_sec + CLEANUP_GRACE_SEC
             try:
-                raw = await session.run_test(test.input, min(limits.case_timeout_sec + CLEANUP_GRACE_SEC, left))
+                raw = await session.run_test(test.input, min(per_test, left))
             except DriverFailed as failure:
-                outcomes.append(from_failure(failure))
+                outcome = from_failure(failure)
+                if failure.timed_out and left < per_test:
+                    outcome.detail = "the problem's time limit was reached"
+                outcomes.append(outcome)
                 session = None  # it ended: the next test gets a fresh sandbox
                 continue
             outcomes.append(classify(raw, want, call_based=fn_name is not None, fn_name=fn_name, limits=limits))
