@@ -51,7 +51,7 @@ def classify(raw: RawRun, expected: str | Any, *, call_based: bool, fn_name: str
     outcome = _limits(raw, end, call_based, limits)
     if outcome is None:
         report = _report(raw.report)
-        outcome = _reported(report, end, call_based, fn_name, limits)
+        outcome = _reported(report, end, raw.memory_kills, call_based, fn_name, limits)
         if outcome is None:
             outcome = _compare(raw, report, expected, call_based)
     return outcome.model_copy(update={"time_sec": round(max(float(time_sec), 0.0), 4)})
@@ -77,7 +77,7 @@ def _report(data: bytes) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _reported(report: dict, end: dict, call_based: bool, fn_name: str | None,
+def _reported(report: dict, end: dict, memory_kills: int | None, call_based: bool, fn_name: str | None,
               limits: JudgeLimits) -> TestOutcome | None:
     """Outcomes decided by the report or the exit status alone (None: compare the output)."""
     if "error" in report:
@@ -93,11 +93,13 @@ def _reported(report: dict, end: dict, call_based: bool, fn_name: str | None,
                            detail=f"the result has no JSON form ({_known(report['not_json'], 'object')})")
     if call_based and report.get("unequal") in UNEQUAL:
         return TestOutcome(status=TestStatus.wrong_answer, detail=UNEQUAL[report["unequal"]])
+    if memory_kills:  # the kernel killed a process of this test for memory: whatever else happened, that is why
+        return TestOutcome(status=TestStatus.memory_limit, detail=f"over the {limits.memory_mb} MiB memory limit")
     sig = end.get("signal")
     if isinstance(sig, int):
-        if sig == signal.SIGKILL:
+        if sig == signal.SIGKILL and memory_kills is None:  # no cgroup to ask: most likely the memory limit
             return TestOutcome(status=TestStatus.memory_limit,
-                               detail=f"killed by SIGKILL: the {limits.memory_mb} MiB memory limit")
+                               detail=f"killed by SIGKILL, most likely at the {limits.memory_mb} MiB memory limit")
         return TestOutcome(status=TestStatus.runtime_error, detail=f"killed by signal {_signal_name(sig)}")
     code = end.get("exit")
     finished = report.get("done") is True or (not call_based and code == 0)
