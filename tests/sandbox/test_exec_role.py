@@ -17,6 +17,11 @@ PROBE = r"""
 import ctypes, errno, json, os, signal, socket
 libc = ctypes.CDLL(None, use_errno=True)
 out = {"pid": os.getpid()}
+if os.getpid() == 1:                                       # a child of pid 1 probes it, as a candidate would
+    child = os.fork()
+    if child:
+        os._exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
+    out["pid"] = 1
 for path in ("/dev/x", "/dev/shm/x", "/tmp/x"):
     try:
         open(path, "w").close(); out[path] = "written"
@@ -26,6 +31,13 @@ for name, call in (("shmget", lambda: libc.shmget(0, 4096, 0o1600)), ("msgget", 
                    ("semget", lambda: libc.semget(0, 1, 0o1600)), ("mq_open", lambda: libc.mq_open(b"/q", 0o100, 0o600, None))):
     result = call()
     out[name] = ctypes.get_errno() if result == -1 else "created"
+import resource
+try:
+    resource.prlimit(1, resource.RLIMIT_NOFILE, (3, 3)); out["prlimit_pid1"] = "lowered"
+except OSError as exc:
+    out["prlimit_pid1"] = exc.errno
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))        # its own limits stay its own business
+out["own_limit"] = resource.getrlimit(resource.RLIMIT_CORE)[0]
 udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 try:
     udp.connect(("192.0.2.1", 9)); out["route"] = udp.getsockname()[0]   # asks for a route, sends nothing
@@ -60,6 +72,7 @@ def test_exec_runs_as_pid_1_with_a_read_only_dev_no_network_and_no_ipc_objects(b
     assert out["/dev/x"] == 30 and out["/dev/shm/x"] == "written" and out["/tmp/x"] == "written"  # EROFS
     assert all(out[name] == 1 for name in ("shmget", "msgget", "semget", "mq_open")), out  # EPERM
     assert out["route"] == 101 and out["ifaces"] == ["lo"]  # ENETUNREACH
+    assert out["prlimit_pid1"] == 1 and out["own_limit"] == 0  # EPERM: the driver's limits are out of reach
     other = run(bwrap_backend, SandboxSpec(label="artifact", argv=["python", "-c", PROBE], workspace=box))
     assert json.loads(other.stdout)["pid"] != 1  # the narrower rules are for "exec" only
 

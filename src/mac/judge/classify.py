@@ -80,6 +80,8 @@ def _report(data: bytes) -> dict:
 def _reported(report: dict, end: dict, memory_kills: int | None, call_based: bool, fn_name: str | None,
               limits: JudgeLimits) -> TestOutcome | None:
     """Outcomes decided by the report or the exit status alone (None: compare the output)."""
+    if memory_kills:  # the kernel killed a process of this test for memory: whatever else happened, that is why
+        return TestOutcome(status=TestStatus.memory_limit, detail=f"over the {limits.memory_mb} MiB memory limit")
     if "error" in report:
         if report["error"] == "MemoryError":
             return TestOutcome(status=TestStatus.memory_limit, detail=f"MemoryError (limit {limits.memory_mb} MiB)")
@@ -93,8 +95,6 @@ def _reported(report: dict, end: dict, memory_kills: int | None, call_based: boo
                            detail=f"the result has no JSON form ({_known(report['not_json'], 'object')})")
     if call_based and report.get("unequal") in UNEQUAL:
         return TestOutcome(status=TestStatus.wrong_answer, detail=UNEQUAL[report["unequal"]])
-    if memory_kills:  # the kernel killed a process of this test for memory: whatever else happened, that is why
-        return TestOutcome(status=TestStatus.memory_limit, detail=f"over the {limits.memory_mb} MiB memory limit")
     sig = end.get("signal")
     if isinstance(sig, int):
         if sig == signal.SIGKILL and memory_kills is None:  # no cgroup to ask: most likely the memory limit

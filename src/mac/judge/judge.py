@@ -29,13 +29,13 @@ async def judge_program(code: str, tests: list[TestCase], *, fn_name: str | None
     broken, not the program), SandboxError when the backend cannot start a sandbox at all.
     """
     limits = limits or JudgeLimits()
+    if not tests:
+        return ProblemVerdict(passed=False, outcomes=[], explanation="no tests: a problem without tests never passes")
     if not isinstance(code, str) or not code.strip():
         why = "the program is empty" if isinstance(code, str) else f"the prediction is a {type(code).__name__}, " \
               "not a string of Python source"
         return _verdict([TestOutcome(status=TestStatus.bad_format, detail=why)] +
-                        [TestOutcome(status=TestStatus.not_run)] * max(len(tests) - 1, 0))
-    if not tests:
-        return ProblemVerdict(passed=False, outcomes=[], explanation="no tests: a problem without tests never passes")
+                        [TestOutcome(status=TestStatus.not_run)] * (len(tests) - 1))
     expected = expected_values(tests, fn_name)
     folder = await asyncio.to_thread(problem_folder, code)
     try:
