@@ -99,3 +99,40 @@ def test_the_debugging_backend_judges_alike_without_isolation(judge):
     code = "if input() == 'loop':\n    while True: pass\nprint('ok')"
     verdict = judge(code, [("loop", "ok"), ("go", "ok")], stop=False, case_timeout_sec=1, backend=backend)
     assert statuses(verdict) == ["time_limit", "passed"]
+
+
+def test_cancelling_a_judge_mid_test_leaves_no_process_behind(bwrap_backend):
+    import os
+    import secrets
+
+    tag = f"{secrets.randbelow(10 ** 9)}.{secrets.randbelow(10 ** 6)}"
+    code = f"import os\nos.execvp('sleep', ['sleep', '{tag}'])\n"
+
+    def left_behind() -> list[str]:
+        found = []
+        for name in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{name}/cmdline", "rb") as fh:
+                    if tag.encode() in fh.read():
+                        found.append(name)
+            except OSError:
+                pass
+        return found
+
+    async def cancel_midway() -> list[str]:
+        judge = Judge(bwrap_backend, JudgeLimits())
+        task = asyncio.ensure_future(judge.judge(code, [TestCase(input="", output="")] * 3, None))
+        for _ in range(200):  # until the test's process runs
+            await asyncio.sleep(0.05)
+            if left_behind():
+                break
+        running = left_behind()
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        return running
+
+    assert asyncio.run(cancel_midway())  # it was running ...
+    assert left_behind() == []  # ... and nothing of it is left

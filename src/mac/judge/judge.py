@@ -119,6 +119,11 @@ async def _run_tests(folder, tests: list[TestCase], expected: list[Any], fn_name
             if raw.end.get("restart") is True:
                 await session.close()
                 session = None
+    except BaseException:  # e.g. cancelled: the sandbox dies now rather than after its current test
+        if session is not None:
+            await session.kill("judge: cancelled")
+            session = None
+        raise
     finally:
         if session is not None:
             await session.close()
