@@ -248,3 +248,8 @@ def test_call_based_tests_that_are_not_json_are_a_data_error(judge):
         judge("def f(x): return x", [("1", "1"), ("[1,", "1")], fn_name="f")
     with pytest.raises(DataError, match="test 1 is not JSON"):
         judge("def f(x): return x", [("1", "one")], fn_name="f")
+
+
+def test_stdin_is_passed_as_it_is_without_newline_translation(judge):
+    assert judge("print(repr(input()))", [("a\r\nb\n", "'a\\r'")]).passed
+    assert judge("print(len(sys.stdin.read()))", [("é\r\n", "3")]).passed

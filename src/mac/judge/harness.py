@@ -18,6 +18,7 @@ program wrote there first is dropped) is one of:
 
 import builtins
 import ctypes
+import fcntl
 import io
 import json
 import numbers
@@ -63,7 +64,7 @@ def run(config, program, stdin_fd, stdout_fd, report_fd):
 
 
 def setup_process(config, stdin_fd, stdout_fd, report_fd):
-    fds = [os.dup(fd) for fd in (stdin_fd, stdout_fd, report_fd)]  # above 3: dup2 below cannot clobber them
+    fds = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (stdin_fd, stdout_fd, report_fd)]  # clear of 0-3
     null = os.open(os.devnull, os.O_WRONLY)
     for target, fd in zip((0, 1, 3), fds):
         os.dup2(fd, target)
@@ -87,12 +88,13 @@ def setup_process(config, stdin_fd, stdout_fd, report_fd):
 
 
 def fresh_streams():
-    """New sys.stdin/sys.stdout objects on fds 0 and 1, set up as the interpreter sets up a fresh process's."""
+    """New sys.stdin/sys.stdout objects on fds 0 and 1, set up as the interpreter sets up a fresh process's
+    (no newline translation: "\r\n" reaches the program as it is, as in a contest judge and in LiveCodeBench)."""
     old_in, old_out = sys.stdin, sys.stdout
     sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
-                                                 encoding=old_in.encoding, errors=old_in.errors)
+                                                 encoding=old_in.encoding, errors=old_in.errors, newline="\n")
     sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
-                                                   encoding=old_out.encoding, errors=old_out.errors)
+                                                   encoding=old_out.encoding, errors=old_out.errors, newline="\n")
 
 
 def report(obj):
