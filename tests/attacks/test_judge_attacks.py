@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import textwrap
-import time
 
 from judgekit import host_processes_with, judge, statuses
 from mac.judge import Judge, JudgeLimits, TestCase
@@ -177,9 +176,8 @@ def test_a_tree_the_driver_cannot_clean_gets_the_next_test_a_fresh_sandbox(bwrap
 
 def test_printing_gigabytes_stops_at_the_output_cap(bwrap_backend):
     code = "import sys\nchunk = 'x' * (1 << 20)\nwhile True: sys.stdout.write(chunk)"
-    started = time.monotonic()
     verdict = judge(bwrap_backend, code, [("", "x")])
-    assert statuses(verdict) == ["output_limit"] and time.monotonic() - started < 8  # EFBIG, not the time limit
+    assert statuses(verdict) == ["output_limit"] and verdict.outcomes[0].time_sec < 10  # EFBIG ended it
     stubborn = "import os\nchunk = b'x' * (1 << 20)\nwhile True:\n    try: os.write(1, chunk)\n    except OSError: pass"
     verdict = judge(bwrap_backend, stubborn + "\n", [("", "x"), ("", "x")], stop=False, case_timeout_sec=1)
     assert statuses(verdict) == ["output_limit", "output_limit"]
@@ -217,7 +215,7 @@ def test_exiting_0_after_a_guess_is_just_a_wrong_answer_and_late_output_is_lost(
     answer = input()
     print("a guess", flush=True)
     if os.fork() == 0:                        # a helper that prints the right answer a little later
-        time.sleep(0.3)
+        time.sleep(3)
         print(answer, flush=True)
         os._exit(0)
     os._exit(0)

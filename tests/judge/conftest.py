@@ -30,7 +30,3 @@ def judge(bwrap_backend):
                                          stop_at_first_failure=stop))
 
     return run
-
-
-def statuses(verdict: ProblemVerdict) -> list[str]:
-    return [o.status.value for o in verdict.outcomes]

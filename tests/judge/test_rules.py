@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import statuses
+from judgehelp import statuses
 from mac.errors import DataError
 
 ADD = "a, b = map(int, input().split())\nprint(a + b)\n"
