@@ -18,7 +18,7 @@ Role "exec" (candidate code, run by mac.judge) is the narrowest (see mac.sandbox
 network at all, no writable bind (a read-only workspace holding the code, optional read-only inputs), a
 read-only /dev, the command as pid 1 of its pid namespace (the kernel drops signals sent to it from inside, so
 the programs it runs cannot kill it), and a seccomp filter that also refuses IPC objects that would outlive a
-process (System V IPC, POSIX message queues).
+process (System V IPC, POSIX message queues) and prlimit on another process.
 """
 
 from __future__ import annotations
