@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable, Mapping
 
 from mac.config import TaskModelSpec
 from mac.records import SimItem
@@ -59,3 +59,16 @@ def make_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem] = (), sim_con
     from mac.gateway.openai_backend import OpenAIBackend
 
     return OpenAIBackend.from_spec(spec)
+
+
+def make_phase_backends(spec: TaskModelSpec, items: Mapping[str, Iterable[SimItem]],
+                        sim_config: "SimConfig | None" = None) -> dict[str, Backend]:
+    """A backend for each phase in `items` (phase -> the problems of its split), for `Gateway(phase_backends=...)`.
+
+    For `sim`, one SimBackend per phase that knows only that phase's problems: the dev token then cannot reach
+    test answers, and a test question asked on it is just an unknown prompt. A real upstream is one
+    OpenAIBackend (one connection pool) shared by every phase."""
+    if spec.backend != "sim":
+        shared = make_backend(spec)
+        return {phase: shared for phase in items}
+    return {phase: make_backend(spec, phase_items, sim_config) for phase, phase_items in items.items()}

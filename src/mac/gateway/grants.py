@@ -12,6 +12,7 @@ from typing import Any
 
 from mac.config import Quota
 from mac.errors import QuotaExceeded
+from mac.gateway.backend import Backend
 from mac.records import Usage
 
 WINDOW_SEC = 60.0
@@ -70,10 +71,12 @@ class _Window:
 
 @dataclass
 class Meter:
-    """Usage and limits of one token. Admission happens before the upstream call, settlement after it."""
+    """Usage and limits of one token, and the backend its calls go to. Admission happens before the upstream
+    call, settlement after it."""
 
     grant: Grant
     quota: Quota
+    backend: Backend
     usage: Usage = field(default_factory=Usage)
     in_flight: int = 0
     revoked: bool = False

@@ -63,7 +63,7 @@ class Handlers:
         if isinstance(caller, web.Response):
             return caller
         return web.json_response({**caller.meter.stats(), "model": self.state.model_name,
-                                  "simulated": self.state.backend.simulated})
+                                  "simulated": caller.meter.backend.simulated})
 
     # ---- chat completions ----------------------------------------------------------------------------------------
 
@@ -91,12 +91,12 @@ class Handlers:
 
     def _prepare_upstream(self, body: dict[str, Any], meter: Meter, n: int) -> None:
         """Force the model name; clamp max tokens to the output budget left (per choice)."""
-        body["model"] = self.state.backend.upstream_model
+        body["model"] = meter.backend.upstream_model
         cap = meter.output_cap(n)
         if cap is None:
             return
         asked = [k for k in ("max_tokens", "max_completion_tokens") if body.get(k) is not None]
-        for key in asked or [self.state.backend.max_tokens_field]:
+        for key in asked or [meter.backend.max_tokens_field]:
             body[key] = min(cap, body.get(key) or cap)
 
     def _quota_refusal(self, call: Call, exc: QuotaExceeded) -> web.Response:
@@ -111,7 +111,8 @@ class Handlers:
         return error_response(429, "quota_exceeded", message, quota=exc.quota, limit=exc.limit, used=used)
 
     async def _complete(self, call: Call, body: dict[str, Any]) -> web.Response:
-        backend, meter = self.state.backend, call.caller.meter
+        meter = call.caller.meter
+        backend = meter.backend
         try:
             async with asyncio.timeout(backend.timeout_sec):
                 result = await backend.complete(body, meter.grant.token_id)
@@ -134,7 +135,8 @@ class Handlers:
         return self._finish(call, web.Response(body=data, content_type="application/json"))
 
     async def _stream(self, request: web.Request, call: Call, body: dict[str, Any]) -> web.StreamResponse:
-        backend, meter = self.state.backend, call.caller.meter
+        meter = call.caller.meter
+        backend = meter.backend
         wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
         chunks = backend.stream(body, meter.grant.token_id)
@@ -178,7 +180,7 @@ class Handlers:
         usage = usage or {}
         call.input_tokens = _count(usage.get("prompt_tokens"), call.input_estimate)
         call.output_tokens = _count(usage.get("completion_tokens"), estimate_tokens(chars))
-        backend = self.state.backend
+        backend = call.caller.meter.backend
         call.caller.meter.settle(call.input_tokens, call.output_tokens, backend.cost(call.input_tokens, call.output_tokens))
         if call.error == "client_disconnected":
             self._log(call)
