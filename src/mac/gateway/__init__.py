@@ -24,8 +24,10 @@ Contract (used by mac.evaluation and mac.trial):
 Endpoints: POST /v1/chat/completions (streaming and not; the model name is forced upstream and in replies),
 GET /v1/models, GET /v1/stats (usage, quota and what is left for the calling token).
 Unknown, revoked or foreign-channel tokens -> 401; an exhausted quota -> 429 with
-{"error": {"type": "quota_exceeded", "quota", "limit", "used", "message"}}. max_tokens is clamped to the output
-budget left; streams are metered (upstream usage, else ~4 characters a token). Upstream failures pass through
+{"error": {"type": "quota_exceeded", "quota", "limit", "used", "message"}}. Token and cost budgets are hard under
+concurrency: each request's worst case is reserved before it goes upstream (max_tokens clamped to what is left)
+and settled to its usage after (mac.gateway.meter); streams are metered (upstream usage, else ~4 characters a
+token). Upstream failures pass through
 with their status (401/403 from upstream become 502; a hung upstream gives 504); those of status >= 500 count in
 `Usage.upstream_errors`, apart from the gateway's own refusals (`Usage.refused`).
 Every call is appended to `log_path` (JSONL, token ids only, see mac.gateway.calllog); refusals and misused

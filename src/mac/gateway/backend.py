@@ -25,6 +25,8 @@ class Backend(ABC):
     timeout_sec: float = 600.0
     price_input_per_mtok: float = 0.0
     price_output_per_mtok: float = 0.0
+    max_output_tokens: int = 32768
+    """The model's output limit per reply: what the gateway reserves for a request that names no max_tokens."""
     max_tokens_field: str = "max_tokens"
     """Where the gateway puts its output cap when the client set none ("max_completion_tokens" for some APIs)."""
 

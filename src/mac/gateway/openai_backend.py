@@ -25,13 +25,15 @@ class OpenAIBackend(Backend):
     """Forward to `base_url` (e.g. "http://127.0.0.1:8000/v1") as `model`, authenticating with `api_key` if any."""
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, *, timeout_sec: float = 600.0,
-                 connect_timeout_sec: float = 30.0, prices: tuple[float, float] = (0.0, 0.0), max_connections: int = 1024):
+                 connect_timeout_sec: float = 30.0, prices: tuple[float, float] = (0.0, 0.0), max_connections: int = 1024,
+                 max_output_tokens: int = Backend.max_output_tokens):
         if not base_url.startswith(("http://", "https://")):
             raise GatewayError(f"task-model base URL {base_url!r} must start with http:// or https:// (e.g. http://127.0.0.1:8000/v1)")
         self.base_url = base_url.rstrip("/")
         self.upstream_model = model
         self.timeout_sec = timeout_sec
         self.price_input_per_mtok, self.price_output_per_mtok = prices
+        self.max_output_tokens = max_output_tokens
         self._key = api_key or None
         # Placeholders like "EMPTY" (local servers without auth) are no secret, and scrubbing them would mangle text.
         self._key_bytes = self._key.encode() if self._key and len(self._key) >= _MIN_SECRET_CHARS else b""
@@ -44,7 +46,7 @@ class OpenAIBackend(Backend):
     def from_spec(cls, spec: TaskModelSpec) -> "OpenAIBackend":
         """A backend for `spec`; the key comes from `os.environ[spec.api_key_env]` (none: no Authorization header)."""
         return cls(spec.base_url or "https://api.openai.com/v1", spec.name, os.environ.get(spec.api_key_env),
-                   prices=(spec.price_input_per_mtok, spec.price_output_per_mtok))
+                   prices=(spec.price_input_per_mtok, spec.price_output_per_mtok), max_output_tokens=spec.max_output_tokens)
 
     def __repr__(self) -> str:
         return f"OpenAIBackend({self.base_url!r}, model={self.upstream_model!r}, key={'set' if self._key else 'none'})"

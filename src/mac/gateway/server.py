@@ -13,8 +13,9 @@ from mac.errors import GatewayError
 from mac.evidence import EvidenceLog
 from mac.gateway.backend import Backend
 from mac.gateway.calllog import CallLog
-from mac.gateway.grants import Grant, Meter, new_grant
+from mac.gateway.grants import Grant, new_grant
 from mac.gateway.handlers import Handlers
+from mac.gateway.meter import Meter
 from mac.gateway.state import Channel, GatewayState
 from mac.records import Usage
 

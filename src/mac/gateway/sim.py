@@ -120,6 +120,8 @@ class SimBackend(Backend):
     """The simulated task model (see the module docstring)."""
 
     simulated = True
+    max_output_tokens = 4096
+    """No reply is longer (replies are cut there, finish_reason "length")."""
 
     def __init__(self, items: Iterable[SimItem] = (), config: SimConfig | None = None, *, model: str = "sim",
                  prices: tuple[float, float] = (0.0, 0.0)):
@@ -152,7 +154,8 @@ class SimBackend(Backend):
         first = self._seen[(caller, ask.draw_key)]
         self._seen[(caller, ask.draw_key)] = first + n  # claimed before any await: concurrency cannot reorder draws
         await self._latency_and_faults(ask.draw_key, first)
-        return self.reply(ask, prompt, first, n, body.get("max_completion_tokens") or body.get("max_tokens"))
+        asked = [v for v in (body.get("max_completion_tokens"), body.get("max_tokens")) if v]
+        return self.reply(ask, prompt, first, n, min(asked + [self.max_output_tokens]))
 
     async def stream(self, body: dict[str, Any], caller: str) -> AsyncIterator[dict[str, Any]]:
         result = await self.complete(body, caller)

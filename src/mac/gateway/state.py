@@ -10,7 +10,8 @@ from aiohttp import web
 
 from mac.evidence import EvidenceLog
 from mac.gateway.calllog import CallLog
-from mac.gateway.grants import Meter, token_fingerprint
+from mac.gateway.grants import token_fingerprint
+from mac.gateway.meter import Meter
 from mac.gateway.wire import error_response
 
 
