@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from typing import Any
 
@@ -13,8 +12,8 @@ from aiohttp import web
 from mac.errors import QuotaExceeded
 from mac.gateway.meter import NOTHING, Meter, Reservation
 from mac.gateway.state import Caller, GatewayState
-from mac.gateway.wire import (SSE_DONE, RawReply, RequestError, UpstreamError, compact_json, error_body, error_response,
-                              estimate_tokens, prompt_text, sse, validate_chat)
+from mac.gateway.wire import (SSE_DONE, RawReply, RequestError, UpstreamError, dumps, error_body, error_response,
+                              estimate_tokens, loads, prompt_text, sse, validate_chat)
 
 _SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -73,7 +72,7 @@ class Handlers:
             return caller
         call = Call(caller, raw := await request.read())
         try:
-            body = json.loads(raw)
+            body = loads(raw)
             messages, call.n, call.stream = validate_chat(body)
         except (ValueError, RequestError) as exc:
             message = str(exc) if isinstance(exc, RequestError) else "the request body is not valid JSON"
@@ -144,7 +143,7 @@ class Handlers:
             data = result.raw  # already says the right model: pass the upstream's bytes on
         else:
             result["model"] = self.state.model_name
-            data = compact_json(result).encode()
+            data = dumps(result)
         return self._finish(call, web.Response(body=data, content_type="application/json"))
 
     async def _stream(self, request: web.Request, call: Call, body: dict[str, Any]) -> web.StreamResponse:

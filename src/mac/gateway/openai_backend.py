@@ -6,7 +6,6 @@ lives only in this object's session headers: it is never logged, and any upstrea
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, AsyncIterator
 
@@ -16,7 +15,7 @@ from yarl import URL
 from mac.config import TaskModelSpec
 from mac.errors import GatewayError
 from mac.gateway.backend import Backend
-from mac.gateway.wire import RawReply, UpstreamError, compact_json
+from mac.gateway.wire import RawReply, UpstreamError, dumps, loads
 
 _MIN_SECRET_CHARS = 8
 
@@ -71,7 +70,7 @@ class OpenAIBackend(Backend):
     async def _post(self, body: dict[str, Any]) -> aiohttp.ClientResponse:
         if self.session is None:
             raise GatewayError("the OpenAI backend is not started: use it inside `async with Gateway(...)`")
-        data = compact_json(body).encode()
+        data = dumps(body)
         try:
             response = await self.session.post(self._chat_url, data=data)
         except aiohttp.ClientError as exc:
@@ -94,7 +93,7 @@ class OpenAIBackend(Backend):
             response.release()
         raw = self._scrub_bytes(raw)
         try:
-            result = json.loads(raw)
+            result = loads(raw)
         except ValueError as exc:
             raise UpstreamError(502, "the upstream sent a reply that is not JSON") from exc
         if not isinstance(result, dict):
@@ -113,7 +112,7 @@ class OpenAIBackend(Backend):
                     finished = True
                     break
                 try:
-                    yield json.loads(data)
+                    yield loads(data)
                 except ValueError as exc:
                     raise UpstreamError(502, "the upstream sent a stream chunk that is not JSON") from exc
             finished = True
@@ -128,7 +127,7 @@ class OpenAIBackend(Backend):
             return UpstreamError(502, "the upstream model server rejected the gateway's credentials (operator: check the task-model key)")
         message = raw.decode("utf-8", "replace")[:2000]
         try:
-            detail = json.loads(raw).get("error")
+            detail = loads(raw).get("error")
             message = str(detail.get("message", message)) if isinstance(detail, dict) else str(detail or message)
         except (ValueError, AttributeError):
             pass
