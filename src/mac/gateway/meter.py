@@ -151,7 +151,12 @@ class Meter:
                            cap * n if q.output_tokens is not None else 0, cost, cap if cap < wanted else None)
 
     def _fits(self, plan: Reservation) -> bool:
-        return all(self._fits_budget(name, plan) for name in BUDGETS)
+        """Does `plan` fit beside the reservations in flight? (Spelled out: it runs on every call.)"""
+        q, used, held = self.quota, self.usage, self.held
+        return ((q.input_tokens is None or used.input_tokens + held.input_tokens + plan.input_tokens <= q.input_tokens)
+                and (q.output_tokens is None
+                     or used.output_tokens + held.output_tokens + plan.output_tokens <= q.output_tokens)
+                and (q.cost_usd is None or used.cost_usd + held.cost_usd + plan.cost_usd <= q.cost_usd + _COST_SLACK))
 
     def _fits_budget(self, name: str, plan: Reservation) -> bool:
         limit = getattr(self.quota, name)
