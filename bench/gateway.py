@@ -255,19 +255,27 @@ def run_all(rows: list[tuple[str, tuple[subprocess.Popen, dict[str, Any]]]], sec
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1) as pool:
         for round_no in range(rounds):
-            for name, (process, target) in rows:
-                for concurrency in CONCURRENCY:
-                    cpu_before = _cpu_seconds(process.pid)
-                    result = pool.apply(loadgen, (target, concurrency, seconds, warmup))
-                    cpu_after = _cpu_seconds(process.pid)
-                    total = result["count"] + result["errors"]
-                    if cpu_before is not None and cpu_after is not None and total >= 200:  # 10 ms clock ticks
-                        # CPU over warm-up and measurement, spread over the requests of both (an estimate)
-                        result["cpu_us"] = (cpu_after - cpu_before) / (total * (seconds + warmup) / seconds) * 1e6
+            # Concurrency outermost: the targets compared in a ratio are measured back to back.
+            for concurrency in CONCURRENCY:
+                for name, (process, target) in rows:
+                    result = _measure(pool, process, target, concurrency, seconds, warmup)
                     samples.setdefault((name, concurrency), []).append(result)
                     print(f"  {tag}round {round_no + 1}: {name:<28} c={concurrency:<3} {result['rps']:>8.0f} req/s",
                           file=sys.stderr, flush=True)
     return samples
+
+
+def _measure(pool: Any, process: subprocess.Popen, target: dict[str, Any], concurrency: int, seconds: float,
+             warmup: float) -> dict[str, Any]:
+    """One load-generator run, plus the CPU the serving process spent per request."""
+    cpu_before = _cpu_seconds(process.pid)
+    result = pool.apply(loadgen, (target, concurrency, seconds, warmup))
+    cpu_after = _cpu_seconds(process.pid)
+    total = result["count"] + result["errors"]
+    if cpu_before is not None and cpu_after is not None and total >= 200:  # 10 ms clock ticks
+        # CPU over warm-up and measurement, spread over the requests of both (an estimate)
+        result["cpu_us"] = (cpu_after - cpu_before) / (total * (seconds + warmup) / seconds) * 1e6
+    return result
 
 
 def _median(runs: list[dict[str, Any]], field: str) -> float:
