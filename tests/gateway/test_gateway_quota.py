@@ -267,3 +267,24 @@ def test_a_request_waits_for_reservations_in_flight_then_is_told_to_retry() -> N
         assert stats["usage"]["output_tokens"] == 20 and stats["reserved"]["output_tokens"] == 0
 
     run(main())
+
+
+def test_a_request_waiting_for_room_is_refused_when_its_token_is_revoked() -> None:
+    async def main() -> None:
+        async with FakeOpenAI(TEN_TOKENS, delay_sec=1.5) as fake:
+            async with gateway(upstream_backend(fake, max_output_tokens=60)) as gw:
+                grant = gw.grant("dev", Quota(output_tokens=100))
+                async with aiohttp.ClientSession() as s:
+                    first = asyncio.ensure_future(chat(s, gw.tcp_url, grant.token, user("first")))
+                    await asyncio.sleep(0.1)
+                    waiting = asyncio.ensure_future(chat(s, gw.tcp_url, grant.token, user("second")))
+                    await asyncio.sleep(0.1)
+                    gw.revoke(grant.token)  # the phase ends: the waiting request must not go upstream later
+                    status, body = await asyncio.wait_for(waiting, 1.0)
+                    assert status == 401 and "revoked" in body["error"]["message"]
+                    assert not first.done()  # refused at once, not after the first freed its room
+                    assert (await first)[0] == 200  # in flight before the revocation: it completes
+                assert len(fake.received) == 1
+                assert gw.usage(grant.token).requests == 1 and gw.usage(grant.token).output_tokens == 10
+
+    run(main())

@@ -91,6 +91,10 @@ class Handlers:
         except BaseException:
             meter.refund(call.n)
             raise
+        if meter.revoked:  # its phase ended while it waited for room
+            meter.refund(call.n, call.plan)
+            return self._finish(call, error_response(401, "invalid_api_key", "this token was revoked (its phase is over)"),
+                                error="unauthorized")
         self._prepare_upstream(body, meter, call.plan)
         if call.stream:
             return await self._stream(request, call, body)

@@ -116,6 +116,8 @@ class Meter:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            if self.revoked:
+                return NOTHING  # the caller refuses it
             plan = self._plan(n, input_worst, wanted)
             if self._fits(plan):
                 self._hold(plan, 1)
@@ -169,13 +171,22 @@ class Meter:
     def _held(self, name: str) -> float:
         return getattr(self.held, name)
 
+    def revoke(self) -> None:
+        """Refuse the token from now on; requests waiting for room wake up to be refused."""
+        self.revoked = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._room is not None and not self._room.done():
+            self._room.set_result(None)
+
     def _hold(self, plan: Reservation, sign: int) -> None:
         held = self.held
         held.input_tokens += sign * plan.input_tokens
         held.output_tokens += sign * plan.output_tokens
         held.cost_usd += sign * plan.cost_usd
-        if sign < 0 and self._room is not None and not self._room.done():
-            self._room.set_result(None)  # wake the requests waiting for room
+        if sign < 0:
+            self._wake()  # the requests waiting for room look again
 
     # ---- settlement ------------------------------------------------------------------------------------------
 

@@ -97,7 +97,7 @@ class Gateway:
 
     def revoke(self, token: str) -> None:
         """From now on every request with `token` gets 401 (and is recorded as evidence)."""
-        self._meter(token).revoked = True
+        self._meter(token).revoke()
 
     def usage(self, token: str) -> Usage:
         """What `token` has used so far (a copy)."""
