@@ -1,6 +1,6 @@
 """The gateway's call log: one JSON line per request, appended outside every sandbox.
 
-Each line: {"v": 1, "time", "phase", "token_id", "label", "channel", "request_sha256", "model", "n", "stream",
+Each line has the fields {"v": 1, "time", "phase", "token_id", "label", "channel", "request_sha256", "model", "n", "stream",
 "input_tokens", "output_tokens", "latency_ms", "status", "quota", "error"}. Tokens themselves are never written.
 """
 
@@ -36,7 +36,8 @@ class CallLog:
     def write(self, **record: Any) -> None:
         if self._fh is None:
             return
-        line = dumps({"v": LOG_VERSION, "time": round(time.time(), 3), **record})
+        record["v"], record["time"] = LOG_VERSION, round(time.time(), 3)  # `record` is this call's own dict
+        line = dumps(record)
         if not self._pending:
             try:
                 asyncio.get_running_loop().call_soon(self.flush)

@@ -21,15 +21,14 @@ _SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"
 class Call:
     """One chat-completions request on its way through: what the log line and the meter need."""
 
-    __slots__ = ("caller", "started", "digest", "n", "stream", "input_estimate", "plan", "input_tokens",
-                 "output_tokens", "status", "quota", "error")
+    # Class-level defaults: a call sets only what differs (this runs on every request).
+    n, stream, input_estimate, plan = 1, False, 0, NOTHING
+    input_tokens = output_tokens = 0
+    status, quota, error = 200, None, None
 
     def __init__(self, caller: Caller, raw: bytes):
         self.caller, self.started = caller, time.perf_counter()
         self.digest = hashlib.sha256(raw).hexdigest()
-        self.n, self.stream, self.input_estimate, self.plan = 1, False, 0, NOTHING
-        self.input_tokens = self.output_tokens = 0
-        self.status, self.quota, self.error = 200, None, None
 
 
 class Handlers:
@@ -84,7 +83,10 @@ class Handlers:
         except QuotaExceeded as exc:
             return self._finish(call, self._quota_refusal(call, exc), error="quota_exceeded")
         try:
-            call.plan = await meter.reserve(call.n, len(raw), _wanted(body, meter), meter.backend.timeout_sec)
+            wanted = _wanted(body, meter)
+            plan = meter.try_reserve(call.n, len(raw), wanted)
+            call.plan = plan if plan is not None else await meter.reserve(call.n, len(raw), wanted,
+                                                                          meter.backend.timeout_sec)
         except QuotaExceeded as exc:
             meter.refund(call.n)
             return self._finish(call, self._quota_refusal(call, exc), error="quota_exceeded")

@@ -31,7 +31,6 @@ from mac.records import Usage
 
 WINDOW_SEC = 60.0
 """Length of the rolling window of `rpm` and `tpm`."""
-RATES = ("requests", "concurrent", "rpm", "tpm")
 BUDGETS = ("input_tokens", "output_tokens", "cost_usd")
 _COST_SLACK = 1e-9
 """Float rounding allowed on cost sums (USD)."""
@@ -89,24 +88,41 @@ class Meter:
 
     def __post_init__(self) -> None:
         # Only the limits that are set are checked on each request (unlimited tokens pay nothing).
-        limits = [(name, limit) for name, limit in self.quota.model_dump().items() if limit is not None]
-        self._rates = [(name, limit) for name, limit in limits if name in RATES]
-        self.has_budgets = any(name in BUDGETS for name, _ in limits)
+        self.has_budgets = any(getattr(self.quota, name) is not None for name in BUDGETS)
 
     # ---- admission -------------------------------------------------------------------------------------------
 
     def admit(self, n: int, input_estimate: int) -> None:
         """Count a request of `n` choices against the rates, or raise QuotaExceeded naming the first it breaks."""
-        now = time.monotonic()
-        for name, limit in self._rates:
-            used = self._live(name, now)
-            asked = n if name in ("requests", "rpm") else input_estimate if name == "tpm" else 1
-            if used + asked > limit:
-                raise QuotaExceeded(name, used + asked, limit)
+        q = self.quota
+        if q.requests is not None and self.usage.requests + n > q.requests:
+            raise QuotaExceeded("requests", self.usage.requests + n, q.requests)
+        if q.concurrent is not None and self.in_flight + 1 > q.concurrent:
+            raise QuotaExceeded("concurrent", self.in_flight + 1, q.concurrent)
+        if q.rpm is not None or q.tpm is not None:
+            self._admit_windows(n, input_estimate)
         self.usage.requests += n
         self.in_flight += 1
+
+    def _admit_windows(self, n: int, input_estimate: int) -> None:
+        now = time.monotonic()
+        for name, limit, asked in (("rpm", self.quota.rpm, n), ("tpm", self.quota.tpm, input_estimate)):
+            used = self._live(name, now)
+            if limit is not None and used + asked > limit:
+                raise QuotaExceeded(name, used + asked, limit)
         if self.quota.rpm is not None:
             self._requests.add(now, n)
+
+    def try_reserve(self, n: int, input_worst: int, wanted: int) -> Reservation | None:
+        """`reserve` without waiting: the reservation, or None when it must wait for room (QuotaExceeded when it
+        cannot fit at all). Most calls end here."""
+        if not self.has_budgets or self.revoked:
+            return NOTHING
+        plan = self._plan(n, input_worst, wanted)
+        if self._fits(plan):
+            self._hold(plan, 1)
+            return plan
+        return None
 
     async def reserve(self, n: int, input_worst: int, wanted: int, timeout: float) -> Reservation:
         """Hold the worst case of an admitted request (`wanted` output tokens per choice) against the budgets,
