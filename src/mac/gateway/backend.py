@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Mapping
 
 from mac.config import TaskModelSpec
 from mac.records import SimItem
+from mac.registry import Registry
 
 if TYPE_CHECKING:
     from mac.gateway.sim import SimConfig
@@ -51,26 +52,43 @@ class Backend(ABC):
         return (input_tokens * self.price_input_per_mtok + output_tokens * self.price_output_per_mtok) / 1e6
 
 
-def make_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem] = (), sim_config: "SimConfig | None" = None) -> Backend:
-    """The backend a spec names: `SimBackend` (knowing `sim_items`) or `OpenAIBackend` (key from the controller env)."""
-    if spec.backend == "sim":
-        from mac.gateway.sim import SimBackend, SimConfig
+BackendFactory = Callable[[TaskModelSpec, Iterable[SimItem], "SimConfig | None"], Backend]
+"""Makes a task-model backend from the spec (and, for simulators, the problems it must know)."""
 
-        config = sim_config or SimConfig(seed=spec.seed)
-        return SimBackend(sim_items, config, model=spec.name, prices=(spec.price_input_per_mtok, spec.price_output_per_mtok))
+GATEWAYS: Registry[BackendFactory] = Registry("task-model backend", group="mac.gateways")
+"""Task-model backends by `TaskModelSpec.backend`: the built-ins and `mac.gateways` entry points (factories)."""
+
+
+@GATEWAYS.register(name="sim")
+def _sim_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem], sim_config: "SimConfig | None") -> Backend:
+    from mac.gateway.sim import SimBackend, SimConfig
+
+    config = sim_config or SimConfig(seed=spec.seed)
+    return SimBackend(sim_items, config, model=spec.name, prices=(spec.price_input_per_mtok, spec.price_output_per_mtok))
+
+
+@GATEWAYS.register(name="openai")
+def _openai_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem], sim_config: "SimConfig | None") -> Backend:
     from mac.gateway.openai_backend import OpenAIBackend
 
     return OpenAIBackend.from_spec(spec)
+
+
+def make_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem] = (), sim_config: "SimConfig | None" = None) -> Backend:
+    """The backend a spec names: `SimBackend` (knowing `sim_items`), `OpenAIBackend` (key from the controller env)
+    or a plugin's. ConfigError for an unknown backend name."""
+    return GATEWAYS.get(spec.backend)(spec, sim_items, sim_config)
 
 
 def make_phase_backends(spec: TaskModelSpec, items: Mapping[str, Iterable[SimItem]],
                         sim_config: "SimConfig | None" = None) -> dict[str, Backend]:
     """A backend for each phase in `items` (phase -> the problems of its split), for `Gateway(phase_backends=...)`.
 
-    For `sim`, one SimBackend per phase that knows only that phase's problems: the dev token then cannot reach
-    test answers, and a test question asked on it is just an unknown prompt. A real upstream is one
-    OpenAIBackend (one connection pool) shared by every phase."""
-    if spec.backend != "sim":
-        shared = make_backend(spec)
-        return {phase: shared for phase in items}
-    return {phase: make_backend(spec, phase_items, sim_config) for phase, phase_items in items.items()}
+    A simulated backend is made once per phase and knows only that phase's problems: the dev token then cannot
+    reach test answers, and a test question asked on it is just an unknown prompt. A real upstream knows no
+    problems: one backend (one connection pool) serves every phase."""
+    (first_phase, first_items), *rest = items.items()
+    first = make_backend(spec, first_items, sim_config)
+    if not first.simulated:
+        return {phase: first for phase in items}
+    return {first_phase: first, **{phase: make_backend(spec, its, sim_config) for phase, its in rest}}
