@@ -77,16 +77,26 @@ class Handlers:
             message = str(exc) if isinstance(exc, RequestError) else "the request body is not valid JSON"
             return self._finish(call, error_response(400, "invalid_request_error", message), error="bad_request")
         call.input_estimate = estimate_tokens(len(prompt_text(messages)))
-        meter = caller.meter
+        refusal = await self._admit(call, body, len(raw))
+        if refusal is not None:
+            return refusal
+        self._prepare_upstream(body, caller.meter, call.plan)
+        if call.stream:
+            return await self._stream(request, call, body)
+        return await self._complete(call, body)
+
+    async def _admit(self, call: Call, body: dict[str, Any], size: int) -> web.Response | None:
+        """Count the request against its token's rates and reserve its worst case against the budgets (waiting
+        for room if it must); the refusal to send back, or None."""
+        meter = call.caller.meter
         try:
             meter.admit(call.n, call.input_estimate)
         except QuotaExceeded as exc:
             return self._finish(call, self._quota_refusal(call, exc), error="quota_exceeded")
         try:
             wanted = _wanted(body, meter)
-            plan = meter.try_reserve(call.n, len(raw), wanted)
-            call.plan = plan if plan is not None else await meter.reserve(call.n, len(raw), wanted,
-                                                                          meter.backend.timeout_sec)
+            plan = meter.try_reserve(call.n, size, wanted)
+            call.plan = plan if plan is not None else await meter.reserve(call.n, size, wanted, meter.backend.timeout_sec)
         except QuotaExceeded as exc:
             meter.refund(call.n)
             return self._finish(call, self._quota_refusal(call, exc), error="quota_exceeded")
@@ -97,10 +107,7 @@ class Handlers:
             meter.refund(call.n, call.plan)
             return self._finish(call, error_response(401, "invalid_api_key", "this token was revoked (its phase is over)"),
                                 error="unauthorized")
-        self._prepare_upstream(body, meter, call.plan)
-        if call.stream:
-            return await self._stream(request, call, body)
-        return await self._complete(call, body)
+        return None
 
     def _prepare_upstream(self, body: dict[str, Any], meter: Meter, plan: Reservation) -> None:
         """Force the model name; clamp max tokens to what the reservation holds per choice."""
