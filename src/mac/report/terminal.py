@@ -9,16 +9,17 @@ from rich.text import Text
 
 from mac.records import Usage
 from mac.report.aggregate import ConfigRow, Report
-from mac.report.fmt import DASH, ci, fraction, mean_std, meta_usage, money, pct, tokens
+from mac.report.fmt import DASH, ci, fraction, mean_std, meta_usage, money, not_counted, pct, tokens
 
 
 def _baseline(config: ConfigRow, kind: str) -> Text:
     for comp in config.baselines:
         if comp.kind == kind and comp.score.mean is not None:
             text = Text(f"{comp.score.mean:.1f} ")
-            if comp.beats is not None:
-                word = ("beats" + (" (CI)" if comp.clearly_beats else "")) if comp.beats else "below"
-                text.append(word, style="green" if comp.beats else "red")
+            if comp.verdict is not None:
+                text.append(comp.verdict, style={"beats": "green", "below": "red"}.get(comp.verdict, "dim"))
+            if comp.difference is not None:
+                text.append(f" ({comp.difference:+.1f})", style="dim")
             return text
     return Text(DASH)
 
@@ -60,9 +61,7 @@ def integrity_usage_table(report: Report) -> Table:
         table.add_column("meta-agent's own model", justify="right")
     for c in report.configs:
         total = c.usage.get("total")
-        counts = ((c.running, "running"), (c.interrupted, "interrupted"), (c.failed, "failed"),
-                  (c.excluded_cheating, "excluded"))
-        states = ", ".join(f"{n} {what}" for n, what in counts if n) or DASH
+        states = ", ".join(not_counted(c)) or DASH
         verdicts = Text(", ".join(f"{n} {name.lower()}" for name, n in c.verdicts.items() if n) or DASH,
                         style="bold red" if c.verdicts.get("CHEATING") else "")
         cells = [c.domain, c.meta_agent, _model(c), states, verdicts, _requests(total),
@@ -91,6 +90,7 @@ def print_report(report: Report, console: Console) -> None:
     note = "CHEATING trials are included in the means (--include-cheating)." if report.include_cheating else \
         "CHEATING trials are excluded from the means (--include-cheating to count them)."
     parts.append(Text(note, style="dim"))
+    parts.append(Text(f"Method: {report.method}.", style="dim"))
     for problem in report.problems:
         parts.append(Text(f"unreadable: {problem}", style="red"))
     console.print(Group(*parts))
