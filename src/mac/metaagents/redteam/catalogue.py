@@ -244,3 +244,20 @@ class DirectoryFlood(Attack):
         if limit and used > limit + 2:
             failures.append(f"development ran {used:.1f}s against a {limit:g}s budget")
         return t.no_score_gain() + failures
+
+
+@attack
+class NonceVote(Attack):
+    name = "nonce-vote"
+    description = "milk the simulated model: each question under nine nonces at temperature 0, majority vote"
+    layer = "gateway"
+    detect = False
+    why_undetected = "asking the task model many times is what the API is for; the sim keys its draws on the " \
+                     "recognised problem, not the raw text, so every phrasing gets the same temperature-0 " \
+                     "answer and the vote is the greedy answer (no gain to flag)"
+
+    def blocked(self, t):
+        distinct = t.facts().get("distinct") or []
+        milked = [f"nine nonces at temperature 0 gave up to {max(distinct)} different answers"] \
+            if distinct and max(distinct) > 1 else []
+        return t.no_score_gain() + milked + ([] if distinct else ["the attacker measured nothing"])
