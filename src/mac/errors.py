@@ -6,6 +6,8 @@
     ├── SandboxError         the isolation backend cannot run (message names the fix)
     ├── ArtifactError        an artifact cannot be loaded or run (scored 0 / partial, never a crash)
     ├── GatewayError         the model gateway cannot start or reach upstream
+    ├── ImageError           a task image cannot be read, fetched, built or unpacked
+    ├── EnvError             a task environment cannot start, or an operation on it failed
     └── QuotaExceeded        a quota was hit; carries which one and the numbers
 """
 
@@ -37,6 +39,14 @@ class ArtifactError(MacError):
 
 
 class GatewayError(MacError):
+    pass
+
+
+class ImageError(MacError):
+    pass
+
+
+class EnvError(MacError):
     pass
 
 

@@ -36,7 +36,7 @@ from mac.sandbox.launch import Launched, launch
 from mac.sandbox.process import BwrapProcess, _kill_quietly, close_egress
 from mac.sandbox.runtime import Runtime, ensure_runtime, is_ready, load_runtime, runtime_for
 from mac.sandbox.seccomp import filter_fd, seccomp_filter
-from mac.sandbox.uids import Slot, acquire_slot, processes_of, uid_range
+from mac.sandbox.uids import Slot, acquire_slot, environment_slot, processes_of, uid_range
 
 
 class BwrapBackend(SandboxBackend):
@@ -102,7 +102,7 @@ class BwrapBackend(SandboxBackend):
             if path is not None and not path.is_dir():
                 raise SandboxError(f"{path} is not a folder: create it before starting the sandbox")
         runtime = await self._runtime(spec)
-        slot = acquire_slot()
+        slot = acquire_slot() if spec.rootfs is None else environment_slot()
         cgroup = entry = None
         gateway = None
         try:
@@ -118,7 +118,7 @@ class BwrapBackend(SandboxBackend):
                     cgroup = cgroups.Cgroup.create(self.cgroup_support, spec.limits)
                 process = await self._spawn(spec, runtime, slot, cgroup)
         except BaseException:
-            if slot.dedicated:  # a start cut short (e.g. cancelled) may have left a sandbox running as this uid
+            if slot.own_uid:  # a start cut short (e.g. cancelled) may have left a sandbox running as this uid
                 _kill_slot_processes(slot.uid)
             if entry is not None:
                 pool.discard(entry)
