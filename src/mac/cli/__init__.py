@@ -29,7 +29,7 @@ def _main(show_version: bool = typer.Option(False, "--version", callback=_versio
 
 def _register() -> None:
     # Import order is the order of `mac --help`.
-    from mac.cli import demo, run, eval, verify, report, audit, redteam, data, sandbox  # noqa: F401
+    from mac.cli import demo, run, eval, verify, report, audit, redteam, data, sandbox, env, task  # noqa: F401
 
 
 _register()
