@@ -29,7 +29,7 @@ from mac.environments.cache import Image, ImageCache
 from mac.environments.client import EnvdClient
 from mac.environments.hostpy import host_python, inside
 from mac.environments.images import parse_ref
-from mac.errors import EnvError
+from mac.errors import EnvError, MacError
 from mac.evidence import EvidenceLog
 from mac.paths import scratch_home
 from mac.sandbox.base import Bind, Relay, RootfsView, SandboxSpec
@@ -45,6 +45,17 @@ class BwrapEnvBackend(EnvironmentBackend):
     isolated = True
     isolation = {"namespaces": ["user", "pid", "net", "ipc", "uts", "mount", "cgroup"], "seccomp": True,
                  "network": "none, or the egress allowlist", "root_filesystem": "overlay per attempt"}
+
+    @classmethod
+    def available(cls) -> tuple[bool, str]:
+        from mac.sandbox.host import find_bwrap, userns_enabled
+
+        try:
+            find_bwrap()
+        except MacError as exc:
+            return False, str(exc)
+        ok, why = userns_enabled()
+        return ok, why and f"unprivileged user namespaces are disabled ({why})"
 
     def __init__(self, evidence: EvidenceLog | None = None, cache: ImageCache | None = None,
                  sandbox: BwrapBackend | None = None):

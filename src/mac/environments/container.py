@@ -110,6 +110,9 @@ class ContainerEnvironment(Environment):
             argv += ["-e", f"{key}={value}"]
         for bind in binds:
             argv += ["-v", f"{bind.src}:{bind.dst}:{'rw' if bind.writable else 'ro'}"]
+        if self.spec.host_runtime:
+            argv += [arg for name in ("usr", "bin", "sbin", "lib", "lib64") if Path(f"/{name}").exists()
+                     for arg in ("-v", f"/{name}:/{name}:ro")]
         await cli(self.backend.cli, *argv, self.image, "sleep", "infinity")
 
     async def exec(self, command: str | list[str], *, cwd: str | None = None, env: dict[str, str] | None = None,
