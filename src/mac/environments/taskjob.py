@@ -9,6 +9,7 @@ from pathlib import Path
 
 from mac.config import Quota, TaskModelSpec
 from mac.environments.agentrun import TaskRunResult, run_agent_task
+from mac.environments.base import EnvironmentBackend
 from mac.environments.check import CheckResult, check_task
 from mac.environments.registry import get_env_backend
 from mac.environments.task import load_task
@@ -16,12 +17,19 @@ from mac.evidence import EvidenceLog
 from mac.paths import scratch_home
 
 
-async def check_tasks(paths: list[Path], *, env_backend: str = "auto") -> list[CheckResult]:
-    backend = get_env_backend(env_backend)
+def _backend(env_backend: str | EnvironmentBackend, evidence: EvidenceLog | None) -> EnvironmentBackend:
+    if isinstance(env_backend, EnvironmentBackend):
+        return env_backend
+    return get_env_backend(env_backend, evidence=evidence)
+
+
+async def check_tasks(paths: list[Path], *, env_backend: str | EnvironmentBackend = "auto") -> list[CheckResult]:
+    backend = _backend(env_backend, None)
     return [await check_task(backend, load_task(path)) for path in paths]
 
 
-async def run_tasks(paths: list[Path], *, agent: Path, task_model: TaskModelSpec, env_backend: str = "auto",
+async def run_tasks(paths: list[Path], *, agent: Path, task_model: TaskModelSpec,
+                    env_backend: str | EnvironmentBackend = "auto",
                     agent_timeout: float | None = None, quota: Quota | None = None, log_dir: Path | None = None,
                     evidence: EvidenceLog | None = None) -> list[TaskRunResult]:
     """Run the agent artifact `agent` on each task folder in `paths`, one after the other."""
@@ -29,7 +37,7 @@ async def run_tasks(paths: list[Path], *, agent: Path, task_model: TaskModelSpec
     from mac.sandbox.registry import get_backend
 
     tasks = [load_task(path) for path in paths]
-    environments = get_env_backend(env_backend, evidence=evidence)
+    environments = _backend(env_backend, evidence)
     sandbox = get_backend("bwrap", evidence=evidence)
     scratch = Path(tempfile.mkdtemp(prefix="tasks-", dir=scratch_home()))
     scratch.chmod(0o711)
