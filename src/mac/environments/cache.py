@@ -119,7 +119,7 @@ class ImageCache:
             info = json.loads(meta.read_text())
             info["last_used"] = time.time()
             meta.write_text(json.dumps(info))
-        return Image(key, target, ImageConfig.from_json(info["config"]), ref)
+        return Image(key, target, config, ref)  # the config of this reference: layers may be shared
 
     def _unpack(self, key: str, ref: str, config: ImageConfig, layers: list[Path]) -> None:
         uid = environment_uid()
