@@ -23,8 +23,6 @@ per stream is drained and counted, not kept. Relays (egress, when the task allow
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import os
 import selectors
@@ -32,9 +30,9 @@ import signal
 import socket
 import subprocess
 import sys
-import tarfile
 import threading
 import time
+from base64 import b64decode, b64encode
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DRAIN_SEC = 0.5
@@ -83,23 +81,29 @@ class Server:
             return self.write(req)
         if op == "read":
             return self.read(req)
-        if op == "tar_in":
+        if op in ("tar_in", "tar_out"):
+            return self.tar(req)
+        return {"ok": False, "error": "unknown_op", "message": f"unknown op {op!r}"}
+
+    def tar(self, req: dict) -> dict:
+        import io
+        import tarfile  # only for transfers: keeps envd's start short
+
+        if req["op"] == "tar_in":
             folder = req["path"]
             os.makedirs(folder, exist_ok=True)
-            with tarfile.open(fileobj=io.BytesIO(base64.b64decode(req["data"])), mode="r:*") as tar:
+            with tarfile.open(fileobj=io.BytesIO(b64decode(req["data"])), mode="r:*") as tar:
                 tar.extractall(folder)
             return {"ok": True}
-        if op == "tar_out":
-            buffer = io.BytesIO()
-            with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-                tar.add(req["path"], arcname=".")
-            return self._limited(buffer.getvalue(), req)
-        return {"ok": False, "error": "unknown_op", "message": f"unknown op {op!r}"}
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+            tar.add(req["path"], arcname=".")
+        return self._limited(buffer.getvalue(), req)
 
     def exec(self, req: dict) -> dict:
         argv = req.get("argv") or [shell(), "-c", req.get("command", "")]
         env = {**self.env, **(req.get("env") or {})}
-        stdin = base64.b64decode(req["stdin"]) if req.get("stdin") else None
+        stdin = b64decode(req["stdin"]) if req.get("stdin") else None
         try:
             proc = subprocess.Popen(argv, cwd=req.get("cwd") or self.workdir, env=env, start_new_session=True,
                                     stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
@@ -118,7 +122,7 @@ class Server:
         path = req["path"]
         os.makedirs(os.path.dirname(path) or "/", exist_ok=True)
         with open(path, "wb") as fh:
-            fh.write(base64.b64decode(req["data"]))
+            fh.write(b64decode(req["data"]))
         if req.get("mode") is not None:
             os.chmod(path, int(req["mode"]))
         return {"ok": True}
@@ -133,7 +137,7 @@ class Server:
     def _limited(data: bytes, req: dict) -> dict:
         if len(data) > int(req.get("max", 64 << 20)):
             return {"ok": False, "error": "too_large", "message": f"more than {req.get('max')} bytes"}
-        return {"ok": True, "data": base64.b64encode(data).decode()}
+        return {"ok": True, "data": b64encode(data).decode()}
 
 
 def shell() -> str:
