@@ -84,7 +84,7 @@ def test_timeout_kills_the_whole_group(backend, image):
         async with await start(backend, image) as env:
             slow = await env.exec("sleep 30 & sleep 30; echo never", timeout=0.5)
             await asyncio.sleep(0.2)
-            left = await env.exec("ps -eo comm= | grep -c '^sleep' || true")
+            left = await env.exec("ps -eo args= | grep -c '^sleep 30$' || true")
             return slow, left
 
     slow, left = run(body())
@@ -122,9 +122,9 @@ def test_restart_kills_processes_and_keeps_files(backend, image):
     async def body():
         async with await start(backend, image) as env:
             await env.exec("echo kept > /app/kept.txt; (sleep 300 > /dev/null 2>&1 &)")
-            before = await env.exec("ps -eo comm= | grep -c '^sleep' || true")
+            before = await env.exec("ps -eo args= | grep -c '^sleep 300$' || true")
             await env.restart()
-            after = await env.exec("ps -eo comm= | grep -c '^sleep' || true; cat /app/kept.txt")
+            after = await env.exec("ps -eo args= | grep -c '^sleep 300$' || true; cat /app/kept.txt")
             return before, after
 
     before, after = run(body())

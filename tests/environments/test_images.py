@@ -89,3 +89,12 @@ def test_registry_and_dockerfile_without_tools_name_the_alternative(box, monkeyp
     (box / "ctx" / "Dockerfile").write_text("FROM scratch\n")
     with pytest.raises(ImageError, match="podman or buildah.*oci:PATH"):
         cache.resolve(parse_ref(f"dockerfile:{box / 'ctx'}"))
+
+
+def test_shared_layers_keep_each_images_own_config(box):
+    cache = ImageCache(box / "cache")
+    plain = cache.resolve(parse_ref(f"oci:{small_image(box / 'a')}"))
+    other = cache.resolve(parse_ref(f"oci:{small_image(box / 'b', user='builder', workdir='/srv')}"))
+    assert plain.key == other.key and plain.rootfs == other.rootfs  # one unpacked rootfs
+    assert (plain.config.user, plain.config.workdir) == ("", "/app")
+    assert (other.config.user, other.config.workdir) == ("builder", "/srv")

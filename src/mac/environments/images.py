@@ -11,6 +11,7 @@ Relative paths are resolved against `base` (a task's folder). Nothing here unpac
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -94,7 +95,7 @@ def build(ref: ImageRef, store: Path) -> tuple[Path, str]:
         raise ImageError(f"building {dockerfile} needs podman or buildah (`apt-get install podman`), "
                          + PREBUILT_HINT)
     name = f"localhost/mac-build-{os.getpid()}"
-    tag = "built-" + str(abs(hash(str(dockerfile))))
+    tag = "built-" + hashlib.sha256(str(dockerfile.resolve()).encode()).hexdigest()[:16]
     store.mkdir(parents=True, exist_ok=True)
     verb = ["build"] if tool.endswith("podman") else ["bud"]
     _run([tool, *verb, "-f", str(dockerfile), "-t", name, str(dockerfile.parent)], f"{tool} could not build "

@@ -98,7 +98,7 @@ class BwrapProcess(SandboxProcess):
         watch = None
         upper = self.spec.rootfs.upper if self.spec.rootfs is not None else None
         writable = [p for p in (self.spec.workspace if self.spec.workspace_writable else None, self.spec.outputs,
-                                upper) if p is not None]
+                                upper, *(b.src for b in self.spec.extra_binds if b.writable)) if p is not None]
         if writable:
             watch = asyncio.ensure_future(watch_disk(writable, self.spec.limits.disk_mb << 20, self._disk_exceeded))
         try:
