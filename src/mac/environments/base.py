@@ -124,6 +124,19 @@ class Environment(ABC):
     def describe(self) -> dict[str, Any]:
         return {"label": self.spec.label, "image": self.spec.image}
 
+    async def _boot(self, binds: list[EnvBind]) -> None:
+        """Start the first run (backends implement it); `started` calls it and stops on failure."""
+        raise NotImplementedError
+
+    async def started(self) -> "Environment":
+        """Boot with the spec's binds; a failed boot cleans up whatever it had made, then raises."""
+        try:
+            await self._boot(self.spec.binds)
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
     async def __aenter__(self) -> "Environment":
         return self
 

@@ -67,13 +67,7 @@ class BwrapEnvBackend(EnvironmentBackend):
 
     async def start(self, spec: EnvironmentSpec) -> "BwrapEnvironment":
         image = await asyncio.to_thread(self.cache.resolve, parse_ref(spec.image, spec.base))
-        environment = BwrapEnvironment(self, spec, image)
-        try:
-            await environment.boot(spec.binds)
-        except BaseException:
-            await environment.stop()
-            raise
-        return environment
+        return await BwrapEnvironment(self, spec, image).started()
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "overlay": self.overlay, "sandbox": self.sandbox.describe()["bwrap"]}
@@ -82,16 +76,15 @@ class BwrapEnvBackend(EnvironmentBackend):
 class BwrapEnvironment(Environment):
     def __init__(self, backend: BwrapEnvBackend, spec: EnvironmentSpec, image: Image):
         self.backend, self.spec, self.image = backend, spec, image
-        self.lease = backend.cache.lease(image)
-        self.root = Path(tempfile.mkdtemp(prefix="env-", dir=scratch_home()))
-        self.root.chmod(0o711)
-        self.upper, self.work = self.root / "upper", self.root / "work"
         self.uid, self.gid, self.home = files.resolve_user(image.rootfs, spec.user or image.config.user)
         self.process = None
         self.client: EnvdClient | None = None
         self.egress = None
         self._starts = 0
-        self._prepare_layer()
+        self.lease = backend.cache.lease(image)
+        self.root = Path(tempfile.mkdtemp(prefix="env-", dir=scratch_home()))
+        self.root.chmod(0o711)
+        self.upper, self.work = self.root / "upper", self.root / "work"
 
     def _prepare_layer(self) -> None:
         owner = environment_uid()
@@ -122,7 +115,9 @@ class BwrapEnvironment(Environment):
             await self.egress.start(folder / "egress.sock")
         return [Relay(socket=self.egress.socket_path, port=egress.EGRESS_PORT)]
 
-    async def boot(self, binds: list[EnvBind]) -> None:
+    async def _boot(self, binds: list[EnvBind]) -> None:
+        if self._starts == 0:
+            await asyncio.to_thread(self._prepare_layer)
         self._starts += 1
         ctl = self.root / f"ctl-{self._starts}"
         ctl.mkdir(mode=0o700)
@@ -189,7 +184,7 @@ class BwrapEnvironment(Environment):
 
     async def restart(self, binds: list[EnvBind] | None = None) -> None:
         await self._kill()
-        await self.boot(self.spec.binds if binds is None else binds)
+        await self._boot(self.spec.binds if binds is None else binds)
 
     async def stop(self) -> None:
         await self._kill()

@@ -52,13 +52,7 @@ class ContainerEnvBackend(EnvironmentBackend):
     async def start(self, spec: EnvironmentSpec) -> "ContainerEnvironment":
         if spec.network.enabled and not self.isolation["network_allowlist"]:
             raise EnvError(f"the {self.cli} backend cannot enforce a network allowlist: use --env-backend bwrap")
-        environment = ContainerEnvironment(self, spec, await self._image(spec))
-        try:
-            await environment.boot(spec.binds)
-        except BaseException:
-            await environment.stop()
-            raise
-        return environment
+        return await ContainerEnvironment(self, spec, await self._image(spec)).started()
 
     async def _image(self, spec: EnvironmentSpec) -> str:
         ref = parse_ref(spec.image, spec.base)
@@ -97,7 +91,7 @@ class ContainerEnvironment(Environment):
         self.name: str | None = None
         self.snapshots: list[str] = []
 
-    async def boot(self, binds: list[EnvBind]) -> None:
+    async def _boot(self, binds: list[EnvBind]) -> None:
         limits = self.spec.limits
         self.name = f"mac-env-{uuid.uuid4().hex[:12]}"
         argv = ["run", "-d", "--name", self.name, "--network", "none", "--memory", f"{limits.memory_mb}m",
@@ -182,7 +176,7 @@ class ContainerEnvironment(Environment):
         await cli(self.backend.cli, "rm", "-f", name)
         self.snapshots.append(snapshot)
         self.image, self.name = snapshot, None
-        await self.boot(self.spec.binds if binds is None else binds)
+        await self._boot(self.spec.binds if binds is None else binds)
 
     async def stop(self) -> None:
         if self.name is not None:
