@@ -88,10 +88,6 @@ def _views(spec: SandboxSpec, runtime: Runtime) -> list[str]:
 
 def bwrap_argv(bwrap: Path, spec: SandboxSpec, runtime: Runtime, *, seccomp_fd: int | None,
                status_fd: int) -> list[str]:
-    if spec.rootfs is not None:
-        from mac.sandbox.rootfs_argv import rootfs_argv
-
-        return rootfs_argv(bwrap, spec, seccomp_fd=seccomp_fd, status_fd=status_fd)
     limits = spec.limits
     cwd = spec.cwd if spec.workspace is not None or not spec.cwd.startswith("/workspace") else "/tmp"
     args = [str(bwrap), "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",

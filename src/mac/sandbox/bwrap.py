@@ -29,7 +29,7 @@ from mac.paths import scratch_home
 from mac import egress
 from mac.egress import rules as egress_rules
 from mac.sandbox import cgroups, pool, prepare
-from mac.sandbox.argv import bwrap_argv
+from mac.sandbox.rootfs_argv import sandbox_argv
 from mac.sandbox.base import Relay, SandboxBackend, SandboxSpec
 from mac.sandbox.host import FIX, find_bwrap, userns_enabled
 from mac.sandbox.launch import Launched, launch
@@ -181,7 +181,7 @@ class BwrapBackend(SandboxBackend):
         controllers = entry.cgroup.dirs if entry.cgroup is not None else {}
         limits = prepare.rlimits(spec.limits, slot, has_memcg="memory" in controllers,
                                  has_pids_cgroup="pids" in controllers)
-        argv = bwrap_argv(self.bwrap.path, spec, runtime, seccomp_fd=entry.seccomp_fd, status_fd=entry.status_fd)
+        argv = sandbox_argv(self.bwrap.path, spec, runtime, seccomp_fd=entry.seccomp_fd, status_fd=entry.status_fd)
         try:
             pool.order(entry, argv, limits, slot.uid if slot.dedicated else None, slot.gid if slot.dedicated else None)
         except OSError:
@@ -204,7 +204,7 @@ class BwrapBackend(SandboxBackend):
         controllers = cgroup.dirs if cgroup is not None else {}
         limits = prepare.rlimits(spec.limits, slot, has_memcg="memory" in controllers,
                                  has_pids_cgroup="pids" in controllers)
-        argv = bwrap_argv(self.bwrap.path, spec, runtime, seccomp_fd=seccomp_fd, status_fd=status_w)
+        argv = sandbox_argv(self.bwrap.path, spec, runtime, seccomp_fd=seccomp_fd, status_fd=status_w)
         try:
             launched = await launch(argv, pass_fds=[status_w] + ([seccomp_fd] if seccomp_fd is not None else []),
                                     status_r=status_r, preexec=prepare.preexec(join_fds, limits, slot))

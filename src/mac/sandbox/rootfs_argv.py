@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mac.sandbox.argv import SYSTEM_LINKS, bwrap_argv, check_destination
 from mac.sandbox.base import SandboxSpec
+from mac.sandbox.runtime import Runtime
 
 HOST_DIR = "/.mac/host"
 """Host folders of the in-environment server appear under this prefix, at their host path."""
@@ -23,8 +25,6 @@ def _root(view) -> list[str]:
 
 
 def _host_runtime() -> list[str]:
-    from mac.sandbox.argv import SYSTEM_LINKS
-
     args = ["--ro-bind", "/usr", "/usr"]
     for name in SYSTEM_LINKS:
         host = Path("/") / name
@@ -35,9 +35,15 @@ def _host_runtime() -> list[str]:
     return args
 
 
-def rootfs_argv(bwrap: Path, spec: SandboxSpec, *, seccomp_fd: int | None, status_fd: int) -> list[str]:
-    from mac.sandbox.argv import check_destination
+def sandbox_argv(bwrap: Path, spec: SandboxSpec, runtime: Runtime, *, seccomp_fd: int | None,
+                 status_fd: int) -> list[str]:
+    """The command line of any spec: a task environment's (`spec.rootfs`) or an ordinary sandbox's."""
+    if spec.rootfs is None:
+        return bwrap_argv(bwrap, spec, runtime, seccomp_fd=seccomp_fd, status_fd=status_fd)
+    return rootfs_argv(bwrap, spec, seccomp_fd=seccomp_fd, status_fd=status_fd)
 
+
+def rootfs_argv(bwrap: Path, spec: SandboxSpec, *, seccomp_fd: int | None, status_fd: int) -> list[str]:
     view = spec.rootfs
     limits = spec.limits
     args = [str(bwrap), "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
