@@ -11,8 +11,10 @@ use bwrap), and a command killed at its timeout is the exec client; what it star
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import shutil
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -59,15 +61,7 @@ class ContainerEnvBackend(EnvironmentBackend):
         if ref.kind == "docker":
             return ref.value
         if ref.kind == "oci":
-            tag = f"localhost/mac-env-{uuid.uuid4().hex[:10]}"
-            source = f"oci:{ref.value}" + (f":{ref.tag}" if ref.tag else "")
-            if self.cli == "podman":
-                await cli(self.cli, "pull", "-q", source)
-                return source
-            archive = Path(ref.value).with_suffix(".mac.tar")
-            await asyncio.to_thread(shutil.make_archive, str(archive.with_suffix("")), "tar", ref.value)
-            await cli(self.cli, "load", "-i", str(archive))
-            return tag
+            return await self._load_layout(Path(ref.value), ref.tag)
         if ref.kind == "rootfs":
             raise EnvError(f"the {self.cli} backend takes images, not rootfs folders: `mac env import` it into an "
                            "OCI layout, or use --env-backend bwrap")
@@ -75,6 +69,31 @@ class ContainerEnvBackend(EnvironmentBackend):
         folder = Path(ref.value) if Path(ref.value).is_dir() else Path(ref.value).parent
         await cli(self.cli, "build", "-t", tag, str(folder))
         return tag
+
+    async def _load_layout(self, layout: Path, tag: str | None) -> str:
+        """Load an OCI layout into the engine; returns what to run. Engines derive an image name from the path, so
+        the layout is reached through a link with a name they accept."""
+        digest = hashlib.sha256(f"{layout.resolve()}:{tag}".encode()).hexdigest()[:16]
+        links = Path(tempfile.gettempdir()) / "mac-oci-links"
+        links.mkdir(exist_ok=True)
+        link = links / f"mac-env-{digest}"
+        try:
+            link.symlink_to(layout.resolve())
+        except FileExistsError:
+            pass  # made by an earlier load of the same layout
+        if self.cli == "podman":
+            source = f"oci:{link}" + (f":{tag}" if tag else "")
+            return (await cli(self.cli, "pull", "-q", source)).strip().splitlines()[-1]
+        archive = Path(tempfile.mkdtemp()) / "image.tar"
+        try:
+            await asyncio.to_thread(shutil.make_archive, str(archive.with_suffix("")), "tar", str(layout))
+            output = await cli(self.cli, "load", "-i", str(archive))
+        finally:
+            shutil.rmtree(archive.parent, ignore_errors=True)
+        loaded = [line.split(":", 1)[1].strip() for line in output.splitlines() if line.startswith("Loaded image")]
+        if not loaded:
+            raise EnvError(f"{self.cli} load named no image: {output.strip()[-300:]}")
+        return loaded[-1]
 
 
 class PodmanEnvBackend(ContainerEnvBackend):
