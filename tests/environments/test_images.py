@@ -98,3 +98,25 @@ def test_shared_layers_keep_each_images_own_config(box):
     assert plain.key == other.key and plain.rootfs == other.rootfs  # one unpacked rootfs
     assert (plain.config.user, plain.config.workdir) == ("", "/app")
     assert (other.config.user, other.config.workdir) == ("builder", "/srv")
+
+
+def test_dockerfile_is_built_with_podman_or_buildah(bwrap_env, box):
+    import asyncio
+    import shutil as sh
+
+    from mac.environments.base import EnvironmentSpec
+    from mac.environments.registry import backend_class
+
+    ok, why = backend_class("podman").available()
+    if sh.which("buildah") is None and not ok:
+        pytest.skip(f"NOT RUN: neither buildah nor a working podman here ({why})")
+    (box / "ctx" / "root" / "app").mkdir(parents=True)
+    (box / "ctx" / "root" / "app" / "x").write_text("built\n")
+    (box / "ctx" / "Dockerfile").write_text("FROM scratch\nCOPY root/ /\nENV BUILT=yes\nWORKDIR /app\n")
+
+    async def body():
+        spec = EnvironmentSpec(image=f"dockerfile:{box / 'ctx'}", host_runtime=True)
+        async with await bwrap_env.start(spec) as env:
+            return await env.exec('echo "$BUILT $(pwd) $(cat x)"')
+
+    assert asyncio.run(body()).stdout == "yes /app built\n"
