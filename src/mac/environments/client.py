@@ -37,7 +37,7 @@ class EnvdClient:
             if loop.time() > deadline:
                 raise EnvError(f"the environment's server did not answer within {timeout:g}s")
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.02)
+            delay = min(delay * 2, 0.005)
 
     async def call(self, request: dict[str, Any]) -> dict[str, Any]:
         reader, writer = await self._connection()

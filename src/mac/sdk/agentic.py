@@ -126,8 +126,10 @@ def load_agent_class(path: Path) -> type:
 
 
 def build_agent(cls: type, model: str | None):
+    logs = Path("/tmp/agent-logs")  # Harbor hands agents an existing logs_dir
+    logs.mkdir(parents=True, exist_ok=True)
     try:
-        return cls(logs_dir=Path("/tmp/agent-logs"), model_name=model)
+        return cls(logs_dir=logs, model_name=model)
     except TypeError:
         return cls()
 
