@@ -1,35 +1,35 @@
-"""Environment backends by name, imported lazily; `auto` is bwrap (it always runs where MAC runs)."""
+"""Environment backends by name (the `mac.environments` plugin group), imported lazily; `auto` is bwrap (it runs
+wherever MAC runs).
+
+    backend = get_env_backend("auto", evidence=log)     # bwrap, podman or docker
+    availability()                                       # {name: (usable here, why not)}
+"""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from mac.environments.base import EnvironmentBackend
 from mac.errors import ConfigError
+from mac.registry import Registry
 
-ENV_BACKENDS: dict[str, str] = {
-    "bwrap": "mac.environments.bwrap:BwrapEnvBackend",
-    "podman": "mac.environments.container:PodmanEnvBackend",
-    "docker": "mac.environments.container:DockerEnvBackend",
-}
-"""name -> "module:Class"."""
+ENVIRONMENTS: Registry[type[EnvironmentBackend]] = Registry("environment backend", group="mac.environments",
+                                                            base=EnvironmentBackend)
+"""Every environment backend by name: the built-ins and `mac.environments` entry points of other packages."""
+ENVIRONMENTS.add("bwrap", "mac.environments.bwrap:BwrapEnvBackend")
+ENVIRONMENTS.add("podman", "mac.environments.container:PodmanEnvBackend")
+ENVIRONMENTS.add("docker", "mac.environments.container:DockerEnvBackend")
 
 
 def backend_class(name: str) -> type[EnvironmentBackend]:
-    try:
-        target = ENV_BACKENDS[name]
-    except KeyError:
-        raise ConfigError(f"unknown environment backend {name!r}; known: auto, "
-                          f"{', '.join(sorted(ENV_BACKENDS))}") from None
-    module_name, _, class_name = target.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    """The backend class registered as `name` (`auto` is bwrap); ConfigError listing the known names."""
+    return ENVIRONMENTS.get("bwrap" if name == "auto" else name)
 
 
 def get_env_backend(name: str = "auto", **kwargs: Any) -> EnvironmentBackend:
     """An environment backend: `auto`/`bwrap` (default), `podman` or `docker` (when their CLI works; ConfigError
     naming the fix otherwise). Keyword arguments go to the constructor (e.g. `evidence=`)."""
-    cls = backend_class("bwrap" if name == "auto" else name)
+    cls = backend_class(name)
     ok, why = cls.available()
     if not ok:
         raise ConfigError(f"environment backend {name!r} is not usable here: {why}")
@@ -38,4 +38,4 @@ def get_env_backend(name: str = "auto", **kwargs: Any) -> EnvironmentBackend:
 
 def availability() -> dict[str, tuple[bool, str]]:
     """Which backends this machine can run, and why not (for `mac env check` and the conformance suite)."""
-    return {name: backend_class(name).available() for name in sorted(ENV_BACKENDS)}
+    return {name: backend_class(name).available() for name in ENVIRONMENTS.names()}

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from mac.kinds import Split
 from mac.records import Usage
 
 __all__ = ["EvalResult", "Usage"]
@@ -37,10 +38,12 @@ class EvalResult(BaseModel):
     run_id: str = ""
     usage: Usage = Field(default_factory=Usage)
     error: str | None = None
+    traceback: str | None = None
+    """Where the artifact raised: the last frames of its traceback (file:line) and the exception, secrets scrubbed."""
     artifact_stderr: str = ""
     """Tail of the artifact's stderr (for the meta-agent's debugging)."""
     wall_sec: float = 0.0
-    split: str = "dev"
+    split: Split = "dev"
     simulated: bool = False
     events: list[dict[str, Any]] = Field(default_factory=list)
     """Sandbox events of this run (kills, truncation, denials)."""
