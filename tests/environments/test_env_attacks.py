@@ -113,3 +113,18 @@ def test_no_network_when_the_task_forbids_it(bwrap_env, box):
     """)
     result = run_one(bwrap_env, task, agent)
     assert result.agent.context["metadata"]["probe"] == "no route 101\n[]\n"
+
+
+def test_dev_cannot_be_filled_but_dev_shm_is_bounded(bwrap_env, box):
+    async def body():
+        spec = EnvironmentSpec(image=f"oci:{small_image(box / 'image')}", host_runtime=True)
+        async with await bwrap_env.start(spec) as env:
+            dev = await env.exec("head -c 1048576 /dev/zero > /dev/fill; echo $?")
+            shm = await env.exec("head -c 200000000 /dev/zero > /dev/shm/fill 2>/dev/null; echo $?; "
+                                 "du -m /dev/shm/fill | cut -f1")
+            return dev, shm
+
+    dev, shm = asyncio.run(body())
+    assert dev.stdout.strip() != "0" and "Read-only" in dev.stderr
+    code, size = shm.stdout.split()
+    assert code != "0" and int(size) <= 64  # the environment's shm_mb

@@ -59,6 +59,7 @@ def rootfs_argv(bwrap: Path, spec: SandboxSpec, *, seccomp_fd: int | None, statu
     for i, relay in enumerate(spec.relays):
         args += ["--ro-bind", str(Path(relay.socket).parent), f"{RELAY_DIR}/{i}"]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.shm_mb << 20), "--tmpfs", "/dev/shm"]
+    args += ["--remount-ro", "/dev"]  # as every sandbox: /dev is an unbounded tmpfs otherwise (/dev/shm stays)
     for key, value in spec.env.items():
         args += ["--setenv", key, value]
     args += ["--chdir", "/"]
