@@ -8,10 +8,10 @@ from typing import Any, Callable
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from mac.config import TaskModelSpec
 from mac.errors import ConfigError, MacError
+from mac.textsafe import for_markup
 
 console = Console()
 err_console = Console(stderr=True)
@@ -25,7 +25,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except MacError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # paths stay copyable
+            err_console.print(f"[bold red]error:[/] {for_markup(exc)}", soft_wrap=True)  # paths stay copyable
             raise typer.Exit(2) from None
 
     return wrapper

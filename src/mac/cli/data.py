@@ -11,6 +11,7 @@ from rich.table import Table
 
 from mac.cli import app
 from mac.cli.common import console, handle_errors
+from mac.textsafe import for_markup
 
 data_app = typer.Typer(help="Domain data: import your files, pull the public sets, see what is installed.",
                        no_args_is_help=True)
@@ -87,14 +88,14 @@ def show_command(
     records = dom.load(split, data)
     for idx, record in enumerate(records[:n]):
         problem = dom.problem(idx, record)
-        console.rule(f"{domain}/{split} #{idx}  id={escape(record.id)}")
-        console.print(escape(problem.question))
+        console.rule(f"{domain}/{split} #{idx}  id={for_markup(record.id)}")
+        console.print(for_markup(problem.question, multiline=True))
         for choice in problem.choices or []:
-            console.print("  " + escape(choice))
+            console.print("  " + for_markup(choice))
         if problem.extra:
-            console.print(f"[dim]extra: {escape(str(problem.extra))}[/]")
+            console.print(f"[dim]extra: {for_markup(problem.extra)}[/]")
         if answers:
-            console.print(f"[bold]answer:[/] {escape(record.answer)}")
+            console.print(f"[bold]answer:[/] {for_markup(record.answer)}")
     console.print(f"[dim]{len(records)} records in {domain}/{split}[/]")
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from mac.cli import app
 from mac.cli.common import console, err_console, handle_errors, task_model_option
 from mac.errors import ConfigError
 from mac.evaluation.result import EvalResult
+from mac.textsafe import for_markup, printable
 
 _MISSING_SHOWN = 20
 
@@ -30,6 +30,8 @@ def eval_command(
     base_url: Optional[str] = typer.Option(None, "--base-url", help="Upstream URL for openai:MODEL_NAME."),
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds for the artifact's solve()."),
     first_k: Optional[int] = typer.Option(None, "--first-k", min=1, help="Only the first K problems."),
+    test_seed_file: Optional[Path] = typer.Option(None, "--test-seed-file", help="Secret seed of a generated test "
+                                                  "split (arith); created if missing (default: this install's)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     unsafe_no_sandbox: bool = typer.Option(
         False, "--unsafe-no-sandbox",
@@ -50,7 +52,7 @@ def eval_command(
                           "every file of this user (answers included), use the network and touch other processes. "
                           "Only use it on code you trust.[/]")
     run = eval_artifact(domain=domain, data=data, split=split, artifact=artifact, task_model=spec, timeout=timeout,
-                        first_k=first_k, sandbox=sandbox)
+                        first_k=first_k, sandbox=sandbox, test_seed_file=test_seed_file)
     if as_json:
         result = asyncio.run(run)
         print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
@@ -80,8 +82,9 @@ def _print_result(result: EvalResult, domain: str, unsafe: bool) -> None:
         table.add_row("sandbox", "[bold red]NONE (unsandboxed debug run)[/]")
     console.print(table)
     if result.error:
-        err_console.print(f"[bold red]artifact error:[/] {escape(result.error)}")
+        err_console.print(f"[bold red]artifact error:[/] {for_markup(result.error)}")
         if result.artifact_stderr.strip():
             err_console.print("[dim]stderr (tail):[/]")
-            err_console.print("\n".join(result.artifact_stderr.rstrip().splitlines()[-15:]), markup=False,
+            err_console.print(printable("\n".join(result.artifact_stderr.rstrip().splitlines()[-15:]), multiline=True),
+                              markup=False,
                               highlight=False)

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from mac.cli import app
 from mac.cli.common import handle_errors
+from mac.textsafe import for_markup
 
 _VERDICT_STYLE = {"CLEAN": "green", "SUSPICIOUS": "yellow", "CHEATING": "red"}
 
@@ -22,15 +22,15 @@ def redteam_table(rows, baseline) -> Table:
         table.add_column(column, justify="right" if column == "test gain" else "left", overflow="fold")
     for r in rows:
         gain = "-" if r.gain is None else f"{r.gain:+.1f}"
-        blocked = "[green]yes[/]" if r.blocked else f"[red]NO[/]: {escape('; '.join(r.failures))}"
+        blocked = "[green]yes[/]" if r.blocked else f"[red]NO[/]: {for_markup('; '.join(r.failures))}"
         if r.detected:
             detected = "[green]yes[/]"
         elif not r.detect_expected:
-            detected = f"not expected: {escape(r.why_undetected)}"
+            detected = f"not expected: {for_markup(r.why_undetected)}"
         else:
             detected = "[red]NO[/]"
         verdict = r.verdict or "-"
-        table.add_row(r.attack, gain, r.layer, escape(", ".join(r.evidence[:5]) or "-"),
+        table.add_row(r.attack, gain, r.layer, for_markup(", ".join(r.evidence[:5]) or "-"),
                       f"[{_VERDICT_STYLE.get(verdict, 'white')}]{verdict}[/]", blocked, detected)
     return table
 
@@ -57,13 +57,13 @@ def redteam(
         from mac.metaagents.redteam import ATTACKS
 
         for a in ATTACKS.values():
-            out.print(f"{a.name:<24} {a.layer:<19} {escape(a.description)}")
+            out.print(f"{a.name:<24} {a.layer:<19} {for_markup(a.description)}")
         return
     names = [a.strip() for a in attacks.split(",") if a.strip()] if attacks else None
     rows, baseline = asyncio.run(run_redteam((jobs_dir or jobs_home()), domain=domain, attacks=names,
                                              concurrency=concurrent, dev_time=dev_time))
     out.print(redteam_table(rows, baseline))
-    out.print(f"Files: {escape(str((jobs_dir or jobs_home()).resolve() / baseline.job))}")
+    out.print(f"Files: {for_markup((jobs_dir or jobs_home()).resolve() / baseline.job)}")
     failed = [r.attack for r in rows if not r.ok]
     if failed:
         out.print(f"[bold red]{len(failed)} attack(s) not blocked or not detected:[/] {', '.join(failed)}")

@@ -20,6 +20,7 @@ from mac.errors import ConfigError
 from mac.paths import jobs_home
 from mac.store.models import TrialConfig, TrialResult
 from mac.store.paths import JobPaths
+from mac.textsafe import for_markup
 from mac.trial.progress import TrialProgress
 
 SIMULATED_NOTE = "[bold yellow]SIMULATED[/]: task model `sim` (an offline stand-in); these scores say nothing about real models."
@@ -64,9 +65,9 @@ def summary_table(results: list[TrialResult], title: str = "Results") -> Table:
     for r in results:
         test = r.test
         status = r.status if r.reason is None else f"{r.status}: {r.reason}"
-        table.add_row(r.trial, r.meta_agent_label, str(r.seed), _pct(r.best_dev.accuracy if r.best_dev else None),
+        table.add_row(r.trial, for_markup(r.meta_agent_label), str(r.seed), _pct(r.best_dev.accuracy if r.best_dev else None),
                       _pct(test.accuracy if test else None), f"{test.correct}/{test.total}" if test else "-",
-                      str(r.dev_evals), str(r.budget_use.dev_usage.requests), r.integrity_verdict or "-", status[:80])
+                      str(r.dev_evals), str(r.budget_use.dev_usage.requests), r.integrity_verdict or "-", for_markup(status, limit=80))
     return table
 
 
@@ -144,16 +145,18 @@ def meta_agent_options(meta_agent: str, command: str | None, baseline: str | Non
     return {}, ""
 
 
-def check_inputs(domain: str, data: Path | None, sandbox: str) -> None:
+def check_inputs(domain: str, data: Path | None, sandbox: str, test_seed_file: Path | None = None) -> None:
     """Fail before any job folder exists: both splits must load and the sandbox backend must be known."""
     from mac.domains.base import get_domain
+    from mac.domains.testseed import seed_for
     from mac.sandbox.registry import backend_names
 
     if sandbox not in backend_names():
         raise ConfigError(f"unknown sandbox backend {sandbox!r}; known: {', '.join(backend_names())}")
     plugin = get_domain(domain)
-    for split in ("dev", "test"):
-        plugin.load(split, data)
+    seed = seed_for(plugin, data, test_seed_file)
+    plugin.load("dev", data)
+    plugin.load("test", data, seed=seed)
 
 
 @app.command()
@@ -178,6 +181,8 @@ def run(
     baseline: Optional[str] = typer.Option(None, "--baseline", help="naive or strong, for --meta-agent baseline."),
     data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder (dev.jsonl, test.jsonl)."),
     sandbox: str = typer.Option("bwrap", "--sandbox", help="Isolation backend."),
+    test_seed_file: Optional[Path] = typer.Option(None, "--test-seed-file", help="Secret seed of a generated test "
+                                                  "split (arith); created if missing (default: this install's)."),
     meta_model: Optional[str] = typer.Option(None, "--meta-model", help="The meta-agent's own model (real tools)."),
     meta_base_url: Optional[str] = typer.Option(None, "--meta-base-url", help="Endpoint of --meta-model."),
     egress_allow: Optional[list[str]] = typer.Option(None, "--egress-allow",
@@ -203,13 +208,13 @@ def run(
     options, suffix = meta_agent_options(meta_agent, command, baseline, meta_model, meta_base_url, egress_allow)
     get_metaagent(meta_agent, **options)  # unknown names and bad options fail here, before any trial starts
     spec = task_model_option(task_model, base_url)
-    check_inputs(domain, data, sandbox)
+    check_inputs(domain, data, sandbox, test_seed_file)
     plan = build_budget(domain, budget, dev_time=dev_time, eval_timeout=eval_timeout, verify_timeout=verify_timeout,
                         dev_requests=dev_requests, verify_requests=verify_requests)
     name = job or default_job_name(f"{domain}-{meta_agent}{suffix}")
     configs = job_configs(job=name, domain=domain, meta_agent=meta_agent, seeds=seeds, task_model=spec, budget=plan,
                           meta_agent_options=options, data=str(data.resolve()) if data else None, sandbox=sandbox,
-                          suffix=suffix)
+                          suffix=suffix, test_seed_file=test_seed_file.resolve() if test_seed_file else None)
     if auditor_model:
         from mac.audit import AuditorConfig
 

@@ -187,8 +187,10 @@ def config_row(members: list[tuple[TrialView, TrialRow]], baselines: list[Baseli
     ranked = sorted(counted, key=lambda r: r.test_accuracy)
     totals = {v.result.test.total for v, r in members if r.counted and v.result.test is not None}
     simulated = any(r.simulated for r in rows)
+    seeds = {v.result.test_seed_fingerprint for v, _ in members}
     comparisons = _compare(test, baseline_scores(baselines, domain=first.domain, task_model=first.task_model,
-                                                 simulated=simulated, total=totals.pop() if len(totals) == 1 else None))
+                                                 simulated=simulated, total=totals.pop() if len(totals) == 1 else None,
+                                                 test_seed=seeds.pop() if len(seeds) == 1 else None))
     fracs = [r.dev_time_frac for r in rows if r.dev_time_frac is not None]
     return ConfigRow(
         domain=first.domain, meta_agent=first.meta_agent, task_model=first.task_model, simulated=simulated,

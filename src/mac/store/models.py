@@ -27,6 +27,10 @@ class TrialConfig(BaseModel):
     domain: str
     data: str | None = None
     """Domain data folder (None: the domain's default: generated, or the user data dir)."""
+    test_seed_file: str | None = None
+    """The seed file of a generated test split (arith; mac.domains.testseed): its path, never its value."""
+    test_seed_fingerprint: str | None = None
+    """The seed's fingerprint when the trial was created; `mac verify` refuses a seed file that no longer has it."""
     meta_agent: str
     meta_agent_options: dict[str, Any] = Field(default_factory=dict)
     """Adapter options, e.g. {"command": "..."} for `command`."""
@@ -152,6 +156,8 @@ class TrialResult(BaseModel):
     task_model: str
     simulated: bool
     """True when the task model was `sim`: such scores say nothing about real models."""
+    test_seed_fingerprint: str | None = None
+    """Which secret test split a generated domain (arith) was scored on: the seed's fingerprint, never its value."""
     status: str = "running"
     """"running", "completed" (a test score exists, possibly 0), "failed" (the harness could not finish) or
     "interrupted" (the controller was stopped, e.g. Ctrl-C or SIGTERM: `mac run --resume` continues it)."""

@@ -39,15 +39,22 @@ def trial_name(domain: str, meta_agent: str, seed: int, suffix: str = "") -> str
 
 def job_configs(*, job: str, domain: str, meta_agent: str, seeds: int, task_model: TaskModelSpec, budget: Budget,
                 meta_agent_options: dict[str, Any] | None = None, data: str | None = None, sandbox: str = "bwrap",
-                first_seed: int = 0, suffix: str = "") -> list[TrialConfig]:
-    """One TrialConfig per seed; the sim's seed follows the trial's seed so seeds give independent samples."""
+                first_seed: int = 0, suffix: str = "", test_seed_file: Path | None = None) -> list[TrialConfig]:
+    """One TrialConfig per seed; the sim's seed follows the trial's seed so seeds give independent samples.
+    A generated test split's seed file (`test_seed_file`, default the install's) is recorded with its fingerprint."""
+    from mac.domains.base import get_domain
+    from mac.domains.testseed import seed_for
+
     if sandbox == "none":
         raise ConfigError("sandbox 'none' isolates nothing and is refused for trials: use --sandbox bwrap")
+    test_seed = seed_for(get_domain(domain), Path(data) if data else None, test_seed_file)
     configs = []
     for seed in range(first_seed, first_seed + seeds):
         configs.append(TrialConfig(
             job=check_name(job, "job"), trial=trial_name(domain, meta_agent, seed, suffix), domain=domain, data=data,
             meta_agent=meta_agent, meta_agent_options=dict(meta_agent_options or {}), seed=seed,
+            test_seed_file=str(test_seed.path) if test_seed else None,
+            test_seed_fingerprint=test_seed.fingerprint if test_seed else None,
             task_model=task_model.model_copy(update={"seed": seed}), budget=budget, sandbox=sandbox))
     return configs
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mac.domains.base import Domain, get_domain
+from mac.domains.testseed import seed_for
 from mac.errors import ConfigError
 from mac.evidence import EvidenceLog
 from mac.metaagents.base import MetaAgent, get_metaagent
@@ -48,7 +49,8 @@ def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog 
                           "test split): use --sandbox bwrap")
     domain = get_domain(config.domain)
     data = Path(config.data) if config.data else None
-    dev, test = domain.load("dev", data), domain.load("test", data)
+    seed = seed_for(domain, data, config.test_seed_file, expect=config.test_seed_fingerprint)
+    dev, test = domain.load("dev", data), domain.load("test", data, seed=seed)
     adapter = get_metaagent(config.meta_agent, **config.meta_agent_options)
     sandbox = get_backend(config.sandbox, evidence=evidence)
     model_backend = make_backend(config.task_model)

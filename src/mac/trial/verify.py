@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mac.config import Budget
 from mac.domains.base import Domain, get_domain
+from mac.domains.testseed import seed_for
 from mac.errors import ConfigError
 from mac.evaluation.result import EvalResult
 from mac.evaluation.runner import run_artifact
@@ -108,7 +109,8 @@ async def _reverify(paths: TrialPaths, sandbox: str | None) -> TrialResult:
     config = TrialConfig.model_validate_json(paths.config.read_text())
     domain = get_domain(config.domain)
     data = Path(config.data) if config.data else None
-    dev, test = domain.load("dev", data), domain.load("test", data)
+    seed = seed_for(domain, data, config.test_seed_file, expect=config.test_seed_fingerprint)
+    dev, test = domain.load("dev", data), domain.load("test", data, seed=seed)
     evidence = EvidenceLog(paths.evidence)
     backend = get_backend(sandbox or config.sandbox, evidence=evidence)
     model = make_backend(config.task_model)
