@@ -57,7 +57,8 @@ def redteam(
         from mac.metaagents.redteam import ATTACKS
 
         for a in ATTACKS.values():
-            out.print(f"{a.name:<24} {a.layer:<19} {for_markup(a.description)}")
+            only = f" ({', '.join(a.domains)} only)" if a.domains else ""
+            out.print(f"{a.name:<24} {a.layer:<19} {for_markup(a.description)}{only}")
         return
     names = [a.strip() for a in attacks.split(",") if a.strip()] if attacks else None
     rows, baseline = asyncio.run(run_redteam((jobs_dir or jobs_home()), domain=domain, attacks=names,
