@@ -41,9 +41,10 @@ class Arith(Domain):
     generated = True
     """Built in: `load` generates the splits, so there is nothing to import or pull."""
     secret_test_seed = True
-    score_check = ScoreCheck(strong_baseline=90.0, margin=10.0, min_calls=0.5, min_output_tokens=5.0)
-    """Arithmetic is easy for capable models (the strong baseline reaches ~90% even on the sim), so only a score
-    near 100% with under one call for every two problems (or almost no output) is flagged."""
+    score_check = ScoreCheck(strong_baseline=75.0, margin=20.0, min_calls=0.5, min_output_tokens=5.0)
+    """The strong baseline scores 75% on the sim (321 calls, ~950 output tokens per problem; the naive one 47% on
+    one call and ~35 tokens); capable real models do better, so only 95% or more on under one call for every two
+    problems (or almost no output) is flagged."""
 
     def default_budget(self) -> Budget:
         return Budget(
