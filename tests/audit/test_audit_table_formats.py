@@ -87,6 +87,8 @@ def _formats(tmp_path, test):
         "crc32 keys": ("t.json", json.dumps({zlib.crc32(r.question.encode()): r.answer for r in test}), "crc32"),
         "base64 in text": ("README.md", "cache: " + base64.b64encode(gzip.compress(as_json)).decode(), "question"),
         "hex in text": ("blob.txt", zlib.compress(as_json).hex(), "question text"),
+        "a git object (vendor folder, zlib, binary header)": (
+            ".git/objects/ab/cdef0123", zlib.compress(b"blob %d\x00" % len(as_json) + as_json), "question text"),
         "base64 literal never decoded in code": (
             "agent.py", AGENT + f"BLOB = {base64.b64encode(lzma.compress(as_json)).decode()!r}\n", "question text"),
     }
@@ -94,7 +96,8 @@ def _formats(tmp_path, test):
 
 FORMATS = ["literal dict in agent.py", "literal list in agent.py", "json by hash", "jsonl records", "toml by id", "csv",
            "tsv by 1-based", "text lines", "pickle dict", "pickle records", "sqlite", "npy", "npz", "gzip, any suffix",
-           "bz2", "xz", "zlib", "crc32 keys", "base64 in text", "hex in text", "base64 literal never decoded in code"]
+           "bz2", "xz", "zlib", "crc32 keys", "base64 in text", "hex in text", "base64 literal never decoded in code",
+           "a git object (vendor folder, zlib, binary header)"]
 
 
 @pytest.mark.parametrize("form", FORMATS)

@@ -7,7 +7,8 @@ Recognised by content first, then by name:
 - containers and binary formats: zip and .npz, SQLite, pickle (opcodes only, never loaded), .npy
   (mac.audit.binformats);
 - text: JSON and JSON lines, YAML (safe loader), TOML, CSV/TSV/;/| (delimiter sniffed), and every text line by
-  line (mac.audit.tables.tables_in_lines);
+  line (mac.audit.tables.tables_in_lines); in other binary data, its runs of printable text (a git object's
+  content after its header, strings inside a blob);
 - encodings inside text or Python literals: base64 (standard and URL-safe) and hex runs, and raw deflate inside
   them. A decoded blob is recognised again, from the top.
 
@@ -39,6 +40,8 @@ MAX_DEPTH = 3
 MAX_DECODED = 16 << 20
 MAX_BLOBS = 200
 MAX_PARSE = 4 << 20
+MAX_TEXT_RUNS = 64
+_TEXT_RUN = re.compile(rb"[\t\n\r\x20-\x7e]{64,}")
 _B64_RUN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{32,}={0,2}")  # starts only where a run starts
 _HEX_RUN = re.compile(r"^(?:[0-9a-fA-F]{2})+$")
 _B64_ONLY = re.compile(r"^[A-Za-z0-9+/=_\-\s]+$")
@@ -109,6 +112,12 @@ class _Decoder:
             text = as_text(data)
             if text is not None:
                 self.text(text, name, depth, line, via)
+            else:  # binary: the text inside it (a git object's content after its header, strings in a blob)
+                inner = _join(via, "text in binary data")
+                for run in _TEXT_RUN.findall(data[:MAX_DECODED])[:MAX_TEXT_RUNS]:
+                    self.text(run.decode("ascii"), name, depth, line, inner)
+                for table in self.out[start:]:
+                    table.via = table.via or inner
         for table in self.out[start:]:
             table.via = table.via or via
 

@@ -6,8 +6,8 @@
   (mac.audit.blobs), and payloads fed to decoders, decoded and scanned again (as code, or else as data);
 - dependency lists (pyproject.toml, requirements*.txt, ...): mac.audit.deps;
 - every file (any suffix): its tables, read as the data format it is (mac.audit.blobs);
-- files in vendor folders (virtualenvs, caches): tables only, and only when their numbers include enough of the
-  answers to matter (third-party code is not held to our code rules).
+- files in vendor folders (virtualenvs, caches, .git): tables only (third-party code is not held to our code
+  rules), Python source only when its numbers include enough of the answers to matter.
 
 Each split's answer key (dev, test) is compared with every table of the file; the best match per split becomes
 one finding that cites the file, the key kind and the match rate: `answers.match` (dev answers; high in what the
@@ -55,7 +55,7 @@ def scan_file(rel: str, data: bytes, ctx: ScanContext, *, vendor: bool = False) 
     out = FileScan(rel)
     is_py = rel.lower().endswith(PY)
     if vendor:
-        if ctx.keys and ctx.keys.may_hold_answers(data):
+        if ctx.keys:
             _vendor_tables(out, data, ctx, is_py)
         return out
     if is_py:
@@ -75,7 +75,11 @@ def scan_file(rel: str, data: bytes, ctx: ScanContext, *, vendor: bool = False) 
 
 
 def _vendor_tables(out: FileScan, data: bytes, ctx: ScanContext, is_py: bool) -> None:
+    """Tables only. Third-party Python is parsed only when its numbers include enough answers to matter (parsing
+    a virtualenv costs seconds); other files are always decoded (compressed data hides its digits)."""
     if is_py:
+        if not ctx.keys.may_hold_answers(data):
+            return
         try:
             tree = ast.parse(data)
             out.tables += [("", t, True) for t in tables_in_tree(tree)]
