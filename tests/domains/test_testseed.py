@@ -95,18 +95,30 @@ def test_the_flag_is_only_for_generated_test_splits(tmp_path):
     assert seed_for(get_domain("aime"), None, None) is None
 
 
-def test_mac_verify_refuses_a_seed_file_that_changed(tmp_path):
+def _trial_folder(tmp_path, **seed_fields):
     from mac.store import TrialPaths
+
+    paths = TrialPaths(tmp_path / "jobs" / "job" / "trial")
+    paths.create()
+    config = TrialConfig(job="job", trial="trial", domain="arith", meta_agent="reference", **seed_fields)
+    paths.config.write_text(config.model_dump_json())
+    return paths
+
+
+def test_mac_verify_refuses_a_seed_file_that_changed(tmp_path):
     from mac.trial.verify import verify_trial_dir
 
     seed = open_seed(tmp_path / "seed")
-    paths = TrialPaths(tmp_path / "jobs" / "job" / "trial")
-    paths.create()
-    config = TrialConfig(job="job", trial="trial", domain="arith", meta_agent="reference",
-                         test_seed_file=str(seed.path), test_seed_fingerprint=seed.fingerprint)
-    paths.config.write_text(config.model_dump_json())
-    seed.path.chmod(0o600)
+    paths = _trial_folder(tmp_path, test_seed_file=str(seed.path), test_seed_fingerprint=seed.fingerprint)
     seed.path.write_text("another secret of enough length\n")
     with pytest.raises(ConfigError, match=f"recorded with {seed.fingerprint}"):
         asyncio.run(verify_trial_dir(paths.dir))
     assert json.loads(paths.config.read_text())["test_seed_fingerprint"] == seed.fingerprint
+
+
+def test_mac_verify_refuses_a_trial_from_before_the_secret_split(tmp_path):
+    from mac.trial.verify import verify_trial_dir
+
+    paths = _trial_folder(tmp_path)  # no seed recorded: it ran on the old public test split
+    with pytest.raises(ConfigError, match="predates arith's secret test split"):
+        asyncio.run(verify_trial_dir(paths.dir))

@@ -103,6 +103,7 @@ class _Trial:
         try:
             self.paths.create()
             if self.plan is None or not self.paths.config.exists():
+                self._record_test_seed()
                 write_json_atomic(self.paths.config, self.config)
             if not self.paths.audit.exists():
                 write_json_atomic(self.paths.audit, {"verdict": None})
@@ -119,6 +120,14 @@ class _Trial:
         finally:
             self._finish()
         return self.result
+
+    def _record_test_seed(self) -> None:
+        """A new trial records which secret test split it runs on (arith), even when its config came without it."""
+        from mac.trial.setup import with_test_seed
+
+        with contextlib.suppress(MacError):  # a bad domain or seed file fails the prepare phase, with the reason
+            self.config = with_test_seed(self.config)
+            self.result.test_seed_fingerprint = self.config.test_seed_fingerprint
 
     def _finish(self) -> None:
         result = self.result

@@ -34,6 +34,17 @@ class TrialSetup:
     """The live workspace (the trial's workspace/ or, when sandbox uids cannot reach it, a scratch folder)."""
 
 
+def with_test_seed(config: TrialConfig) -> TrialConfig:
+    """`config` with its generated test split's seed recorded (file and fingerprint; the install's seed file when
+    none is set). Unchanged for domains whose test split is a file."""
+    if config.test_seed_fingerprint is not None:
+        return config
+    seed = seed_for(get_domain(config.domain), Path(config.data) if config.data else None, config.test_seed_file)
+    if seed is None:
+        return config
+    return config.model_copy(update={"test_seed_file": str(seed.path), "test_seed_fingerprint": seed.fingerprint})
+
+
 def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog | None, scratch: Path, *,
                   resume: bool = False) -> TrialSetup:
     """Everything the later phases need. The sim learns the dev AND the test problems now, so that it can answer

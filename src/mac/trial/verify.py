@@ -109,6 +109,9 @@ async def _reverify(paths: TrialPaths, sandbox: str | None) -> TrialResult:
     config = TrialConfig.model_validate_json(paths.config.read_text())
     domain = get_domain(config.domain)
     data = Path(config.data) if config.data else None
+    if domain.secret_test_seed and data is None and config.test_seed_fingerprint is None:
+        raise ConfigError(f"trial {config.trial} predates {config.domain}'s secret test split: it was scored on the "
+                          "old public one, which is no longer generated, so it cannot be re-verified (run it again)")
     seed = seed_for(domain, data, config.test_seed_file, expect=config.test_seed_fingerprint)
     dev, test = domain.load("dev", data), domain.load("test", data, seed=seed)
     evidence = EvidenceLog(paths.evidence)
