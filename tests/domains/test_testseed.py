@@ -60,7 +60,7 @@ def test_the_public_generator_does_not_rebuild_the_test_split(tmp_path):
 def test_a_pinned_seed_file_regenerates_the_split_and_is_recorded_by_fingerprint_only(tmp_path, secrets_home):
     pinned = tmp_path / "published-seed"
     configs = job_configs(job="j", domain="arith", meta_agent="reference", seeds=2, task_model=TaskModelSpec.parse("sim"),
-                          budget=budget_preset("smoke", ARITH.default_budget()), test_seed_file=pinned)
+                          budget=budget_preset("smoke", ARITH.default_budget()), test_seed_file=str(pinned))
     seed = open_seed(pinned, create=False)
     assert stat.S_IMODE(pinned.stat().st_mode) == 0o600
     for config in configs:

@@ -240,17 +240,20 @@ async def eval_artifact(*, domain: str, data: Path | None, split: str, artifact:
     """Load `split` of `domain`, start a gateway for `task_model`, run and grade `artifact` once, close everything.
     `test_seed_file` pins a generated test split's secret seed (mac.domains.testseed; default: the install's).
 
-    Refuses sandbox "none" for the test split (ConfigError) and warns loudly for it otherwise.
+    Refuses a sandbox that isolates nothing ("none") for the test split (ConfigError), warns loudly otherwise.
     """
     from mac.domains.base import get_domain
     from mac.domains.testseed import seed_for
     from mac.gateway import Gateway, make_backend
-    from mac.sandbox.registry import get_backend
+    from mac.sandbox.registry import check_backend, get_backend
 
-    if sandbox == "none" and split == "test":
-        raise ConfigError("sandbox 'none' is refused for the test split: run the test split with --sandbox bwrap")
-    if sandbox == "none":
-        log.warning("evaluating with sandbox 'none': the artifact runs UNSANDBOXED and can read anything on this host")
+    isolated = check_backend(sandbox, {}).isolated
+    if not isolated and split == "test":
+        raise ConfigError(f"sandbox {sandbox!r} isolates nothing and is refused for the test split: run the test "
+                          "split with --sandbox bwrap")
+    if not isolated:
+        log.warning(f"evaluating with sandbox {sandbox!r}: the artifact runs UNSANDBOXED and can read anything on "
+                    "this host")
     dom = get_domain(domain)
     seed = seed_for(dom, data, test_seed_file)
     records = dom.load(split, data, seed=seed)

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from mac.config import Budget, Quota, TaskModelSpec
+from mac.kinds import ResumePolicy, TrialStatus, Verdict
 from mac.records import Usage
 
 CONFIG_VERSION = "mac-trial-config-1"
@@ -27,10 +28,6 @@ class TrialConfig(BaseModel):
     domain: str
     data: str | None = None
     """Domain data folder (None: the domain's default: generated, or the user data dir)."""
-    test_seed_file: str | None = None
-    """The seed file of a generated test split (arith; mac.domains.testseed): its path, never its value."""
-    test_seed_fingerprint: str | None = None
-    """The seed's fingerprint when the trial was created; `mac verify` refuses a seed file that no longer has it."""
     meta_agent: str
     meta_agent_options: dict[str, Any] = Field(default_factory=dict)
     """Adapter options, e.g. {"command": "..."} for `command`."""
@@ -38,6 +35,13 @@ class TrialConfig(BaseModel):
     task_model: TaskModelSpec = Field(default_factory=TaskModelSpec)
     budget: Budget = Field(default_factory=Budget)
     sandbox: str = "bwrap"
+    sandbox_options: dict[str, Any] = Field(default_factory=dict)
+    """The backend's options (its `Options` model, e.g. {"use_cgroups": false}); misspelt ones are refused."""
+    test_seed_file: str | None = None
+    """The seed file of a generated test split (arith; mac.domains.testseed): the one the job pinned, else the
+    install's. Its path, never its value."""
+    test_seed_fingerprint: str | None = None
+    """The seed's fingerprint when the trial was created; `mac verify` refuses a seed file that no longer has it."""
     auditor: str | None = None
     """The LLM auditor, "openai:NAME" (None: the deterministic rules alone decide the integrity verdict)."""
     auditor_base_url: str | None = None
@@ -127,7 +131,7 @@ class ResumeRecord(BaseModel):
     from_phase: str
     """The phase that was interrupted (or "prepare" when the trial had not started)."""
     at: float
-    policy: str
+    policy: ResumePolicy
     """"continue-development" (the rest of the dev budget, on the workspace as it was), "freeze-workspace",
     "verify-artifact", "audit-only" or "start-over"."""
     reason: str = ""
@@ -158,9 +162,9 @@ class TrialResult(BaseModel):
     """True when the task model was `sim`: such scores say nothing about real models."""
     test_seed_fingerprint: str | None = None
     """Which secret test split a generated domain (arith) was scored on: the seed's fingerprint, never its value."""
-    status: str = "running"
-    """"running", "completed" (a test score exists, possibly 0), "failed" (the harness could not finish) or
-    "interrupted" (the controller was stopped, e.g. Ctrl-C or SIGTERM: `mac run --resume` continues it)."""
+    status: TrialStatus = "running"
+    """See mac.kinds.TrialStatus: running, completed, failed, interrupted (`mac run --resume` continues it) or
+    infrastructure_error (the upstream failed too often; kept for inspection, left out of means)."""
     test: Score | None = None
     best_dev: DevScore | None = None
     dev_evals: int = 0
@@ -181,7 +185,7 @@ class TrialResult(BaseModel):
     """Why the test score is 0 or missing: no artifact, broken artifact, harness error."""
     error: ExceptionInfo | None = None
     """The first phase error, if any."""
-    integrity_verdict: str | None = None
+    integrity_verdict: Verdict | None = None
     """CLEAN, SUSPICIOUS or CHEATING from the audit phase (mac.audit; None: not audited). Details: audit.json."""
     findings: list[dict[str, Any]] = Field(default_factory=list)
     evidence_count: int = 0
