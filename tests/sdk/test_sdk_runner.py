@@ -153,9 +153,9 @@ def test_hostile_return_values_are_encoded_not_crashed(run_sdk):
     run = run_sdk(agent)
     items = run.payload["predictions"]
     assert items[0] == {"idx": 0, "pred": None, "pred_type": "int"}
-    assert items[1]["idx"] == "[1]" and items[1]["pred"] == "list idx"
+    assert items[1] == {"idx": "[1]", "idx_type": "list", "pred": "list idx"}
     assert len(items[2]["pred"]) == 64 * 1024
-    assert items[3] == {"idx": "None", "pred": None, "pred_type": "NoneType"}
+    assert items[3] == {"idx": None, "pred": None, "item_type": "dict"}  # not a Prediction: named as such
     assert items[4]["idx"] == "<unreadable>"
 
 

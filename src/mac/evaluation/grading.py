@@ -43,10 +43,26 @@ class Graded:
     grades: list[Grade]
     missing: list[int]
     invalid: list[dict[str, Any]]
+    wrong_types: dict[str, dict[str, int]] = field(default_factory=dict)
+    """What had the wrong type, by kind ("item", "idx", "pred"), as {type name: count}."""
 
     @property
     def correct(self) -> int:
         return sum(g.correct for g in self.grades)
+
+    def type_problem(self) -> str | None:
+        """One sentence per kind of wrongly typed output, naming the fix; None when every type was right."""
+        fixes = {"item": ("solve returned {what} instead of Prediction objects",
+                          "return [Prediction(idx=p.idx, pred=str(answer)), ...]"),
+                 "idx": ("Prediction.idx was {what}", "use the problem's own int idx (p.idx)"),
+                 "pred": ("Prediction.pred was {what}", "answers must be strings: pred=str(answer)")}
+        parts = []
+        for kind, (problem, fix) in fixes.items():
+            found = self.wrong_types.get(kind)
+            if found:
+                what = ", ".join(f"{n} x {name}" for name, n in sorted(found.items(), key=lambda kv: -kv[1])[:3])
+                parts.append(problem.format(what=what) + ": " + fix)
+        return "; ".join(parts) or None
 
 
 def read_output(path: Path, max_bytes: int = MAX_RESULT_BYTES) -> ArtifactOutput:
@@ -95,9 +111,15 @@ def grade_output(domain: Domain, records: list[Record], output: ArtifactOutput) 
     """One Grade per record asked (idx = position); invalid and unknown entries explained, never raised."""
     by_idx: dict[int, list[dict[str, Any]]] = {}
     invalid: list[dict[str, Any]] = []
+    wrong: dict[str, dict[str, int]] = {}
     for entry in output.entries:
         idx = entry.get("idx")
-        if type(idx) is not int:
+        item_type = _type_name(entry.get("item_type"))
+        if item_type is not None:
+            _count(wrong, "item", item_type)
+            _note(invalid, entry, f"a {item_type} is not a Prediction(idx, pred)")
+        elif type(idx) is not int:
+            _count(wrong, "idx", _type_name(entry.get("idx_type")) or "not an int")
             _note(invalid, entry, f"idx {_show(idx)} is not an integer")
         elif not 0 <= idx < len(records):
             _note(invalid, entry, f"unknown idx {idx}: the problems asked are 0..{len(records) - 1}")
@@ -109,7 +131,19 @@ def grade_output(domain: Domain, records: list[Record], output: ArtifactOutput) 
         if not found:
             missing.append(idx)
         grades.append(_grade_one(domain, idx, record, found))
-    return Graded(grades=grades, missing=missing, invalid=invalid)
+        pred_type = _type_name(found[0].get("pred_type")) if len(found) == 1 else None
+        if pred_type is not None and not isinstance(found[0].get("pred"), str):
+            _count(wrong, "pred", pred_type)
+    return Graded(grades=grades, missing=missing, invalid=invalid, wrong_types=wrong)
+
+
+def _type_name(value: Any) -> str | None:
+    return value[:100] if isinstance(value, str) and value else None
+
+
+def _count(wrong: dict[str, dict[str, int]], kind: str, name: str) -> None:
+    found = wrong.setdefault(kind, {})
+    found[name] = found.get(name, 0) + 1
 
 
 def _grade_one(domain: Domain, idx: int, record: Record, found: list[dict[str, Any]]) -> Grade:
@@ -121,7 +155,8 @@ def _grade_one(domain: Domain, idx: int, record: Record, found: list[dict[str, A
     pred = found[0].get("pred")
     if not isinstance(pred, str):
         kind = found[0].get("pred_type") if pred is None else type(pred).__name__
-        why = f"prediction is {kind}, not str" if isinstance(kind, str) else "missing prediction"
+        why = f"prediction is {kind}, not str (Prediction.pred must be a string)" if isinstance(kind, str) \
+            else "missing prediction"
         return Grade(idx=idx, correct=False, pred=None, normalized=None, explanation=why[:200])
     try:
         grade = domain.grade(idx, pred, record)
