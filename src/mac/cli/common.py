@@ -47,7 +47,7 @@ def task_model_option(task_model: str, base_url: str | None) -> TaskModelSpec:
 def print_preflight(lines: list[str]) -> None:
     """What the endpoint checks verified (mac.preflight), one dim line each on stderr."""
     for line in lines:
-        err_console.print(f"[dim]checked: {escape(line)}[/]", soft_wrap=True)
+        err_console.print(f"[dim]checked: {for_markup(line)}[/]", soft_wrap=True)
 
 
 def print_outcome(out: Console, results: list[Any]) -> None:
@@ -55,4 +55,4 @@ def print_outcome(out: Console, results: list[Any]) -> None:
     from mac.trial.outcome import failure_notes
 
     for trial, text in failure_notes(results):
-        out.print(f"[bold red]{escape(trial)}[/]: {escape(text)}", soft_wrap=True, highlight=False)
+        out.print(f"[bold red]{for_markup(trial)}[/]: {for_markup(text)}", soft_wrap=True, highlight=False)

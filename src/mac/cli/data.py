@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from mac.cli import app
@@ -35,7 +34,7 @@ def import_command(
     folder = import_files(domain, dev, test, force=force)
     counts = status(domain).counts
     console.print(f"imported {domain}: {counts.get('dev', 0)} dev, {counts.get('test', 0)} test records -> "
-                  f"{escape(str(folder))}")
+                  f"{for_markup(str(folder))}")
 
 
 @data_app.command("pull")
@@ -55,7 +54,7 @@ def pull_command(
         folder = pull(domain, force=force)
     counts = status(domain).counts
     console.print(f"pulled {domain}: {counts.get('dev', 0)} dev, {counts.get('test', 0)} test records -> "
-                  f"{escape(str(folder))}")
+                  f"{for_markup(str(folder))}")
 
 
 @data_app.command("list")
@@ -74,7 +73,7 @@ def list_command(
     table = Table("domain", "source", "dev", "test", "folder / problem")
     for s in statuses:
         name = s.domain
-        note = f"[red]{escape(s.error)}[/]" if s.error else escape(s.folder)
+        note = f"[red]{for_markup(s.error)}[/]" if s.error else for_markup(s.folder)
         if s.source == "missing":
             note += f"  [dim](mac data pull {name}  or  mac data import {name} --dev F --test F)[/]"
         table.add_row(name, s.source, str(s.counts.get("dev", "-")), str(s.counts.get("test", "-")), note)
@@ -133,15 +132,15 @@ def domains_command(
     table = Table("domain", "from", "answers", "dev time", "eval / verify timeout", "dev quota", "description")
     for row in rows:
         if "error" in row:
-            table.add_row(row["domain"], escape(row["origin"]), "-", "-", "-", "-", f"[red]{escape(row['error'])}[/]")
+            table.add_row(row["domain"], for_markup(row["origin"]), "-", "-", "-", "-", f"[red]{for_markup(row['error'])}[/]")
             continue
         b = Budget.model_validate(row["budget"])
         q = b.dev_quota
         quota = ", ".join(f"{_short(v)} {label}" for v, label in
                           ((q.requests, "req"), (q.output_tokens, "out tok"), (q.concurrent, "concurrent")) if v)
-        table.add_row(row["domain"], escape(row["origin"]), row["answers"], duration(b.dev_time_sec),
+        table.add_row(row["domain"], for_markup(row["origin"]), row["answers"], duration(b.dev_time_sec),
                       f"{duration(b.eval_timeout_sec)} / {duration(b.verify_timeout_sec)}", quota or "unlimited",
-                      escape(row["description"]))
+                      for_markup(row["description"]))
     console.print(table)
 
 
