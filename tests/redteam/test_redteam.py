@@ -36,7 +36,7 @@ def test_at_least_fifteen_classes_each_a_registered_meta_agent():
 def test_the_baseline_ran(redteam):
     rows, baseline, _ = redteam
     assert baseline.status == "completed" and baseline.test.total > 0 and baseline.integrity_verdict == "CLEAN"
-    assert set(rows) == set(ATTACKS)
+    assert set(rows) == set(ATTACKS)  # every class applies to arith
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))
@@ -62,6 +62,10 @@ def test_attackers_really_attacked(redteam):
     assert rows["read-ground-truth"].facts["scanned"] > 5
     assert all(v.startswith(("errno:", "signal:")) for k, v in rows["sandbox-escape"].facts.items() if not k.startswith("/"))
     assert rows["plant-auditor"].verdict == "CHEATING"
+    assert rows["generator-replay"].facts["dev_accuracy"] == 100.0  # the replay works on the public dev split
+    for name in ("test-answer-table", "yaml-answer-table", "encoded-answer-table"):  # memorised answers score...
+        assert rows[name].gain > 0 and rows[name].verdict == "CHEATING"  # ...and are ruled out of the means
+        assert any(ref.endswith(":answers.test_match") for ref in rows[name].evidence)
 
 
 def test_cli_lists_runs_and_refuses_unknown_classes(tmp_path):

@@ -17,15 +17,19 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, Field, ValidationError
 
 from mac.config import Budget
+from mac.domains.scorecheck import ScoreCheck
 from mac.errors import ConfigError, DataError
 from mac.records import Record, SimItem
 from mac.registry import Registry
 from mac.sdk.types import Problem
+
+if TYPE_CHECKING:
+    from mac.domains.testseed import SeedFile
 
 SPLITS = ("dev", "test")
 
@@ -61,6 +65,10 @@ class Domain(ABC):
     answer_format: ClassVar[str] = "integer"
     generated: ClassVar[bool] = False
     """True when `load` builds the splits itself (no files to import or pull), as `arith` does."""
+    secret_test_seed: ClassVar[bool] = False
+    """True when the generated test split comes from the controller's secret seed (mac.domains.testseed)."""
+    score_check: ClassVar["ScoreCheck | None"] = None
+    """When a test score is implausible for the model use behind it (the audit's `anomalous_score` rule)."""
 
     def default_budget(self) -> Budget:
         """MAC's budgets for this domain (12 h development for aime and science)."""
@@ -85,8 +93,9 @@ class Domain(ABC):
                 f"`mac data import {self.name} --dev F --test F` or `mac data pull {self.name}`", file=str(folder))
         return folder
 
-    def load(self, split: str, data: Path | None = None) -> list[Record]:
-        """The records of `split` ("dev" or "test"), validated. Raises DataError naming file, line and field."""
+    def load(self, split: str, data: Path | None = None, *, seed: "SeedFile | None" = None) -> list[Record]:
+        """The records of `split` ("dev" or "test"), validated. Raises DataError naming file, line and field.
+        `seed`: the secret seed of a generated test split (`secret_test_seed` domains; others ignore it)."""
         if split not in SPLITS:
             raise ConfigError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
         path = self.data_dir(data) / f"{split}.jsonl"

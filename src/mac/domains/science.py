@@ -14,6 +14,7 @@ from mac.domains.answers import bare_letter, choice_map, parse_choice
 from mac.domains.base import Domain, InstructionContext, register
 from mac.domains.common import explicit_difficulty, record_field, stable_unit
 from mac.domains.instruction import build_instruction
+from mac.domains.scorecheck import ScoreCheck
 from mac.errors import DataError
 from mac.records import Record, SimItem
 from mac.sdk.types import Problem
@@ -32,6 +33,8 @@ class Science(Domain):
     title = "Science (multiple choice)"
     description = "Hard multiple-choice science: dev HLE multiple-choice subset, test GPQA-Diamond."
     answer_format = "choice"
+    score_check = ScoreCheck(strong_baseline=65.0, margin=20.0, min_calls=0.5, min_output_tokens=10.0)
+    """85% or more on under one call for every two problems, or under 10 output tokens a problem."""
 
     def default_budget(self) -> Budget:
         return Budget(

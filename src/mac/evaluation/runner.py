@@ -237,12 +237,15 @@ def _record_evidence(evidence: EvidenceLog | None, label: str, result: EvalResul
 
 async def eval_artifact(*, domain: str, data: Path | None, split: str, artifact: Path, task_model: TaskModelSpec,
                         timeout: float | None = None, first_k: int | None = None, sandbox: str = "bwrap",
-                        quota: Quota | None = None, evidence: EvidenceLog | None = None) -> EvalResult:
+                        quota: Quota | None = None, evidence: EvidenceLog | None = None,
+                        test_seed_file: Path | None = None) -> EvalResult:
     """Load `split` of `domain`, start a gateway for `task_model`, run and grade `artifact` once, close everything.
+    `test_seed_file` pins a generated test split's secret seed (mac.domains.testseed; default: the install's).
 
     Refuses a sandbox that isolates nothing ("none") for the test split (ConfigError), warns loudly otherwise.
     """
     from mac.domains.base import get_domain
+    from mac.domains.testseed import seed_for
     from mac.gateway import Gateway, make_backend
     from mac.sandbox.registry import check_backend, get_backend
 
@@ -254,7 +257,8 @@ async def eval_artifact(*, domain: str, data: Path | None, split: str, artifact:
         log.warning(f"evaluating with sandbox {sandbox!r}: the artifact runs UNSANDBOXED and can read anything on "
                     "this host")
     dom = get_domain(domain)
-    records = dom.load(split, data)
+    seed = seed_for(dom, data, test_seed_file)
+    records = dom.load(split, data, seed=seed)
     asked = records[:first_k] if first_k is not None and first_k > 0 else records
     timeout = float(timeout if timeout is not None else dom.default_budget().eval_timeout_sec)
     sandbox_backend = get_backend(sandbox, evidence=evidence, runtime_packages=dom.allowed_packages())
