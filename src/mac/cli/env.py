@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
+from mac.textsafe import for_markup
 from rich.table import Table
 
 from mac.cli import app
@@ -36,12 +36,12 @@ def images(as_json: bool = typer.Option(False, "--json", help="Print JSON instea
     if as_json:
         print(json.dumps(entries))
         return
-    table = Table(title=f"image cache: {escape(str(cache.root))}")
+    table = Table(title=f"image cache: {for_markup(str(cache.root))}")
     for column in ("key", "image", "files", "size", "skipped", "last used"):
         table.add_column(column)
     for info in entries:
         used = datetime.datetime.fromtimestamp(info.get("last_used", 0)).strftime("%Y-%m-%d %H:%M")
-        table.add_row(info["key"][:12], escape(info.get("ref", "")), str(info.get("files", 0)),
+        table.add_row(info["key"][:12], for_markup(info.get("ref", "")), str(info.get("files", 0)),
                       _size(info.get("bytes", 0)), str(len(info.get("skipped", []))), used)
     console.print(table)
 
@@ -57,7 +57,7 @@ def prune(
 
     removed = ImageCache().prune(older_than_days * 86400)
     for info in removed:
-        console.print(f"removed {info['key'][:12]} {escape(info.get('ref', ''))} ({_size(info.get('bytes', 0))})")
+        console.print(f"removed {info['key'][:12]} {for_markup(info.get('ref', ''))} ({_size(info.get('bytes', 0))})")
     console.print(f"{len(removed)} image(s) removed")
 
 
@@ -69,7 +69,7 @@ def pull(image: str = typer.Argument(..., help="docker://NAME:TAG, NAME:TAG, oci
     from mac.environments.images import parse_ref
 
     found = ImageCache().resolve(parse_ref(image))
-    console.print(f"ready: {found.key[:12]} {escape(str(found.rootfs))}")
+    console.print(f"ready: {found.key[:12]} {for_markup(str(found.rootfs))}")
 
 
 @env_app.command("import")
@@ -88,7 +88,7 @@ def import_dir(
         raise ConfigError(f"{folder} is not a folder")
     variables = dict(item.partition("=")[::2] for item in env)
     digest = oci.write_layout(out, [oci.layer_from_dir(folder)], env=variables, workdir=workdir, user=user)
-    console.print(f"wrote {escape(str(out))} ({digest[:19]}): use it as image oci:{escape(str(out))}")
+    console.print(f"wrote {for_markup(str(out))} ({digest[:19]}): use it as image oci:{for_markup(str(out))}")
 
 
 @env_app.command("check")
@@ -101,7 +101,7 @@ def check() -> None:
     for column in ("backend", "status", "detail"):
         table.add_column(column)
     for name, (ok, why) in availability().items():
-        table.add_row(name, "[green]ok[/]" if ok else "[yellow]not available[/]", escape(why or "usable"))
+        table.add_row(name, "[green]ok[/]" if ok else "[yellow]not available[/]", for_markup(why or "usable"))
     console.print(table)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
+from mac.textsafe import for_markup
 from rich.table import Table
 
 from mac.cli import app
@@ -44,9 +44,9 @@ def check(
             table.add_column(column)
         for r in results:
             detail = r.error or (r.with_solution.error if r.with_solution and r.with_solution.error else "")
-            table.add_row(escape(r.task), _reward(r.with_solution.reward if r.with_solution else None),
+            table.add_row(for_markup(r.task), _reward(r.with_solution.reward if r.with_solution else None),
                           _reward(r.without_solution.reward if r.without_solution else None),
-                          "[green]ok[/]" if r.ok else "[red]BROKEN[/]", escape(detail or ""))
+                          "[green]ok[/]" if r.ok else "[red]BROKEN[/]", for_markup(detail or ""))
         console.print(table)
     if not all(r.ok for r in results):
         raise typer.Exit(1)
@@ -84,5 +84,5 @@ def run(
     for r in results:
         status = "timed out" if r.agent.timed_out else ("ok" if r.agent.ok else "failed")
         detail = r.error or r.agent.error or (r.tests.error if r.tests else "") or ""
-        table.add_row(escape(r.task), _reward(r.reward), status, str(len(r.exec_log)), escape(detail[:200]))
+        table.add_row(for_markup(r.task), _reward(r.reward), status, str(len(r.exec_log)), for_markup(detail[:200]))
     console.print(table)
