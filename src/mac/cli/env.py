@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from mac.textsafe import for_markup
 from rich.table import Table
 
 from mac.cli import app
 from mac.cli.common import console, handle_errors
+from mac.textsafe import for_markup
 from mac.errors import ConfigError
 
 env_app = typer.Typer(help="Task environments: container images run under bubblewrap (or podman/docker).",

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from mac.textsafe import for_markup
 from rich.table import Table
 
 from mac.cli import app
 from mac.cli.common import console, handle_errors, task_model_option
+from mac.textsafe import for_markup
 
 task_app = typer.Typer(help="Harbor-format tasks (task.toml, instruction.md, environment/, solution/, tests/).",
                        no_args_is_help=True)
