@@ -44,7 +44,8 @@ def interop_venv(python: str) -> tuple[Path | None, str]:
     """(venv folder, "") or (None, why the install failed)."""
     from mac.sandbox.runtime import find_uv
 
-    key = hashlib.sha256(f"{python}|{REPO}|{PINS}".encode()).hexdigest()[:16]
+    pyproject = (REPO / "pyproject.toml").read_bytes()  # new dependencies of ours mean a new venv
+    key = hashlib.sha256(f"{python}|{REPO}|{PINS}".encode() + pyproject).hexdigest()[:16]
     venv = Path(platformdirs.user_cache_dir("mac")) / "interop" / f"py312-{key}"
     if (venv / "READY").is_file():
         return venv, ""
