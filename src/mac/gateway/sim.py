@@ -9,9 +9,10 @@ What it models
   costs output tokens). Wrong samples cluster on the item's distractors (geometric weights in their order),
   with a small share of stray answers; so for items that are not too hard the correct answer is the plurality
   and self-consistency voting beats one call.
-- Replies carry filler reasoning and end with `\\boxed{N}` ("integer") or `Answer: X` ("choice"). A small share
-  states the answer in words or without the box / answer line; the share drops when the prompt spells the
-  format out, so prompting for the format or repairing it is worth something.
+- Replies carry filler reasoning and end with the answer in the item's format (mac.gateway.sim_formats:
+  `\\boxed{N}`, `Answer: X`, a fenced program). A small share states it so that a strict parser misses it;
+  the share drops when the prompt spells the format out, so prompting for the format or repairing it is worth
+  something.
 - Determinism that survives concurrency: each choice is drawn from (seed, the request's content, how many
   identical requests this caller made before), so identical requests give independent samples while the
   multiset of replies does not depend on scheduling. At temperature 0 identical requests get identical replies;
@@ -41,7 +42,8 @@ from typing import Any, AsyncIterator, Iterable
 from pydantic import BaseModel, ConfigDict
 
 from mac.gateway.backend import Backend
-from mac.gateway.sim_text import ItemIndex, asks_for_format, asks_step_by_step, final_line, reasoning
+from mac.gateway.sim_text import (ItemIndex, asks_for_format, asks_step_by_step, final_line, made_up_distractors,
+                                 reasoning, stray_answer)
 from mac.gateway.wire import UpstreamError, estimate_tokens, prompt_text
 from mac.records import SimItem
 
@@ -195,19 +197,9 @@ class SimBackend(Backend):
             return cached
         pool = [d for d in item.distractors if d != item.answer]
         if not pool:
-            rng = random.Random(_draw_seed(self.config.seed, item.question, "distractors"))
-            if item.answer_format == "choice":
-                pool = [x for x in "ABCD" if x != item.answer.strip().upper()]
-                rng.shuffle(pool)
-            elif item.answer.lstrip("-").isdigit():
-                value = int(item.answer)
-                pool = list(dict.fromkeys(str(value + d) for d in rng.sample([-2, -1, 1, 2, 10, value or 3], 3)))
+            pool = made_up_distractors(item, random.Random(_draw_seed(self.config.seed, item.question, "distractors")))
         self._distractors[id(item)] = pool
         return pool
 
     def _stray(self, item: SimItem, rng: random.Random) -> str:
-        if item.answer_format == "choice":
-            letters = [x for x in "ABCD" if x != item.answer.strip().upper()]
-            return rng.choice(letters)
-        stray = str(rng.randint(0, 999))
-        return stray if stray != item.answer else str(int(stray) + 1)
+        return stray_answer(item, rng)
