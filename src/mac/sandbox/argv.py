@@ -2,6 +2,10 @@
 
 Mount order matters: later mounts shadow earlier ones, so the size-limited /tmp comes first (a bind under /tmp
 placed before it would vanish), and `--remount-ro /` comes last (after it, no mount point can be created).
+
+Role "exec" adds `--as-pid-1` (the command is the namespace's init: signals from inside it are dropped unless
+it handles them, and its exit kills everything else inside) and a read-only /dev (bwrap's /dev is a tmpfs
+that is otherwise writable and not size-limited).
 """
 
 from __future__ import annotations
@@ -90,13 +94,16 @@ def bwrap_argv(bwrap: Path, spec: SandboxSpec, runtime: Runtime, *, seccomp_fd: 
                status_fd: int) -> list[str]:
     limits = spec.limits
     cwd = spec.cwd if spec.workspace is not None or not spec.cwd.startswith("/workspace") else "/tmp"
+    exec_role = spec.role == "exec"
     args = [str(bwrap), "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
             "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
-            "--clearenv", "--json-status-fd", str(status_fd),
-            "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp"]
+            "--clearenv", "--json-status-fd", str(status_fd)] + (["--as-pid-1"] if exec_role else [])
+    args += ["--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp"]
     args += _system()
     args += _views(spec, runtime)
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.shm_mb << 20), "--tmpfs", "/dev/shm"]
+    if exec_role:
+        args += ["--remount-ro", "/dev"]  # not recursive: /dev/shm stays writable (and size-limited)
     for key, value in sandbox_env(spec, runtime).items():
         args += ["--setenv", key, value]
     args += ["--chdir", cwd, "--remount-ro", "/"]

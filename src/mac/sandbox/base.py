@@ -13,10 +13,17 @@ Inside a sandbox:
     the runtime       interpreter + venv with mac.sdk, openai and allowed packages, read-only; `python` on PATH
 Nothing else of the host is visible; the environment is exactly `env` plus PATH, HOME, LANG (and PWD, which
 the launcher sets to the working folder).
+
+Role "exec" (candidate code, run by mac.judge) is the narrowest (see mac.sandbox.roles): no relays and so no
+network at all, no writable bind (a read-only workspace holding the code, optional read-only inputs), a
+read-only /dev, the command as pid 1 of its pid namespace (the kernel drops signals sent to it from inside, so
+the programs it runs cannot kill it), and a seccomp filter that also refuses IPC objects that would outlive a
+process (System V IPC, POSIX message queues).
 """
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -24,6 +31,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from mac.config import SandboxLimits
+from mac.errors import SandboxError
 
 
 class Relay(BaseModel):
@@ -63,6 +71,9 @@ class SandboxSpec(BaseModel):
     """Prefix of the runtime venv to use (None: the default runtime, built on first use)."""
     allow_package_index: bool = False
     """Only for role "install": network to the package index through the controller's allowlist."""
+    interactive: bool = False
+    """stdin and stdout are pipes the caller drives through `SandboxProcess.channel()` (stdout is then not
+    captured into the result); otherwise stdin is /dev/null and stdout is captured."""
 
 
 class SandboxResult(BaseModel):
@@ -90,6 +101,10 @@ class SandboxProcess(ABC):
 
     @abstractmethod
     async def kill(self, reason: str = "killed") -> None: ...
+
+    def channel(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """(its stdout, its stdin) for a spec with `interactive=True`. Closing the writer gives the command EOF."""
+        raise SandboxError("this sandbox was not started with interactive=True: set it in the SandboxSpec")
 
 
 class SandboxBackend(ABC):

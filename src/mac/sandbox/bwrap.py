@@ -10,6 +10,8 @@ without a memory cgroup), wall clock (the pid namespace dies at once), bounded o
 
 Relays: the folder of each host socket is bound at /run/mac/<i>/ and an in-sandbox init (mac.sandbox.init)
 listens on 127.0.0.1:PORT in the sandbox's own network namespace. There is no other network.
+Roles: mac.sandbox.roles refuses what a role must not have; "exec" also changes the command line (mac.sandbox.argv)
+and the seccomp filter (mac.sandbox.seccomp), so its warm launchers come from a pool of their own.
 Every denial the controller can see becomes an event in SandboxResult.events and in the evidence log.
 """
 
@@ -34,8 +36,9 @@ from mac.sandbox.base import Relay, SandboxBackend, SandboxSpec
 from mac.sandbox.host import FIX, find_bwrap, userns_enabled
 from mac.sandbox.launch import Launched, launch
 from mac.sandbox.process import BwrapProcess, _kill_quietly, close_egress
+from mac.sandbox.roles import check_role
 from mac.sandbox.runtime import Runtime, ensure_runtime, is_ready, load_runtime, runtime_for
-from mac.sandbox.seccomp import filter_fd, seccomp_filter
+from mac.sandbox.seccomp import filter_fd, seccomp_filter, variant_for
 from mac.sandbox.uids import Slot, acquire_slot, processes_of, uid_range
 
 
@@ -64,7 +67,7 @@ class BwrapBackend(SandboxBackend):
             cgroups.remove_stale(self.cgroup_support)
         program, note = seccomp_filter() if use_seccomp else (None, "disabled by the caller")
         self.seccomp_on, self.seccomp_note = program is not None, note
-        self._pool = pool.pool_for(self.cgroup_support, self.seccomp_on)
+        self._pools = {"default": pool.pool_for(self.cgroup_support, self.seccomp_on)}
         self.runtime_packages = tuple(runtime_packages)
         self._default_runtime: Runtime | None = None
 
@@ -97,7 +100,14 @@ class BwrapBackend(SandboxBackend):
             self._default_runtime = await asyncio.to_thread(ensure_runtime, self.runtime_packages)
         return self._default_runtime
 
+    def _pool_of(self, spec: SandboxSpec) -> pool.LauncherPool:
+        variant = variant_for(spec.role)
+        if variant not in self._pools:  # made on first use: most backends never start an exec sandbox
+            self._pools[variant] = pool.pool_for(self.cgroup_support, self.seccomp_on, variant)
+        return self._pools[variant]
+
     async def start(self, spec: SandboxSpec) -> BwrapProcess:
+        check_role(spec)
         for path in (spec.workspace, spec.inputs, spec.outputs):
             if path is not None and not path.is_dir():
                 raise SandboxError(f"{path} is not a folder: create it before starting the sandbox")
@@ -110,7 +120,7 @@ class BwrapBackend(SandboxBackend):
                 spec, gateway = await self._with_egress(spec)
             if slot.dedicated:
                 await asyncio.to_thread(self._hand_over, spec, slot)
-            entry = self._pool.take()
+            entry = self._pool_of(spec).take()
             process = await self._start_warm(entry, spec, runtime, slot) if entry is not None else None
             if process is None:
                 entry = None
@@ -183,7 +193,8 @@ class BwrapBackend(SandboxBackend):
                                  has_pids_cgroup="pids" in controllers)
         argv = bwrap_argv(self.bwrap.path, spec, runtime, seccomp_fd=entry.seccomp_fd, status_fd=entry.status_fd)
         try:
-            pool.order(entry, argv, limits, slot.uid if slot.dedicated else None, slot.gid if slot.dedicated else None)
+            pool.order(entry, argv, limits, slot.uid if slot.dedicated else None, slot.gid if slot.dedicated else None,
+                       keep_stdin=spec.interactive)
         except OSError:
             pool.discard(entry)
             return None
@@ -199,7 +210,7 @@ class BwrapBackend(SandboxBackend):
     async def _spawn(self, spec: SandboxSpec, runtime: Runtime, slot: Slot,
                      cgroup: cgroups.Cgroup | None) -> BwrapProcess:
         status_r, status_w = os.pipe()
-        seccomp_fd = filter_fd() if self.seccomp_on else None
+        seccomp_fd = filter_fd(variant_for(spec.role)) if self.seccomp_on else None
         join_fds = cgroup.join_fds() if cgroup is not None else []
         controllers = cgroup.dirs if cgroup is not None else {}
         limits = prepare.rlimits(spec.limits, slot, has_memcg="memory" in controllers,
@@ -207,7 +218,8 @@ class BwrapBackend(SandboxBackend):
         argv = bwrap_argv(self.bwrap.path, spec, runtime, seccomp_fd=seccomp_fd, status_fd=status_w)
         try:
             launched = await launch(argv, pass_fds=[status_w] + ([seccomp_fd] if seccomp_fd is not None else []),
-                                    status_r=status_r, preexec=prepare.preexec(join_fds, limits, slot))
+                                    status_r=status_r, preexec=prepare.preexec(join_fds, limits, slot),
+                                    interactive=spec.interactive)
         except (OSError, subprocess.SubprocessError) as exc:
             os.close(status_r)
             raise SandboxError(f"cannot launch bwrap ({self.bwrap.path}) as uid {slot.uid}: {exc}; {FIX}") from exc

@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 class Launched:
     """A started bwrap with the parts of asyncio.subprocess.Process the sandbox needs: pid, returncode, wait(),
-    stdout and stderr as StreamReaders, and `status` (the --json-status-fd stream)."""
+    stdout and stderr as StreamReaders, `stdin` as a StreamWriter when the spec is interactive (else None), and
+    `status` (the --json-status-fd stream)."""
 
     def __init__(self, popen: subprocess.Popen, status_file: Any):
         self.popen = popen
@@ -25,6 +26,7 @@ class Launched:
         self.stdout = asyncio.StreamReader()
         self.stderr = asyncio.StreamReader()
         self.status = asyncio.StreamReader()
+        self.stdin: asyncio.StreamWriter | None = None
         self._status_file = status_file
         self._transports: list[asyncio.BaseTransport] = []
         self._pidfd = os.pidfd_open(popen.pid)
@@ -36,6 +38,10 @@ class Launched:
                              (self.status, self._status_file)):
             transport, _ = await loop.connect_read_pipe(lambda r=reader: asyncio.StreamReaderProtocol(r), pipe)
             self._transports.append(transport)
+        if self.popen.stdin is not None and not self.popen.stdin.closed:
+            transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, self.popen.stdin)
+            self._transports.append(transport)
+            self.stdin = asyncio.StreamWriter(transport, protocol, None, loop)
         loop.add_reader(self._pidfd, self._on_exit)
 
     def _on_exit(self) -> None:
@@ -62,14 +68,19 @@ class Launched:
         self.popen.kill()
         self.popen.wait()  # SIGKILLed: reaped at once
         self.close()
+        if self.popen.stdin is not None and self.stdin is None:
+            self.popen.stdin.close()
         self._status_file.close()
         os.close(self._pidfd)
 
 
-async def launch(argv: list[str], *, pass_fds: list[int], status_r: int, preexec: Callable[[], None]) -> Launched:
-    """Start `argv` with an empty environment in a new session; the fork happens in a worker thread."""
+async def launch(argv: list[str], *, pass_fds: list[int], status_r: int, preexec: Callable[[], None],
+                 interactive: bool = False) -> Launched:
+    """Start `argv` with an empty environment in a new session; the fork happens in a worker thread.
+    `interactive`: stdin is a pipe (Launched.stdin), else /dev/null."""
     def start() -> subprocess.Popen:
-        return subprocess.Popen(argv, env={}, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stdin = subprocess.PIPE if interactive else subprocess.DEVNULL
+        return subprocess.Popen(argv, env={}, cwd="/", stdin=stdin, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, pass_fds=pass_fds, start_new_session=True, umask=0o022,
                                 preexec_fn=preexec)
 
@@ -95,5 +106,6 @@ async def launch(argv: list[str], *, pass_fds: list[int], status_r: int, preexec
 def _kill_abandoned(popen: subprocess.Popen) -> None:
     popen.kill()  # the outer bwrap; the caller sweeps the slot uid for a sandbox it already started
     popen.wait()
-    for stream in (popen.stdout, popen.stderr):
-        stream.close()
+    for stream in (popen.stdin, popen.stdout, popen.stderr):
+        if stream is not None:
+            stream.close()

@@ -26,12 +26,13 @@ _pools: dict[tuple, "LauncherPool"] = {}
 _pools_lock = threading.Lock()
 
 
-def pool_for(support: cgroups.CgroupSupport, seccomp: bool) -> "LauncherPool":
-    """The process-wide pool for this configuration (backends come and go, e.g. one per evaluation)."""
+def pool_for(support: cgroups.CgroupSupport, seccomp: bool, variant: str = "default") -> "LauncherPool":
+    """The process-wide pool for this configuration (backends come and go, e.g. one per evaluation).
+    `variant`: the seccomp filter variant its launchers hold (mac.sandbox.seccomp.variant_for)."""
     with _pools_lock:
-        key = (support, seccomp)
+        key = (support, seccomp, variant)
         if key not in _pools:
-            _pools[key] = LauncherPool(support, seccomp)
+            _pools[key] = LauncherPool(support, seccomp, variant=variant)
         return _pools[key]
 
 
@@ -48,8 +49,8 @@ class Entry:
 
 
 class LauncherPool:
-    def __init__(self, support: cgroups.CgroupSupport, seccomp: bool, size: int = 2):
-        self.support, self.seccomp, self.size = support, seccomp, size
+    def __init__(self, support: cgroups.CgroupSupport, seccomp: bool, size: int = 2, variant: str = "default"):
+        self.support, self.seccomp, self.size, self.variant = support, seccomp, size, variant
         self._ready: list[Entry] = []
         self._pending = 0
         self._lock = threading.Lock()
@@ -67,7 +68,7 @@ class LauncherPool:
     def _add(self) -> None:
         entry = None
         try:
-            entry = _spawn(self.support, self.seccomp)
+            entry = _spawn(self.support, self.seccomp, self.variant)
         except OSError:
             pass  # the slow path still works; the next take() tries again
         with self._lock:
@@ -82,11 +83,11 @@ class LauncherPool:
             discard(entry)
 
 
-def _spawn(support: cgroups.CgroupSupport, seccomp: bool) -> Entry:
+def _spawn(support: cgroups.CgroupSupport, seccomp: bool, variant: str) -> Entry:
     # limits are written when the entry is taken; a fresh cgroup starts with the defaults
     group = cgroups.Cgroup.create(support, SandboxLimits()) if support.version is not None else None
     status_r, status_w = os.pipe()
-    seccomp_fd = filter_fd() if seccomp else None
+    seccomp_fd = filter_fd(variant) if seccomp else None
     keep = [status_w] + ([seccomp_fd] if seccomp_fd is not None else [])
     procs = [str(folder / "cgroup.procs") for folder in set(group.dirs.values())] if group is not None else []
     try:
@@ -104,13 +105,17 @@ def _spawn(support: cgroups.CgroupSupport, seccomp: bool) -> Entry:
     return Entry(popen, group, status_r, status_w, seccomp_fd)
 
 
-def order(entry: Entry, argv: list[str], rlimits: list[tuple[int, int]], uid: int | None, gid: int | None) -> None:
-    """Send the launcher its one order; it execs bwrap (as the same process, so `entry.popen` is the sandbox)."""
+def order(entry: Entry, argv: list[str], rlimits: list[tuple[int, int]], uid: int | None, gid: int | None,
+          keep_stdin: bool = False) -> None:
+    """Send the launcher its one order; it execs bwrap (as the same process, so `entry.popen` is the sandbox).
+    `keep_stdin`: the order pipe stays open as the sandbox's stdin (an interactive spec), else it is closed."""
     import json
 
-    line = json.dumps({"argv": argv, "rlimits": rlimits, "uid": uid, "gid": gid}).encode() + b"\n"
-    entry.popen.stdin.write(line)
-    entry.popen.stdin.close()
+    line = json.dumps({"argv": argv, "rlimits": rlimits, "uid": uid, "gid": gid, "stdin": keep_stdin}).encode()
+    entry.popen.stdin.write(line + b"\n")
+    entry.popen.stdin.flush()
+    if not keep_stdin:
+        entry.popen.stdin.close()
 
 
 def discard(entry: Entry) -> None:

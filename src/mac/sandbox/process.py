@@ -40,7 +40,8 @@ class BwrapProcess(SandboxProcess):
         self.pid, self.uid, self.child_pid = proc.pid, slot.uid, None
         self._pidfd: int | None = None
         limit = spec.limits.output_bytes
-        self.stdout, self.stderr = Capture(proc.stdout, limit), Capture(proc.stderr, limit)
+        self.stdout = Capture(None if spec.interactive else proc.stdout, limit)
+        self.stderr = Capture(proc.stderr, limit)
         self.started = time.monotonic()
         self.killed_by: str | None = None
         self.events: list[dict[str, Any]] = []
@@ -69,6 +70,11 @@ class BwrapProcess(SandboxProcess):
 
     async def wait(self) -> SandboxResult:
         return await asyncio.shield(self._task)
+
+    def channel(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if not self.spec.interactive or self.proc.stdin is None:
+            return super().channel()
+        return self.proc.stdout, self.proc.stdin
 
     async def kill(self, reason: str = "killed") -> None:
         if self.proc.returncode is None and self.killed_by is None:

@@ -7,6 +7,10 @@ Default ALLOW, with three kinds of denials:
   perf and userfaultfd families, which programs probe legitimately and must survive being refused.
 - EAFNOSUPPORT for every socket family except AF_UNIX, AF_INET and AF_INET6: netlink and packet sockets, and
   AF_VSOCK, which no network namespace isolates (it reaches the VM host and services listening on vsock).
+
+Role "exec" (candidate code, mac.judge) also gets EPERM for creating System V IPC objects and POSIX message
+queues: they outlive the process that made them (they belong to the sandbox's IPC namespace, not to a
+process or a file the judge wipes), so one test's program could leave data there for the next test's.
 """
 
 from __future__ import annotations
@@ -29,11 +33,19 @@ EPERM_SYSCALLS = (
 )
 ENOSYS_SYSCALLS = ("io_uring_setup", "io_uring_enter", "io_uring_register")
 ALLOWED_SOCKET_FAMILIES = (socket.AF_UNIX, socket.AF_INET, socket.AF_INET6)
+EXEC_EPERM_SYSCALLS = ("shmget", "msgget", "semget", "mq_open")
+"""The only ways to create IPC objects; without an object, the other IPC calls have nothing to act on."""
+VARIANTS = ("default", "exec")
 
 
-@functools.lru_cache(maxsize=1)
-def seccomp_filter() -> tuple[bytes | None, str]:
-    """(BPF program, "") or (None, why seccomp is unavailable). Built once per process."""
+def variant_for(role: str) -> str:
+    """The filter variant a sandbox role gets."""
+    return "exec" if role == "exec" else "default"
+
+
+@functools.lru_cache(maxsize=len(VARIANTS))
+def seccomp_filter(variant: str = "default") -> tuple[bytes | None, str]:
+    """(BPF program, "") or (None, why seccomp is unavailable). Built once per process and variant."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -45,6 +57,8 @@ def seccomp_filter() -> tuple[bytes | None, str]:
         _add_all(sc, flt, sc.KILL_PROCESS, KILL_SYSCALLS)
         _add_all(sc, flt, sc.ERRNO(errno.EPERM), EPERM_SYSCALLS)
         _add_all(sc, flt, sc.ERRNO(errno.ENOSYS), ENOSYS_SYSCALLS)
+        if variant == "exec":
+            _add_all(sc, flt, sc.ERRNO(errno.EPERM), EXEC_EPERM_SYSCALLS)
         _deny_socket_families(sc, flt)
         with tempfile.TemporaryFile() as fh:
             flt.export_bpf(fh)
@@ -71,9 +85,9 @@ def _deny_socket_families(sc, flt) -> None:
     flt.add_rule(refuse, "socket", sc.Arg(0, sc.GT, highest))
 
 
-def filter_fd() -> int | None:
+def filter_fd(variant: str = "default") -> int | None:
     """A readable fd holding the BPF program (a pipe, already written and closed on the write side), or None."""
-    program, _ = seccomp_filter()
+    program, _ = seccomp_filter(variant)
     if program is None:
         return None
     read_end, write_end = os.pipe()

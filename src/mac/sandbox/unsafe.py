@@ -37,6 +37,7 @@ from mac.errors import SandboxError
 from mac.evidence import EvidenceLog
 from mac.sandbox.base import Relay, SandboxBackend, SandboxProcess, SandboxResult, SandboxSpec
 from mac.sandbox.capture import Capture
+from mac.sandbox.roles import check_role
 
 log = logging.getLogger("mac.sandbox")
 
@@ -92,7 +93,8 @@ class UnsafeProcess(SandboxProcess):
                  relays: list[_Relay], home: Path):
         self.backend, self.spec, self.proc, self.relays, self.home = backend, spec, proc, relays, home
         limit = spec.limits.output_bytes
-        self.stdout, self.stderr = Capture(proc.stdout, limit), Capture(proc.stderr, limit)
+        self.stdout = Capture(None if spec.interactive else proc.stdout, limit)
+        self.stderr = Capture(proc.stderr, limit)
         self.started = time.monotonic()
         self.killed_by: str | None = None
         self.events: list[dict[str, Any]] = []
@@ -104,6 +106,11 @@ class UnsafeProcess(SandboxProcess):
             self.killed_by = reason
             self._event("wall_timeout" if reason == "wall" else "killed", reason=reason)  # kinds as in bwrap
         self._killpg()
+
+    def channel(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if not self.spec.interactive:
+            return super().channel()
+        return self.proc.stdout, self.proc.stdin
 
     async def wait(self) -> SandboxResult:
         async with self._lock:
@@ -164,6 +171,7 @@ class UnsafeBackend(SandboxBackend):
                              "limits": ["wall_sec", "output_bytes"]}}
 
     async def start(self, spec: SandboxSpec) -> UnsafeProcess:
+        check_role(spec)  # the same refusals as bwrap, though nothing here would enforce them
         paths = _path_map(spec)
         relays = [_Relay(r) for r in spec.relays]
         for relay in relays:
@@ -178,7 +186,8 @@ class UnsafeBackend(SandboxBackend):
             cwd = str(home)
         try:
             proc = await asyncio.create_subprocess_exec(
-                *argv, env=env, cwd=cwd, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                *argv, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE,
+                stdin=asyncio.subprocess.PIPE if spec.interactive else asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.PIPE, start_new_session=True)
         except OSError as exc:
             for relay in relays:
