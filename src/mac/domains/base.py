@@ -41,6 +41,8 @@ class Grade(BaseModel):
     normalized: str | None
     """What the grader read the prediction as (None: unreadable)."""
     explanation: str = ""
+    tests: list[dict[str, Any]] | None = None
+    """Code domains: each test's status, time and a short detail (never an expected output), in test order."""
 
 
 class InstructionContext(BaseModel):

@@ -17,6 +17,7 @@ from typing import Any
 
 from mac.domains.base import Domain, Grade
 from mac.domains.grader import Gradable, GradingContext
+from mac.errors import SandboxError
 from mac.records import Record
 
 MAX_RESULT_BYTES = 32 << 20
@@ -159,6 +160,8 @@ async def _run_strategy(domain: Domain, items: list[Gradable], ctx: GradingConte
         grades = list(await domain.grading.grade(domain, items, ctx))
         if len(grades) != len(items):
             raise RuntimeError(f"{len(grades)} grades for {len(items)} predictions")
+    except SandboxError:
+        raise  # this machine cannot run the judge: an infrastructure failure, not the artifact's
     except Exception as exc:  # noqa: BLE001 - a grader bug must not crash the evaluation
         return [Grade(idx=item.idx, correct=False, pred=_pred_text(item.pred), normalized=None,
                       explanation=f"grader error ({type(exc).__name__}); counted as wrong") for item in items]
