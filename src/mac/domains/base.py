@@ -67,6 +67,8 @@ class Domain(ABC):
     """How predictions are graded (dev evaluations and verification alike)."""
     generated: ClassVar[bool] = False
     """True when `load` builds the splits itself (no files to import or pull), as `arith` does."""
+    builtin_data: ClassVar[str] = ""
+    """What `load` falls back to when no data is installed (lcb: "built-in fixtures"); empty: nothing."""
 
     def default_budget(self) -> Budget:
         """MAC's budgets for this domain (12 h development for aime and science)."""

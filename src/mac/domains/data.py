@@ -31,7 +31,7 @@ class DataStatus(BaseModel):
     domain: str
     folder: str
     source: str
-    """"user data dir", "generated" (arith) or "missing"."""
+    """"user data dir", "generated" (arith), the domain's built-in data (lcb's fixtures) or "missing"."""
     counts: dict[str, int] = {}
     error: str | None = None
 
@@ -76,6 +76,10 @@ def status(name: str, root: Path | None = None) -> DataStatus:
     if domain.generated:
         counts = {s: len(domain.load(s)) for s in SPLITS}
         return DataStatus(domain=name, folder="(built in)", source="generated", counts=counts)
+    if not folder.is_dir() and domain.builtin_data:
+        counts = {s: len(domain.load(s)) for s in SPLITS}
+        return DataStatus(domain=name, folder=f"(none: {domain.builtin_data})", source=domain.builtin_data,
+                          counts=counts)
     if not folder.is_dir():
         return DataStatus(domain=name, folder=str(folder), source="missing")
     try:

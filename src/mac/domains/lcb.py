@@ -46,6 +46,7 @@ class LCB(Domain):
                    "MAC's 2024-08..2025-01 window; 24 built-in fixture problems offline.")
     answer_format = "code"
     grading = RunTests()
+    builtin_data = "built-in fixtures"
 
     def default_budget(self) -> Budget:
         """MAC's: 12 h of development; dev evaluations and the verification may take up to 12 h each."""
