@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from collections.abc import Callable
+
 from mac.audit import patterns as P
 from mac.audit.answers import AnswerKey
 from mac.audit.tables import UNVERIFIED_TABLE, Table, tables_in_tree, tables_in_value
@@ -55,17 +57,22 @@ class ScanResult:
     """Reachable files of the first folder, with its prefix (e.g. "artifact/agent.py")."""
 
 
+ExtraRules = Callable[[str, bytes], list[Finding]]
+"""Domain rules run on every file (rel, bytes), e.g. mac.audit.code_rules for code domains."""
+
+
 def scan_workspace(path: Path, *, dev_answers: list[str] | None = None, dev_records: list[Any] | None = None,
-                   entry: str = "agent.py") -> list[Finding]:
+                   entry: str = "agent.py", extra: ExtraRules | None = None) -> list[Finding]:
     """Static findings for a folder (ids sf-N). With dev answers (or records), literal tables are compared."""
     key = AnswerKey.from_records(dev_records) if dev_records else AnswerKey(dev_answers) if dev_answers else None
-    return scan_folders([(Path(path), "")], key=key, entry=entry).findings
+    return scan_folders([(Path(path), "")], key=key, entry=entry, extra=extra).findings
 
 
-def scan_folders(roots: list[tuple[Path, str]], *, key: AnswerKey | None, entry: str = "agent.py") -> ScanResult:
+def scan_folders(roots: list[tuple[Path, str]], *, key: AnswerKey | None, entry: str = "agent.py",
+                 extra: ExtraRules | None = None) -> ScanResult:
     """Scan several folders (e.g. a trial's artifact/ and workspace/) as one: files of a later folder that are
     identical to a file of the first one (same relative path and bytes) are not scanned twice; the others are
-    scanned with the later folder's `prefix` and count as not reachable."""
+    scanned with the later folder's `prefix` and count as not reachable. `extra` adds a domain's rules."""
     started = time.perf_counter()
     findings: list[Finding] = []
     stats = ScanStats()
@@ -77,7 +84,7 @@ def scan_folders(roots: list[tuple[Path, str]], *, key: AnswerKey | None, entry:
             first = fileset.by_rel()
         else:
             fileset.files = [f for f in fileset.files if first.get(f.rel) != f.data]
-        found, reached = _scan_fileset(fileset, prefix, key, entry, primary=(n == 0))
+        found, reached = _scan_fileset(fileset, prefix, key, entry, primary=(n == 0), extra=extra)
         findings += found
         reachable |= reached
         stats.files += len(fileset.files)
@@ -90,9 +97,12 @@ def scan_folders(roots: list[tuple[Path, str]], *, key: AnswerKey | None, entry:
     return ScanResult(findings, stats, reachable)
 
 
-def _scan_fileset(fileset: FileSet, prefix: str, key: AnswerKey | None, entry: str, primary: bool
-                  ) -> tuple[list[Finding], set[str]]:
+def _scan_fileset(fileset: FileSet, prefix: str, key: AnswerKey | None, entry: str, primary: bool,
+                  extra: ExtraRules | None = None) -> tuple[list[Finding], set[str]]:
     scans = [_scan_file(f.rel, f.data, key) for f in fileset.files]
+    if extra is not None:
+        for f, scan in zip(fileset.files, scans):
+            scan.findings += extra(f.rel, f.data)
     reachable = _reachable(scans, fileset, entry) if primary else set()
     findings: list[Finding] = []
     for scan in scans:

@@ -62,6 +62,13 @@ class RunTests(GradingStrategy):
 
 def all_tests(record: Record) -> list[dict[str, str]]:
     """Public then private tests of a record (private ones from its file when the data keeps them apart)."""
+    public, private = split_tests(record)
+    return public + private
+
+
+def split_tests(record: Record, max_file_bytes: int | None = None) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(public tests, private tests). A private-tests file over `max_file_bytes` gives no private tests (for
+    readers that only sample them, like the audit); without a cap, DataError when they cannot be read."""
     from mac.domains.lcb_data import read_tests_file
 
     private = record_field(record, "private_tests")
@@ -69,5 +76,8 @@ def all_tests(record: Record) -> list[dict[str, str]]:
         path = record_field(record, "private_tests_path")
         if not isinstance(path, str):
             raise DataError(f"problem {record.id!r} has no private tests")
-        private = read_tests_file(Path(path))
-    return list(record.extra.get("public_test_cases") or []) + list(private)
+        if max_file_bytes is not None and Path(path).stat().st_size > max_file_bytes:
+            private = []
+        else:
+            private = read_tests_file(Path(path))
+    return list(record.extra.get("public_test_cases") or []), list(private)
