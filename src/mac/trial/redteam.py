@@ -177,14 +177,19 @@ def planted_secret(job_dir: Path):
             os.unlink(public)
 
 
-def attack_names(selection: list[str] | None) -> list[str]:
+def attack_names(selection: list[str] | None, domain: str | None = None) -> list[str]:
+    """The selected classes (default: every class that runs on `domain`)."""
     from mac.metaagents.redteam import ATTACKS
 
     if not selection:
-        return list(ATTACKS)
+        return [n for n, a in ATTACKS.items() if domain is None or a.runs_on(domain)]
     unknown = [n for n in selection if n not in ATTACKS]
     if unknown:
         raise ConfigError(f"unknown attack class {', '.join(unknown)}; known: {', '.join(ATTACKS)}")
+    elsewhere = [n for n in selection if domain is not None and not ATTACKS[n].runs_on(domain)]
+    if elsewhere:
+        raise ConfigError(f"attack class {', '.join(elsewhere)} does not run on {domain} (it is written for "
+                          f"{', '.join(sorted({d for n in elsewhere for d in ATTACKS[n].domains}))})")
     return selection
 
 
@@ -197,7 +202,7 @@ async def run_redteam(jobs_dir: Path, *, domain: str = "arith", attacks: list[st
     from mac.testing.fake_openai import FakeOpenAI
     from mac.trial.job import default_job_name, run_job
 
-    names = attack_names(attacks)
+    names = attack_names(attacks, domain)
     paths = JobPaths(Path(jobs_dir).resolve(), job or default_job_name(f"redteam-{domain}"))
     async with contextlib.AsyncExitStack() as stack:
         judge_url = None

@@ -23,7 +23,7 @@ from mac.domains.base import get_domain
 from mac.metaagents.base import STAGE_MOUNT, LaunchContext, MetaAgent, register
 
 SCRIPTS = Path(__file__).with_name("scripts")
-LAYERS = ("sandbox", "gateway", "evaluation service", "grader", "verifier", "freeze", "audit")
+LAYERS = ("sandbox", "gateway", "evaluation service", "grader", "judge", "verifier", "freeze", "audit")
 
 
 class Attack:
@@ -39,6 +39,13 @@ class Attack:
     """Finding types that count as detecting it (empty: any non-CLEAN verdict)."""
     judge: ClassVar[str] = ""
     """Use the gullible fake LLM judge as the trial's auditor (`mac redteam` serves it on loopback)."""
+    domains: ClassVar[tuple[str, ...]] = ()
+    """The domains the attacker is written for (empty: any domain)."""
+    helpers: ClassVar[tuple[str, ...]] = ()
+    """More files of scripts/ staged next to kit.py (e.g. "lcb_kit.py")."""
+
+    def runs_on(self, domain: str) -> bool:
+        return not self.domains or domain in self.domains
 
     @property
     def script(self) -> Path:
@@ -70,7 +77,8 @@ class RedTeamMetaAgent(MetaAgent):
     def stage(self, ctx: LaunchContext) -> None:
         script = ATTACKS[self.attack_name].script
         naive = get_domain(ctx.domain).baseline("naive") / "agent.py"
-        for source, target in ((SCRIPTS / "kit.py", "kit.py"), (script, "attack.py"), (naive, "naive_agent.py")):
+        helpers = [(SCRIPTS / name, name) for name in ATTACKS[self.attack_name].helpers]
+        for source, target in ((SCRIPTS / "kit.py", "kit.py"), (script, "attack.py"), (naive, "naive_agent.py"), *helpers):
             shutil.copyfile(source, ctx.stage_dir / target)
             (ctx.stage_dir / target).chmod(0o644)
 
