@@ -8,6 +8,7 @@ cannot become a channel for, e.g., private test inputs the program read.
 from __future__ import annotations
 
 import builtins
+import math
 import signal
 from typing import Any
 
@@ -36,6 +37,10 @@ def _exception(name: Any) -> str:
     return _known(None, "exception")
 
 
+def _int(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
 def _signal_name(number: int) -> str:
     try:
         return signal.Signals(number).name
@@ -48,18 +53,18 @@ def classify(raw: RawRun, expected: str | Any, *, call_based: bool, fn_name: str
     """`expected`: the expected stdout text, or (call-based) the decoded expected value."""
     end = raw.end
     time_sec = end.get("time") if isinstance(end.get("time"), (int, float)) else 0.0
+    time_sec = time_sec if math.isfinite(time_sec) and time_sec > 0 else 0.0
     outcome = _limits(raw, end, call_based, limits)
     if outcome is None:
         report = _report(raw.report)
-        outcome = _reported(report, end, call_based, fn_name, limits)
+        outcome = _reported(report, end, raw.memory_kills, call_based, fn_name, limits)
         if outcome is None:
             outcome = _compare(raw, report, expected, call_based)
-    return outcome.model_copy(update={"time_sec": round(max(float(time_sec), 0.0), 4)})
+    return outcome.model_copy(update={"time_sec": round(float(time_sec), 4)})
 
 
 def _limits(raw: RawRun, end: dict, call_based: bool, limits: JudgeLimits) -> TestOutcome | None:
-    stdout_bytes = end.get("stdout_bytes") if isinstance(end.get("stdout_bytes"), int) else 0
-    report_bytes = end.get("report_bytes") if isinstance(end.get("report_bytes"), int) else 0
+    stdout_bytes, report_bytes = _int(end.get("stdout_bytes")) or 0, _int(end.get("report_bytes")) or 0
     too_big = (not call_based and stdout_bytes > limits.output_bytes) or \
         report_bytes > limits.output_bytes + REPORT_SLACK or raw.report.startswith(b'{"too_big"')
     if too_big:
@@ -77,9 +82,11 @@ def _report(data: bytes) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _reported(report: dict, end: dict, call_based: bool, fn_name: str | None,
+def _reported(report: dict, end: dict, memory_kills: int | None, call_based: bool, fn_name: str | None,
               limits: JudgeLimits) -> TestOutcome | None:
     """Outcomes decided by the report or the exit status alone (None: compare the output)."""
+    if memory_kills:  # the kernel killed a process of this test for memory: whatever else happened, that is why
+        return TestOutcome(status=TestStatus.memory_limit, detail=f"over the {limits.memory_mb} MiB memory limit")
     if "error" in report:
         if report["error"] == "MemoryError":
             return TestOutcome(status=TestStatus.memory_limit, detail=f"MemoryError (limit {limits.memory_mb} MiB)")
@@ -93,16 +100,16 @@ def _reported(report: dict, end: dict, call_based: bool, fn_name: str | None,
                            detail=f"the result has no JSON form ({_known(report['not_json'], 'object')})")
     if call_based and report.get("unequal") in UNEQUAL:
         return TestOutcome(status=TestStatus.wrong_answer, detail=UNEQUAL[report["unequal"]])
-    sig = end.get("signal")
-    if isinstance(sig, int):
-        if sig == signal.SIGKILL:
+    sig = _int(end.get("signal"))
+    if sig is not None:
+        if sig == signal.SIGKILL and memory_kills is None:  # no cgroup to ask: most likely the memory limit
             return TestOutcome(status=TestStatus.memory_limit,
-                               detail=f"killed by SIGKILL: the {limits.memory_mb} MiB memory limit")
+                               detail=f"killed by SIGKILL, most likely at the {limits.memory_mb} MiB memory limit")
         return TestOutcome(status=TestStatus.runtime_error, detail=f"killed by signal {_signal_name(sig)}")
-    code = end.get("exit")
+    code = _int(end.get("exit"))
     finished = report.get("done") is True or (not call_based and code == 0)
     if not finished and "value" not in report:
-        if isinstance(code, int) and code != 0:
+        if code is not None and code != 0:
             return TestOutcome(status=TestStatus.runtime_error, detail=f"exit status {code}")
         return TestOutcome(status=TestStatus.bad_format, detail="the program ended without a result")
     return None

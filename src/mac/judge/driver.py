@@ -27,6 +27,7 @@ driver after the test's E frame ("restart": true): the controller starts a fresh
 
 import ctypes
 import fcntl
+import gc
 import importlib.util
 import json
 import os
@@ -201,6 +202,7 @@ def compile_program(config, harness):
         send_json(b"H", {"ok": False, "error": type(exc).__name__})
         return None
     send_json(b"H", {"ok": True})
+    gc.freeze()  # a worker's garbage collections then leave the inherited objects (and their pages) alone
     return harness.Program(source=source, code=code, preamble=preamble)
 
 

@@ -17,6 +17,8 @@ program wrote there first is dropped) is one of:
 """
 
 import builtins
+import ctypes
+import fcntl
 import io
 import json
 import numbers
@@ -30,6 +32,7 @@ import threading
 import types
 from dataclasses import dataclass
 
+PR_SET_DUMPABLE = 4
 MAX_DEPTH = 100
 """Deepest nesting of a call-based result (LiveCodeBench's values are a few levels deep)."""
 INT_DIGITS = 50000
@@ -61,13 +64,16 @@ def run(config, program, stdin_fd, stdout_fd, report_fd):
 
 
 def setup_process(config, stdin_fd, stdout_fd, report_fd):
-    fds = [os.dup(fd) for fd in (stdin_fd, stdout_fd, report_fd)]  # above 3: dup2 below cannot clobber them
+    fds = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (stdin_fd, stdout_fd, report_fd)]  # clear of 0-3
     null = os.open(os.devnull, os.O_WRONLY)
     for target, fd in zip((0, 1, 3), fds):
         os.dup2(fd, target)
     os.dup2(null, 2)
     os.closerange(4, os.sysconf("SC_OPEN_MAX"))  # the driver's pipes, memfds and the rest
     os.setsid()
+    # the driver is not dumpable (so its /proc files are closed to this process); this process may be, like any
+    # program: else its own /proc/self files belong to root and it could not even raise its oom_score_adj
+    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
     try:
         with open("/proc/self/oom_score_adj", "w") as fh:
             fh.write("1000")  # the kernel's OOM killer picks this process (and its children), never the driver
@@ -82,12 +88,13 @@ def setup_process(config, stdin_fd, stdout_fd, report_fd):
 
 
 def fresh_streams():
-    """New sys.stdin/sys.stdout objects on fds 0 and 1, set up as the interpreter sets up a fresh process's."""
+    """New sys.stdin/sys.stdout objects on fds 0 and 1, set up as the interpreter sets up a fresh process's
+    (no newline translation: "\r\n" reaches the program as it is, as in a contest judge and in LiveCodeBench)."""
     old_in, old_out = sys.stdin, sys.stdout
     sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
-                                                 encoding=old_in.encoding, errors=old_in.errors)
+                                                 encoding=old_in.encoding, errors=old_in.errors, newline="\n")
     sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
-                                                   encoding=old_out.encoding, errors=old_out.errors)
+                                                   encoding=old_out.encoding, errors=old_out.errors, newline="\n")
 
 
 def report(obj):

@@ -29,13 +29,13 @@ async def judge_program(code: str, tests: list[TestCase], *, fn_name: str | None
     broken, not the program), SandboxError when the backend cannot start a sandbox at all.
     """
     limits = limits or JudgeLimits()
+    if not tests:
+        return ProblemVerdict(passed=False, outcomes=[], explanation="no tests: a problem without tests never passes")
     if not isinstance(code, str) or not code.strip():
         why = "the program is empty" if isinstance(code, str) else f"the prediction is a {type(code).__name__}, " \
               "not a string of Python source"
         return _verdict([TestOutcome(status=TestStatus.bad_format, detail=why)] +
-                        [TestOutcome(status=TestStatus.not_run)] * max(len(tests) - 1, 0))
-    if not tests:
-        return ProblemVerdict(passed=False, outcomes=[], explanation="no tests: a problem without tests never passes")
+                        [TestOutcome(status=TestStatus.not_run)] * (len(tests) - 1))
     expected = expected_values(tests, fn_name)
     folder = await asyncio.to_thread(problem_folder, code)
     try:
@@ -105,16 +105,25 @@ async def _run_tests(folder, tests: list[TestCase], expected: list[Any], fn_name
                 outcomes.append(TestOutcome(status=TestStatus.bad_format,
                                             detail=f"{session.compile_error}: the program does not compile"))
                 continue
+            per_test = limits.case_timeout_sec + CLEANUP_GRACE_SEC
             try:
-                raw = await session.run_test(test.input, min(limits.case_timeout_sec + CLEANUP_GRACE_SEC, left))
+                raw = await session.run_test(test.input, min(per_test, left))
             except DriverFailed as failure:
-                outcomes.append(from_failure(failure))
+                outcome = from_failure(failure)
+                if failure.timed_out and left < per_test:
+                    outcome.detail = "the problem's time limit was reached"
+                outcomes.append(outcome)
                 session = None  # it ended: the next test gets a fresh sandbox
                 continue
             outcomes.append(classify(raw, want, call_based=fn_name is not None, fn_name=fn_name, limits=limits))
             if raw.end.get("restart") is True:
                 await session.close()
                 session = None
+    except BaseException:  # e.g. cancelled: the sandbox dies now rather than after its current test
+        if session is not None:
+            await session.kill("judge: cancelled")
+            session = None
+        raise
     finally:
         if session is not None:
             await session.close()

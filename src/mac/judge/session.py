@@ -44,6 +44,8 @@ class RawRun:
     stdout: bytes
     report: bytes
     end: dict[str, Any]
+    memory_kills: int | None = None
+    """Processes the kernel's OOM killer killed during the test (from the sandbox's cgroup; None: not known)."""
 
 
 def problem_folder(code: str) -> Path:
@@ -84,6 +86,7 @@ class DriverSession:
 
     async def run_test(self, data: str, timeout: float) -> RawRun:
         """Run one test; `timeout` bounds the whole exchange. Raises DriverFailed if the sandbox stops answering."""
+        kills_before = self.process.memory_kills()
         await self._send(b"T", data.encode("utf-8", "surrogatepass"))
         parts: dict[bytes, bytes] = {}
         deadline = asyncio.get_running_loop().time() + timeout
@@ -93,7 +96,9 @@ class DriverSession:
             if kind in (b"O", b"R") and kind not in parts:
                 parts[kind] = payload
             elif kind == b"E" and len(parts) == 2:
-                return RawRun(parts[b"O"], parts[b"R"], _json_object(payload))
+                kills_after = self.process.memory_kills()
+                kills = kills_after - kills_before if None not in (kills_before, kills_after) else None
+                return RawRun(parts[b"O"], parts[b"R"], _json_object(payload), kills)
             else:
                 raise await self._failed(f"unexpected frame {kind!r}")
 

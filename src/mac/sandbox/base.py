@@ -106,6 +106,10 @@ class SandboxProcess(ABC):
         """(its stdout, its stdin) for a spec with `interactive=True`. Closing the writer gives the command EOF."""
         raise SandboxError("this sandbox was not started with interactive=True: set it in the SandboxSpec")
 
+    def memory_kills(self) -> int | None:
+        """How many processes of this sandbox the kernel's OOM killer has killed so far (None: not known here)."""
+        return None
+
 
 class SandboxBackend(ABC):
     """An isolation backend: bwrap (default) or the unsandboxed debug backend."""

@@ -91,6 +91,8 @@ class BwrapBackend(SandboxBackend):
             "rlimits": ["FSIZE", "NOFILE", "CORE"] + (["NPROC"] if root else []) +
                        ([] if "memory" in support.controllers else ["AS"]),
             "runtime": runtime_info,
+            "roles": {"exec": ["command is pid 1", "read-only /dev", "no relays, no writable binds",
+                               "seccomp: no System V IPC, message queues or prlimit on other processes"]},
         }
 
     async def _runtime(self, spec: SandboxSpec) -> Runtime:

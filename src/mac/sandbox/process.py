@@ -76,6 +76,11 @@ class BwrapProcess(SandboxProcess):
             return super().channel()
         return self.proc.stdout, self.proc.stdin
 
+    def memory_kills(self) -> int | None:
+        if self.cgroup is None or "memory" not in self.cgroup.dirs:
+            return None
+        return self.cgroup.counters()["oom_kills"]
+
     async def kill(self, reason: str = "killed") -> None:
         if self.proc.returncode is None and self.killed_by is None:
             self.killed_by = reason

@@ -10,7 +10,8 @@ Default ALLOW, with three kinds of denials:
 
 Role "exec" (candidate code, mac.judge) also gets EPERM for creating System V IPC objects and POSIX message
 queues: they outlive the process that made them (they belong to the sandbox's IPC namespace, not to a
-process or a file the judge wipes), so one test's program could leave data there for the next test's.
+process or a file the judge wipes), so one test's program could leave data there for the next test's. And
+for prlimit64 on another process: the same uid may otherwise lower the limits of the judge's driver (pid 1).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def seccomp_filter(variant: str = "default") -> tuple[bytes | None, str]:
         _add_all(sc, flt, sc.ERRNO(errno.ENOSYS), ENOSYS_SYSCALLS)
         if variant == "exec":
             _add_all(sc, flt, sc.ERRNO(errno.EPERM), EXEC_EPERM_SYSCALLS)
+            flt.add_rule(sc.ERRNO(errno.EPERM), "prlimit64", sc.Arg(0, sc.NE, 0))  # setrlimit() passes 0
         _deny_socket_families(sc, flt)
         with tempfile.TemporaryFile() as fh:
             flt.export_bpf(fh)
