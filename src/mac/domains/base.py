@@ -23,26 +23,12 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field, ValidationError
 
 from mac.config import Budget
-from mac.domains.grader import CompareAnswers, GradingStrategy
+from mac.domains.grader import CompareAnswers, Grade, GradingStrategy
 from mac.errors import ConfigError, DataError
 from mac.records import Record, SimItem
 from mac.sdk.types import Problem
 
 SPLITS = ("dev", "test")
-
-
-class Grade(BaseModel):
-    """The grade of one prediction, as data: reports and the auditor read the explanation."""
-
-    idx: int | str
-    correct: bool
-    pred: str | None
-    """The raw prediction (None when missing or not a string)."""
-    normalized: str | None
-    """What the grader read the prediction as (None: unreadable)."""
-    explanation: str = ""
-    tests: list[dict[str, Any]] | None = None
-    """Code domains: each test's status, time and a short detail (never an expected output), in test order."""
 
 
 class InstructionContext(BaseModel):

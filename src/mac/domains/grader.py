@@ -17,16 +17,37 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
 from mac.records import Record
 
 if TYPE_CHECKING:
-    from mac.domains.base import Domain, Grade
     from mac.evidence import EvidenceLog
     from mac.sandbox.base import SandboxBackend
+
+
+class Grade(BaseModel):
+    """The grade of one prediction, as data: reports and the auditor read the explanation."""
+
+    idx: int | str
+    correct: bool
+    pred: str | None
+    """The raw prediction (None when missing or not a string, and for code, whose text is never echoed)."""
+    normalized: str | None
+    """What the grader read the prediction as (None: unreadable)."""
+    explanation: str = ""
+    tests: list[dict[str, Any]] | None = None
+    """Code domains: each test's status, time and a short detail (never an expected output), in test order."""
+
+
+class Domain(Protocol):
+    """What a strategy may ask of the domain it grades for (mac.domains.base.Domain has all of it)."""
+
+    name: str
+
+    def grade(self, idx: int | str, pred: Any, record: Record) -> Grade: ...
 
 
 @dataclass(frozen=True)
@@ -77,8 +98,6 @@ class CompareAnswers(GradingStrategy):
 
 
 def _compare(domain: Domain, item: Gradable) -> Grade:
-    from mac.domains.base import Grade
-
     try:
         return domain.grade(item.idx, item.pred, item.record)
     except Exception as exc:  # noqa: BLE001 - a grader bug must not crash the evaluation

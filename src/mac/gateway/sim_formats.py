@@ -3,8 +3,8 @@
 A domain names its format (`Domain.answer_format`, carried by each `SimItem`); the format says how a reply
 states an answer (well formed, or in a way a careless parser misses), whether a prompt asks for that format
 (which makes malformed replies rarer), and what wrong answers look like when the item lists no distractors
-(plus the occasional stray answer). Built in: "integer" (`\\boxed{N}`), "choice" (`Answer: X`) and "code"
-(`mac.gateway.sim_code`: a fenced Python program). A domain with another kind of answer registers its own:
+(plus the occasional stray answer). Built in: "integer" (`\\boxed{N}`), "choice" (`Answer: X`) and "code" (a
+fenced Python program). A domain with another kind of answer registers its own:
 
     @register_format
     class DateFormat(AnswerFormat):
@@ -60,8 +60,6 @@ def register_format(cls: type[AnswerFormat]) -> type[AnswerFormat]:
 
 
 def format_for(name: str) -> AnswerFormat:
-    from mac.gateway import sim_code  # noqa: F401 - registers the built-in "code" format
-
     try:
         return FORMATS[name]
     except KeyError:
@@ -135,3 +133,39 @@ class ChoiceFormat(AnswerFormat):
 
     def stray(self, item: SimItem, rng: random.Random) -> str:
         return rng.choice([x for x in "ABCD" if x != item.answer.strip().upper()])
+
+
+# -- code ---------------------------------------------------------------------------------------------------
+# Well formed, the program is in one fenced block (```python ... ```), as prompts usually ask. Malformed, it comes
+# without a fence after a line of prose (so "take the code block" finds nothing and the whole reply does not
+# parse), or it is followed by a second fenced block with a usage note (so "take the last block" takes the note).
+# Which program a reply carries is the sampling policy's choice (mac.gateway.sim): the item's answer (the
+# reference solution) or one of its distractors (wrong variants, most likely first). A domain whose problem has
+# no reference makes the answer itself a valid but wrong program and lists a generic wrong program last among
+# the distractors: that is the stray answer.
+
+GENERIC_WRONG = "import sys\n\nprint(len(sys.stdin.read().split()))\n"
+"""A valid program that solves nothing: the stray answer of an item with no distractors."""
+_ASKS_CODE = re.compile(r"```|code block|fenced|delimiters|markdown", re.IGNORECASE)
+_PROSE = ["Here is the complete program:", "The full solution follows.", "This program implements the idea above:"]
+
+
+@register_format
+class CodeFormat(AnswerFormat):
+    """A fenced program; malformed: unfenced after prose, or followed by a fenced usage note."""
+
+    name = "code"
+
+    def asks_for_format(self, prompt: str) -> bool:
+        return _ASKS_CODE.search(prompt) is not None
+
+    def final_line(self, answer: str, well_formed: bool, rng: random.Random) -> str:
+        code = answer.strip("\n")
+        if well_formed:
+            return f"```python\n{code}\n```"
+        if rng.random() < 0.5:
+            return f"{rng.choice(_PROSE)}\n\n{code}\n"
+        return f"```python\n{code}\n```\n\nExample usage:\n```\n$ python solution.py < input.txt\n```"
+
+    def stray(self, item: SimItem, rng: random.Random) -> str:
+        return item.distractors[-1] if item.distractors else GENERIC_WRONG
