@@ -85,7 +85,7 @@ def list_command() -> None:
     for name in domain_names():
         s = status(name)
         note = f"[red]{escape(s.error)}[/]" if s.error else escape(s.folder)
-        if s.source == "missing":
+        if s.source not in ("user data dir", "generated"):  # missing, or built-in stand-ins
             note += f"  [dim](mac data pull {name}  or  mac data import {name} --dev F --test F)[/]"
         table.add_row(name, s.source, str(s.counts.get("dev", "-")), str(s.counts.get("test", "-")), note)
     console.print(table)

@@ -80,8 +80,7 @@ def status(name: str, root: Path | None = None) -> DataStatus:
         return DataStatus(domain=name, folder="(built in)", source="generated", counts=counts)
     if not folder.is_dir() and domain.builtin_data:
         counts = {s: len(domain.load(s)) for s in SPLITS}
-        return DataStatus(domain=name, folder=f"(none: {domain.builtin_data})", source=domain.builtin_data,
-                          counts=counts)
+        return DataStatus(domain=name, folder=str(folder), source=domain.builtin_data, counts=counts)
     if not folder.is_dir():
         return DataStatus(domain=name, folder=str(folder), source="missing")
     try:

@@ -86,7 +86,8 @@ class GradingStrategy(ABC):
         """One Grade per item, in order. Must not raise because of a prediction's content."""
 
     def describe(self) -> dict[str, Any]:
-        """What the evaluation API reports about grading (e.g. `case_timeout` for code)."""
+        """Fields of every evaluation result that this grading fixes (EvalResult field names, e.g. `case_timeout`
+        for code); the evaluation API's /info shows them too."""
         return {}
 
 
