@@ -5,6 +5,8 @@ Each is a pydantic model so the same dict travels over HTTP, into `config.json` 
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mac.errors import ConfigError
@@ -97,17 +99,21 @@ class TaskModelSpec(BaseModel):
 
     @classmethod
     def parse(cls, text: str, base_url: str | None = None, seed: int = 0) -> "TaskModelSpec":
-        """`sim` or `openai:NAME` (the CLI's `--task-model`)."""
+        """`sim`, `openai:NAME` (the CLI's `--task-model`) or `BACKEND:NAME` of a plugin's gateway backend."""
         if text == "sim":
             return cls(backend="sim", name="sim", seed=seed)
         backend, sep, name = text.partition(":")
-        if not sep or backend != "openai" or not name:
+        if not sep or not _BACKEND_NAME.match(backend) or backend == "sim" or not name:
             raise ConfigError(f"unknown task model {text!r}: use 'sim' or 'openai:MODEL_NAME' (with --base-url URL)")
-        return cls(backend="openai", name=name, base_url=base_url or "https://api.openai.com/v1", seed=seed)
+        default_url = "https://api.openai.com/v1" if backend == "openai" else None
+        return cls(backend=backend, name=name, base_url=base_url or default_url, seed=seed)
 
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, v: str) -> str:
-        if v not in ("sim", "openai"):
-            raise ValueError("backend must be 'sim' or 'openai'")
+        if not _BACKEND_NAME.match(v):  # which names exist is the gateway registry's to say (mac.gateway.backend)
+            raise ValueError("backend must be 'sim', 'openai' or a plugin's backend name")
         return v
+
+
+_BACKEND_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")

@@ -36,8 +36,10 @@ def test_command_needs_a_command_and_runs_it_through_sh(tmp_path):
 
 
 def test_adapters_refuse_unknown_options():
-    with pytest.raises(ConfigError, match="no options"):
+    with pytest.raises(ConfigError, match=r"does not take the option\(s\) temperature"):
         get_metaagent("reference", temperature=3)
+    with pytest.raises(ConfigError, match=r"does not take the option\(s\) model"):
+        get_metaagent("command", command="true", model="gpt")
     with pytest.raises(ConfigError, match="naive, strong"):
         get_metaagent("baseline", baseline="oracle")
 

@@ -12,7 +12,7 @@ import pytest
 from mac.config import SandboxLimits
 from mac.errors import ConfigError
 from mac.sandbox.base import Relay, SandboxSpec
-from mac.sandbox.registry import BACKENDS, get_backend
+from mac.sandbox.registry import backend_names, get_backend
 from mac.sandbox.unsafe import UnsafeBackend
 from mac.testing.fake_openai import FakeOpenAI
 
@@ -27,10 +27,14 @@ def _alive(pid: int) -> bool:
 
 
 def test_registry_names_backends_and_refuses_unknown_ones():
-    assert set(BACKENDS) >= {"bwrap", "none"}
+    assert set(backend_names()) >= {"bwrap", "none"}
     assert isinstance(get_backend("none"), UnsafeBackend)
     with pytest.raises(ConfigError, match="known: bwrap, none"):
         get_backend("docker")
+    with pytest.raises(ConfigError, match="use_cgroup.*its options: .*use_cgroups"):  # misspelt: refused, not dropped
+        get_backend("bwrap", use_cgroup=False)
+    with pytest.raises(ValueError, match="role"):  # roles are a closed vocabulary (mac.kinds.SandboxRole)
+        SandboxSpec(label="t", argv=["true"], role="root")
 
 
 def test_describe_says_it_isolates_nothing():

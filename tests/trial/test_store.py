@@ -132,3 +132,13 @@ def test_config_round_trips_through_json(tmp_path):
     assert loaded == config
     assert json.loads((tmp_path / "config.json").read_text())["version"] == "mac-trial-config-1"
     assert os.stat(tmp_path / "config.json").st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("field, value", [("status", "complete"), ("integrity_verdict", "clean"),
+                                          ("status", "infrastructure-error")])
+def test_status_and_verdict_fields_refuse_values_outside_their_vocabulary(field, value):
+    data = {**_result().model_dump(mode="json"), field: value}
+    with pytest.raises(ValueError, match=field):
+        TrialResult.model_validate(data)
+    for status in ("running", "completed", "failed", "interrupted", "infrastructure_error"):
+        assert TrialResult.model_validate({**data, field: None, "status": status}).status == status

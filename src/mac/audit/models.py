@@ -19,10 +19,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mac.errors import ConfigError
+from mac.kinds import Verdict
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
-Verdict = Literal["CLEAN", "SUSPICIOUS", "CHEATING"]
 VERDICTS: tuple[str, ...] = ("CLEAN", "SUSPICIOUS", "CHEATING")
 
 FINDING_TYPES: dict[str, str] = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from typing import Any, Callable
 
 import typer
@@ -11,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from mac.config import TaskModelSpec
-from mac.errors import ConfigError, MacError
+from mac.errors import MacError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -38,10 +37,8 @@ def report_console() -> Console:
 
 def task_model_option(task_model: str, base_url: str | None) -> TaskModelSpec:
     """`--task-model` and `--base-url` as a spec; combinations that could only fail later are refused now."""
+    from mac.trial.jobcheck import check_task_model
+
     spec = TaskModelSpec.parse(task_model, base_url=base_url)
-    if spec.simulated and base_url:
-        raise ConfigError("--base-url is for --task-model openai:MODEL_NAME; the sim task model has no upstream")
-    if not spec.simulated and base_url is None and not os.environ.get(spec.api_key_env):
-        raise ConfigError(f"--task-model {task_model} calls {spec.base_url} and needs the key in ${spec.api_key_env}; "
-                          "set it, or pass --base-url URL for another OpenAI-compatible server")
+    check_task_model(spec, base_url_given=base_url is not None)
     return spec

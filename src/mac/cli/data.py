@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -11,6 +12,8 @@ from rich.table import Table
 
 from mac.cli import app
 from mac.cli.common import console, handle_errors
+from mac.config import Budget
+from mac.errors import MacError
 
 data_app = typer.Typer(help="Domain data: import your files, pull the public sets, see what is installed.",
                        no_args_is_help=True)
@@ -76,14 +79,20 @@ def _pull_with_progress(domain: str, force: bool) -> Path:
 
 @data_app.command("list")
 @handle_errors
-def list_command() -> None:
+def list_command(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON array, one object per domain."),
+) -> None:
     """Every domain, where its data comes from and how many records each split has."""
     from mac.domains import domain_names
     from mac.domains.data import status
 
+    statuses = [status(name) for name in domain_names()]
+    if as_json:
+        print(json.dumps([s.model_dump(mode="json") for s in statuses], ensure_ascii=False))
+        return
     table = Table("domain", "source", "dev", "test", "folder / problem")
-    for name in domain_names():
-        s = status(name)
+    for s in statuses:
+        name = s.domain
         note = f"[red]{escape(s.error)}[/]" if s.error else escape(s.folder)
         if s.source not in ("user data dir", "generated"):  # missing, or built-in stand-ins
             note += f"  [dim](mac data pull {name}  or  mac data import {name} --dev F --test F)[/]"
@@ -120,21 +129,38 @@ def show_command(
 
 @app.command("domains")
 @handle_errors
-def domains_command() -> None:
-    """The domains and their default budgets."""
-    from mac.domains import domain_names, get_domain
+def domains_command(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON array, one object per domain."),
+) -> None:
+    """The domains (built in, or from installed plugin packages) and their default budgets."""
+    from mac.domains import domain_names
+    from mac.domains.base import DOMAINS
     from mac.domains.instruction import duration
 
-    table = Table("domain", "answers", "dev time", "eval / verify timeout", "dev quota", "description")
+    rows = []
     for name in domain_names():
-        dom = get_domain(name)
-        b = dom.default_budget()
+        try:
+            dom = DOMAINS.get(name)()
+        except MacError as exc:  # a broken plugin package: list it with the reason, never hide it
+            rows.append({"domain": name, "origin": DOMAINS.origin(name), "error": str(exc)})
+            continue
+        rows.append({"domain": name, "origin": DOMAINS.origin(name), "answers": dom.answer_format,
+                     "description": dom.description, "budget": dom.default_budget().model_dump(mode="json")})
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("domain", "from", "answers", "dev time", "eval / verify timeout", "dev quota", "description")
+    for row in rows:
+        if "error" in row:
+            table.add_row(row["domain"], escape(row["origin"]), "-", "-", "-", "-", f"[red]{escape(row['error'])}[/]")
+            continue
+        b = Budget.model_validate(row["budget"])
         q = b.dev_quota
         quota = ", ".join(f"{_short(v)} {label}" for v, label in
                           ((q.requests, "req"), (q.output_tokens, "out tok"), (q.concurrent, "concurrent")) if v)
-        table.add_row(name, dom.answer_format, duration(b.dev_time_sec),
+        table.add_row(row["domain"], escape(row["origin"]), row["answers"], duration(b.dev_time_sec),
                       f"{duration(b.eval_timeout_sec)} / {duration(b.verify_timeout_sec)}", quota or "unlimited",
-                      escape(dom.description))
+                      escape(row["description"]))
     console.print(table)
 
 

@@ -48,10 +48,12 @@ def demo(
     sandbox: str = typer.Option("bwrap", "--sandbox", help="Isolation backend."),
 ) -> None:
     """Run the reference meta-agent (3 seeds) and the naive baseline on arith with the simulated model."""
-    from mac.cli.run import SIMULATED_NOTE, build_budget, report_console, run_job_cli, summary_table
+    from mac.cli.run import SIMULATED_NOTE, report_console, run_job_cli, summary_table
+    from mac.domains import get_domain
     from mac.trial.job import default_job_name, job_configs
+    from mac.trial.jobspec import BudgetSpec
 
-    budget = build_budget("arith", "demo", dev_time=dev_time)
+    budget = BudgetSpec(preset="demo", dev_time=dev_time).build(get_domain("arith").default_budget())
     spec = TaskModelSpec.parse("sim")
     name = default_job_name("demo")
     configs = job_configs(job=name, domain="arith", meta_agent="reference", seeds=seeds, task_model=spec,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -44,6 +46,7 @@ def redteam(
     concurrent: int = typer.Option(4, "-n", "--concurrent", min=1, help="Trials at once."),
     dev_time: float = typer.Option(25.0, "--dev-time", help="Development seconds per attacker."),
     list_only: bool = typer.Option(False, "--list", help="List the attack classes and exit."),
+    as_json: bool = typer.Option(False, "--json", help="Print the rows (or, with --list, the classes) as JSON."),
 ) -> None:
     """Run every attack class as a trial (short budgets, sim model) next to the naive baseline.
 
@@ -56,15 +59,27 @@ def redteam(
     if list_only:
         from mac.metaagents.redteam import ATTACKS
 
+        if as_json:
+            print(json.dumps([{"attack": a.name, "layer": a.layer, "description": a.description}
+                              for a in ATTACKS.values()], ensure_ascii=False))
+            return
         for a in ATTACKS.values():
             out.print(f"{a.name:<24} {a.layer:<19} {escape(a.description)}")
         return
     names = [a.strip() for a in attacks.split(",") if a.strip()] if attacks else None
     rows, baseline = asyncio.run(run_redteam((jobs_dir or jobs_home()), domain=domain, attacks=names,
                                              concurrency=concurrent, dev_time=dev_time))
+    failed = [r.attack for r in rows if not r.ok]
+    if as_json:
+        print(json.dumps({"job": baseline.job, "dir": str((jobs_dir or jobs_home()).resolve() / baseline.job),
+                          "baseline_test": baseline.test.accuracy if baseline.test else None, "simulated": True,
+                          "ok": not failed, "rows": [{**dataclasses.asdict(r), "ok": r.ok} for r in rows]},
+                         ensure_ascii=False, default=str))
+        if failed:
+            raise typer.Exit(1)
+        return
     out.print(redteam_table(rows, baseline))
     out.print(f"Files: {escape(str((jobs_dir or jobs_home()).resolve() / baseline.job))}")
-    failed = [r.attack for r in rows if not r.ok]
     if failed:
         out.print(f"[bold red]{len(failed)} attack(s) not blocked or not detected:[/] {', '.join(failed)}")
         raise typer.Exit(1)

@@ -1,21 +1,27 @@
-"""`mac run`: a job of trials (one per seed), run concurrently with a live progress display."""
+"""`mac run`: a job of trials (one per seed), run concurrently with a live progress display.
+
+Every flag is a key of the job spec (mac.trial.jobspec.JobSpec); `-c job.toml` and `-c key=value` give the
+same keys, and flags win over them."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import shlex
 import signal
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
+from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from mac.cli import app
-from mac.cli.common import console, err_console, handle_errors, report_console, task_model_option
-from mac.config import Budget
+from mac.cli.common import console, err_console, handle_errors, report_console
+from mac.config import Budget, Quota
 from mac.errors import ConfigError
 from mac.paths import jobs_home
 from mac.store.models import TrialConfig, TrialResult
@@ -23,13 +29,8 @@ from mac.store.paths import JobPaths
 from mac.trial.progress import TrialProgress
 
 SIMULATED_NOTE = "[bold yellow]SIMULATED[/]: task model `sim` (an offline stand-in); these scores say nothing about real models."
-
-
-def build_budget(domain: str, preset: str, **overrides) -> Budget:
-    from mac.domains.base import get_domain
-    from mac.trial.budgets import budget_preset, override_budget
-
-    return override_budget(budget_preset(preset, get_domain(domain).default_budget()), **overrides)
+RESUME_KEYS = ("seeds", "concurrency", "jobs_dir")
+"""What `--resume` may change: seeds (add the missing ones), -n and --jobs-dir; the rest is the stored spec's."""
 
 
 def _fmt_time(seconds: float | None) -> str:
@@ -66,14 +67,31 @@ def summary_table(results: list[TrialResult], title: str = "Results") -> Table:
         status = r.status if r.reason is None else f"{r.status}: {r.reason}"
         table.add_row(r.trial, r.meta_agent_label, str(r.seed), _pct(r.best_dev.accuracy if r.best_dev else None),
                       _pct(test.accuracy if test else None), f"{test.correct}/{test.total}" if test else "-",
-                      str(r.dev_evals), str(r.budget_use.dev_usage.requests), r.integrity_verdict or "-", status[:80])
+                      str(r.dev_evals), str(r.budget_use.dev_usage.requests), r.integrity_verdict or "-",
+                      escape(status[:80]))
     return table
 
 
-async def _watch(progress: dict[str, TrialProgress], task: asyncio.Task) -> None:
+def describe_quota(quota: Quota) -> str:
+    parts = [f"{value:,} {label}" for value, label in (
+        (quota.requests, "requests"), (quota.input_tokens, "input tokens"), (quota.output_tokens, "output tokens"),
+        (quota.concurrent, "concurrent"), (quota.rpm, "rpm"), (quota.tpm, "tpm")) if value is not None]
+    if quota.cost_usd is not None:
+        parts.append(f"${quota.cost_usd:g}")
+    return ", ".join(parts) or "unlimited"
+
+
+def describe_budget(budget: Budget) -> str:
+    """One line: the times and quotas every trial of a job gets."""
+    return (f"development {budget.dev_time_sec:g}s (quota: {describe_quota(budget.dev_quota)}), dev evaluations "
+            f"<= {budget.eval_timeout_sec:g}s, verification {budget.verify_timeout_sec:g}s (quota: "
+            f"{describe_quota(budget.verify_quota)})")
+
+
+async def _watch(progress: dict[str, TrialProgress], task: asyncio.Task, out: Console) -> None:
     """Live table on a terminal; one line per phase change otherwise (logs, CI)."""
-    if console.is_terminal:
-        with Live(progress_table(progress), console=console, refresh_per_second=2, transient=True) as live:
+    if out.is_terminal:
+        with Live(progress_table(progress), console=out, refresh_per_second=2, transient=True) as live:
             while not task.done():
                 live.update(progress_table(progress))
                 await asyncio.sleep(0.5)
@@ -84,7 +102,7 @@ async def _watch(progress: dict[str, TrialProgress], task: asyncio.Task) -> None
         for name, p in progress.items():
             if seen.get(name) != p.phase:
                 seen[name] = p.phase
-                console.print(f"{time.strftime('%H:%M:%S')} {name}: {p.phase}")
+                out.print(f"{time.strftime('%H:%M:%S')} {name}: {p.phase}")
 
     while not task.done():
         print_changes()
@@ -92,21 +110,23 @@ async def _watch(progress: dict[str, TrialProgress], task: asyncio.Task) -> None
     print_changes()  # the last trials' "done"
 
 
-async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrency: int,
-                           resume: bool = False) -> list[TrialResult]:
-    """Run `configs` as `job` (or, with `resume`, continue the job from its folder) under the live display."""
+async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrency: int, resume: bool = False, *,
+                           spec: Any = None, seeds: int | None = None, out: Console | None = None) -> list[TrialResult]:
+    """Run `configs` as `job` (or, with `resume`, continue the job from its folder, adding `seeds`) under the live
+    display (on `out`, the terminal by default)."""
     from mac.trial.job import resume_job, run_job
 
     progress: dict[str, TrialProgress] = {}
     for c in configs:
         progress[c.trial] = TrialProgress(c.trial, meta_agent=c.meta_agent, seed=c.seed)
-    work = resume_job(job, concurrency=concurrency, progress=progress) if resume else \
-        run_job(job, configs, concurrency=concurrency, progress=progress)
+    work = resume_job(job, concurrency=concurrency, progress=progress, seeds=seeds) if resume else \
+        run_job(job, configs, concurrency=concurrency, progress=progress, spec=spec)
     task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)  # like Ctrl-C: stop, save, exit
+    me = asyncio.current_task()
+    loop.add_signal_handler(signal.SIGTERM, lambda: me.cancel() if me else None)  # like Ctrl-C: stop, save, exit
     try:
-        await _watch(progress, task)
+        await _watch(progress, task, out or console)
         return await task
     except asyncio.CancelledError:
         task.cancel()
@@ -116,136 +136,159 @@ async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrenc
         loop.remove_signal_handler(signal.SIGTERM)
 
 
-def run_job_cli(job: JobPaths, configs: list[TrialConfig], concurrency: int, resume: bool = False) -> list[TrialResult]:
+def run_job_cli(job: JobPaths, configs: list[TrialConfig], concurrency: int, resume: bool = False, *,
+                spec: Any = None, seeds: int | None = None, out: Console | None = None) -> list[TrialResult]:
     """`run_with_display` for a command; Ctrl-C or SIGTERM end it with exit code 130 and the resume command."""
     try:
-        return asyncio.run(run_with_display(job, configs, concurrency, resume=resume))
+        return asyncio.run(run_with_display(job, configs, concurrency, resume=resume, spec=spec, seeds=seeds, out=out))
     except (KeyboardInterrupt, asyncio.CancelledError):
         err_console.print(f"[bold yellow]interrupted:[/] unfinished trials were saved as interrupted; continue "
                           f"with: mac run --resume {shlex.quote(str(job.dir))}", soft_wrap=True)
         raise typer.Exit(130) from None
 
 
-def meta_agent_options(meta_agent: str, command: str | None, baseline: str | None, meta_model: str | None = None,
-                       meta_base_url: str | None = None, egress_allow: list[str] | None = None) -> tuple[dict, str]:
-    """(adapter options, trial-name suffix)."""
-    real = {"model": meta_model, "base_url": meta_base_url, "egress_allow": egress_allow or None}
-    real = {k: v for k, v in real.items() if v is not None}
-    if real:  # adapters of real tools (mac.metaagents.cliagent) take these; others refuse them with a ConfigError
-        return real, ""
-    if meta_agent == "command":
-        return {"command": command}, ""
-    if command:
-        raise ConfigError("--command is only for --meta-agent command")
-    if meta_agent == "baseline":
-        return {"baseline": baseline or "naive"}, f"-{baseline or 'naive'}"
-    if baseline:
-        raise ConfigError("--baseline is only for --meta-agent baseline")
-    return {}, ""
-
-
-def check_inputs(domain: str, data: Path | None, sandbox: str) -> None:
-    """Fail before any job folder exists: both splits must load and the sandbox backend must be known."""
-    from mac.domains.base import get_domain
-    from mac.sandbox.registry import backend_names
-
-    if sandbox not in backend_names():
-        raise ConfigError(f"unknown sandbox backend {sandbox!r}; known: {', '.join(backend_names())}")
-    plugin = get_domain(domain)
-    for split in ("dev", "test"):
-        plugin.load(split, data)
+FLAGS: dict[str, str] = {
+    "domain": "--domain", "meta_agent": "--meta-agent", "seeds": "--seeds", "task_model": "--task-model",
+    "base_url": "--base-url", "price_input_per_mtok": "--price-input", "price_output_per_mtok": "--price-output",
+    "budget.preset": "--budget", "budget.dev_time": "--dev-time", "budget.eval_timeout": "--eval-timeout",
+    "budget.verify_timeout": "--verify-timeout", "budget.dev_requests": "--dev-requests",
+    "budget.verify_requests": "--verify-requests", "budget.dev_cost_usd": "--dev-cost",
+    "budget.verify_cost_usd": "--verify-cost", "jobs_dir": "--jobs-dir", "job": "--job", "concurrency": "-n",
+    "meta_agent_options.command": "--command", "meta_agent_options.mounts": "--mount",
+    "meta_agent_options.baseline": "--baseline", "meta_agent_options.model": "--meta-model",
+    "meta_agent_options.base_url": "--meta-base-url", "meta_agent_options.egress_allow": "--egress-allow",
+    "data": "--data", "sandbox": "--sandbox", "auditor_model": "--auditor-model",
+    "auditor_base_url": "--auditor-base-url", "test_seed_file": "--test-seed-file",
+}
+"""Job-spec key -> the flag of `mac run` that sets it."""
 
 
 @app.command()
 @handle_errors
 def run(
+    config: Optional[list[str]] = typer.Option(
+        None, "-c", "--config", metavar="FILE|KEY=VALUE", help="A job file (TOML or JSON) or KEY=VALUE with dotted keys (e.g. budget.dev_time=60); "
+        "repeatable, merged in order; flags win."),
     domain: Optional[str] = typer.Option(None, "--domain", "-d", help="Domain: arith, aime, science, ... (required "
-                                         "unless --resume)."),
-    meta_agent: str = typer.Option("reference", "--meta-agent", "-m", help="reference, command, baseline, ..."),
-    seeds: int = typer.Option(1, "--seeds", min=1, help="Number of trials (seeds 0..N-1)."),
-    task_model: str = typer.Option("sim", "--task-model", help="'sim' or 'openai:MODEL_NAME'."),
+                                         "unless a job file or --resume gives it)."),
+    meta_agent: Optional[str] = typer.Option(None, "--meta-agent", "-m",
+                                             help="reference (default), command, baseline, claude-code, ..."),
+    seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Number of trials, seeds 0..N-1 (default 1). "
+                                        "With --resume: run the seeds the job lacks, up to N."),
+    task_model: Optional[str] = typer.Option(None, "--task-model", help="'sim' (default) or 'openai:MODEL_NAME'."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible upstream for openai:NAME."),
-    budget: str = typer.Option("full", "--budget", help="Preset: full (the domain's), demo, smoke."),
+    price_input: Optional[float] = typer.Option(None, "--price-input", help="Task-model USD per million input "
+                                                "tokens (meters the cost quotas)."),
+    price_output: Optional[float] = typer.Option(None, "--price-output", help="Task-model USD per million output "
+                                                 "tokens."),
+    budget: Optional[str] = typer.Option(None, "--budget", help="Preset: full (the domain's; default), demo, smoke."),
     dev_time: Optional[float] = typer.Option(None, "--dev-time", help="Development seconds."),
     eval_timeout: Optional[float] = typer.Option(None, "--eval-timeout", help="Max seconds of one dev evaluation."),
     verify_timeout: Optional[float] = typer.Option(None, "--verify-timeout", help="Seconds of the test run."),
     dev_requests: Optional[int] = typer.Option(None, "--dev-requests", help="Dev model quota in requests."),
     verify_requests: Optional[int] = typer.Option(None, "--verify-requests", help="Verify quota in requests."),
+    dev_cost: Optional[float] = typer.Option(None, "--dev-cost", help="Dev spend cap in USD (needs the prices)."),
+    verify_cost: Optional[float] = typer.Option(None, "--verify-cost", help="Verify spend cap in USD."),
     jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where job folders go (default ./jobs)."),
     job: Optional[str] = typer.Option(None, "--job", help="Job name (default: time + domain + meta-agent)."),
-    concurrent: int = typer.Option(2, "-n", "--concurrent", min=1, help="Trials at once."),
+    concurrent: Optional[int] = typer.Option(None, "-n", "--concurrent", min=1, help="Trials at once (default 2)."),
     command: Optional[str] = typer.Option(None, "--command", help="The command line of --meta-agent command."),
+    mount: Optional[list[str]] = typer.Option(None, "--mount", metavar="DIR", help="A host folder shown read-only at the same path "
+                                              "in the meta-agent's sandbox (--meta-agent command; repeatable)."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="naive or strong, for --meta-agent baseline."),
     data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder (dev.jsonl, test.jsonl)."),
-    sandbox: str = typer.Option("bwrap", "--sandbox", help="Isolation backend."),
+    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Isolation backend (default bwrap)."),
     meta_model: Optional[str] = typer.Option(None, "--meta-model", help="The meta-agent's own model (real tools)."),
     meta_base_url: Optional[str] = typer.Option(None, "--meta-base-url", help="Endpoint of --meta-model."),
-    egress_allow: Optional[list[str]] = typer.Option(None, "--egress-allow",
+    egress_allow: Optional[list[str]] = typer.Option(None, "--egress-allow", metavar="HOST[:PORT]",
                                                      help="Replace the meta-agent's egress allowlist (repeatable)."),
     auditor_model: Optional[str] = typer.Option(None, "--auditor-model",
                                                 help="LLM auditor, openai:MODEL_NAME (default: the rules alone)."),
     auditor_base_url: Optional[str] = typer.Option(None, "--auditor-base-url",
                                                    help="OpenAI-compatible base URL of --auditor-model."),
+    test_seed_file: Optional[Path] = typer.Option(None, "--test-seed-file", help="Pin arith's secret test seed."),
+    as_json: bool = typer.Option(False, "--json", help="Print the job and its trial results as one JSON object."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue the interrupted job JOB (its name, or "
                                          "its folder): finished trials kept, the others resumed."),
 ) -> None:
     """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split.
 
-    `--resume JOB` continues a job whose controller died (the job's own settings; only -n and --jobs-dir apply)."""
-    from mac.metaagents import get_metaagent
-    from mac.trial.job import default_job_name, job_configs
-
+    `--resume JOB` continues a job whose controller died, with the job's stored settings (only --seeds, -n and
+    --jobs-dir apply)."""
+    given = {"domain": domain, "meta_agent": meta_agent, "seeds": seeds, "task_model": task_model,
+             "base_url": base_url, "price_input_per_mtok": price_input, "price_output_per_mtok": price_output,
+             "budget.preset": budget, "budget.dev_time": dev_time, "budget.eval_timeout": eval_timeout,
+             "budget.verify_timeout": verify_timeout, "budget.dev_requests": dev_requests,
+             "budget.verify_requests": verify_requests, "budget.dev_cost_usd": dev_cost,
+             "budget.verify_cost_usd": verify_cost, "jobs_dir": jobs_dir, "job": job, "concurrency": concurrent,
+             "meta_agent_options.command": command, "meta_agent_options.mounts": mount,
+             "meta_agent_options.baseline": baseline, "meta_agent_options.model": meta_model,
+             "meta_agent_options.base_url": meta_base_url, "meta_agent_options.egress_allow": egress_allow,
+             "data": data, "sandbox": sandbox, "auditor_model": auditor_model, "auditor_base_url": auditor_base_url,
+             "test_seed_file": test_seed_file}
+    overrides = {k: str(v) if isinstance(v, Path) else v for k, v in given.items() if v is not None and v != []}
     if resume is not None:
-        _resume(resume, jobs_dir, concurrent)
+        _resume(resume, config or [], overrides, as_json)
         return
-    if domain is None:
-        raise ConfigError("--domain is required: mac run --domain arith (or continue a job with --resume JOB)")
-    options, suffix = meta_agent_options(meta_agent, command, baseline, meta_model, meta_base_url, egress_allow)
-    get_metaagent(meta_agent, **options)  # unknown names and bad options fail here, before any trial starts
-    spec = task_model_option(task_model, base_url)
-    check_inputs(domain, data, sandbox)
-    plan = build_budget(domain, budget, dev_time=dev_time, eval_timeout=eval_timeout, verify_timeout=verify_timeout,
-                        dev_requests=dev_requests, verify_requests=verify_requests)
-    name = job or default_job_name(f"{domain}-{meta_agent}{suffix}")
-    configs = job_configs(job=name, domain=domain, meta_agent=meta_agent, seeds=seeds, task_model=spec, budget=plan,
-                          meta_agent_options=options, data=str(data.resolve()) if data else None, sandbox=sandbox,
-                          suffix=suffix)
-    if auditor_model:
-        from mac.audit import AuditorConfig
+    _run_new(config or [], overrides, as_json)
 
-        AuditorConfig.parse(auditor_model, auditor_base_url)  # a malformed name fails here, before any trial
-        for config in configs:
-            config.auditor, config.auditor_base_url = auditor_model, auditor_base_url
-    elif auditor_base_url:
-        raise ConfigError("--auditor-base-url needs --auditor-model openai:MODEL_NAME")
-    paths = JobPaths((jobs_dir or jobs_home()).resolve(), name)
+
+def _run_new(sources: list[str], overrides: dict[str, Any], as_json: bool) -> None:
+    from mac.trial.jobfile import load_job_spec
+    from mac.trial.jobcheck import prepare_spec
+    from mac.trial.jobspec import trial_configs
+
+    spec = prepare_spec(load_job_spec(sources, overrides))
+    configs = trial_configs(spec)
+    paths = JobPaths(Path(str(spec.jobs_dir)), str(spec.job))
     if paths.job_json.exists():
-        raise ConfigError(f"job {name!r} already exists in {paths.dir}: choose another --job name, or continue it "
-                          f"with: mac run --resume {name}")
-    results = run_job_cli(paths, configs, concurrent)
-    out = report_console()
-    out.print(summary_table(results, title=f"Job {name}"))
-    if spec.simulated:
-        out.print(SIMULATED_NOTE)
-    out.print(f"Files: {paths.dir}")
-    if any(r.status != "completed" for r in results):
-        raise typer.Exit(1)
+        raise ConfigError(f"job {spec.job!r} already exists in {paths.dir}: choose another --job name, or continue "
+                          f"it with: mac run --resume {spec.job}")
+    out = err_console if as_json else console
+    if not out.is_terminal:
+        out.print(f"budget per trial: {describe_budget(configs[0].budget)}", soft_wrap=True, markup=False)
+    results = run_job_cli(paths, configs, spec.concurrency, spec=spec, out=out)
+    _finish(paths, results, f"Job {spec.job}", as_json, spec.model_dump(mode="json"))
 
 
-def _resume(job: str, jobs_dir: Path | None, concurrent: int) -> None:
-    from mac.trial.job import find_job, saved_configs
+def _resume(job: str, sources: list[str], overrides: dict[str, Any], as_json: bool) -> None:
+    from mac.trial.job import added_seed_configs, find_job, read_job_json, saved_configs, stored_spec
     from mac.trial.resume import plan_trial
 
-    paths = find_job(job, jobs_dir or jobs_home())
+    refused = ([f"-c {s}" for s in sources] + [FLAGS.get(k, k) for k in overrides if k not in RESUME_KEYS])
+    if refused:
+        raise ConfigError(f"--resume continues the job with its stored settings: drop {', '.join(refused)} (only "
+                          "--seeds, -n and --jobs-dir apply; to change settings, start a new job)")
+    paths = find_job(job, Path(overrides.get("jobs_dir") or jobs_home()))
+    spec = stored_spec(paths)
+    seeds = overrides.get("seeds")
     configs = saved_configs(paths)
-    out = report_console()
+    added = added_seed_configs(paths, seeds)
+    concurrency = overrides.get("concurrency") or (spec.concurrency if spec else read_job_json(paths).get(
+        "concurrency", 2))
+    out = err_console if as_json else console
     for config in configs:
         plan = plan_trial(paths.trial(config.trial), config)
-        out.print(f"{config.trial}: {plan.policy} ({plan.why})")
-    results = run_job_cli(paths, configs, concurrent, resume=True)
-    out.print(summary_table(results, title=f"Job {paths.job} (resumed)"))
-    if any(c.task_model.simulated for c in configs):
-        out.print(SIMULATED_NOTE)
-    out.print(f"Files: {paths.dir}")
+        out.print(f"{config.trial}: {plan.policy} ({plan.why})", markup=False)
+    for config in added:
+        out.print(f"{config.trial}: start-over (a seed added with --seeds {seeds})", markup=False)
+    if not out.is_terminal and configs:
+        out.print(f"budget per trial: {describe_budget(configs[0].budget)}", soft_wrap=True, markup=False)
+    results = run_job_cli(paths, configs + added, concurrency, resume=True, seeds=seeds, out=out)
+    _finish(paths, results, f"Job {paths.job} (resumed)", as_json, spec.model_dump(mode="json") if spec else None)
+
+
+def _finish(paths: JobPaths, results: list[TrialResult], title: str, as_json: bool,
+            spec: dict[str, Any] | None) -> None:
+    simulated = any(r.simulated for r in results)
+    if as_json:
+        print(json.dumps({"job": paths.job, "dir": str(paths.dir), "simulated": simulated, "spec": spec,
+                          "trials": [r.model_dump(mode="json") for r in results]}, ensure_ascii=False))
+    else:
+        out = report_console()
+        out.print(summary_table(results, title=title))
+        if simulated:
+            out.print(SIMULATED_NOTE)
+        out.print(f"Files: {paths.dir}", markup=False)
     if any(r.status != "completed" for r in results):
         raise typer.Exit(1)

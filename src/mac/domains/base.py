@@ -26,6 +26,7 @@ from mac.config import Budget
 from mac.domains.grader import CompareAnswers, Grade, GradingStrategy
 from mac.errors import ConfigError, DataError
 from mac.records import Record, SimItem
+from mac.registry import Registry
 from mac.sdk.types import Problem
 
 SPLITS = ("dev", "test")
@@ -175,27 +176,24 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
-_REGISTRY: dict[str, type[Domain]] = {}
+def _load_builtin() -> None:
+    from mac.domains import load_builtin
+
+    load_builtin()
+
+
+DOMAINS: Registry[type[Domain]] = Registry("domain", group="mac.domains", builtins=_load_builtin, base=Domain)
+"""Every domain by name: the built-ins and `mac.domains` entry points of other packages."""
 
 
 def register(cls: type[Domain]) -> type[Domain]:
     """Class decorator: make a domain available by name."""
-    _REGISTRY[cls.name] = cls
-    return cls
+    return DOMAINS.register(cls)
 
 
 def get_domain(name: str) -> Domain:
-    from mac.domains import load_builtin
-
-    load_builtin()
-    try:
-        return _REGISTRY[name]()
-    except KeyError:
-        raise ConfigError(f"unknown domain {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+    return DOMAINS.get(name)()
 
 
 def domain_names() -> list[str]:
-    from mac.domains import load_builtin
-
-    load_builtin()
-    return sorted(_REGISTRY)
+    return DOMAINS.names()

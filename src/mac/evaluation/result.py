@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from mac.kinds import Split
 from mac.records import Usage
 
 __all__ = ["EvalResult", "Usage"]
@@ -47,7 +48,7 @@ class EvalResult(BaseModel):
     artifact_stderr: str = ""
     """Tail of the artifact's stderr (for the meta-agent's debugging)."""
     wall_sec: float = 0.0
-    split: str = "dev"
+    split: Split = "dev"
     simulated: bool = False
     events: list[dict[str, Any]] = Field(default_factory=list)
     """Sandbox events of this run (kills, truncation, denials)."""

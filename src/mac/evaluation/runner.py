@@ -249,16 +249,19 @@ async def eval_artifact(*, domain: str, data: Path | None, split: str, artifact:
                         quota: Quota | None = None, evidence: EvidenceLog | None = None) -> EvalResult:
     """Load `split` of `domain`, start a gateway for `task_model`, run and grade `artifact` once, close everything.
 
-    Refuses sandbox "none" for the test split (ConfigError) and warns loudly for it otherwise.
+    Refuses a sandbox that isolates nothing ("none") for the test split (ConfigError), warns loudly otherwise.
     """
     from mac.domains.base import get_domain
     from mac.gateway import Gateway, make_backend
-    from mac.sandbox.registry import get_backend
+    from mac.sandbox.registry import check_backend, get_backend
 
-    if sandbox == "none" and split == "test":
-        raise ConfigError("sandbox 'none' is refused for the test split: run the test split with --sandbox bwrap")
-    if sandbox == "none":
-        log.warning("evaluating with sandbox 'none': the artifact runs UNSANDBOXED and can read anything on this host")
+    isolated = check_backend(sandbox, {}).isolated
+    if not isolated and split == "test":
+        raise ConfigError(f"sandbox {sandbox!r} isolates nothing and is refused for the test split: run the test "
+                          "split with --sandbox bwrap")
+    if not isolated:
+        log.warning(f"evaluating with sandbox {sandbox!r}: the artifact runs UNSANDBOXED and can read anything on "
+                    "this host")
     dom = get_domain(domain)
     records = dom.load(split, data)
     asked = records[:first_k] if first_k is not None and first_k > 0 else records

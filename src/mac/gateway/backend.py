@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable
 
 from mac.config import TaskModelSpec
 from mac.records import SimItem
+from mac.registry import Registry
 
 if TYPE_CHECKING:
     from mac.gateway.sim import SimConfig
@@ -49,13 +50,29 @@ class Backend(ABC):
         return (input_tokens * self.price_input_per_mtok + output_tokens * self.price_output_per_mtok) / 1e6
 
 
-def make_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem] = (), sim_config: "SimConfig | None" = None) -> Backend:
-    """The backend a spec names: `SimBackend` (knowing `sim_items`) or `OpenAIBackend` (key from the controller env)."""
-    if spec.backend == "sim":
-        from mac.gateway.sim import SimBackend, SimConfig
+BackendFactory = Callable[[TaskModelSpec, Iterable[SimItem], "SimConfig | None"], Backend]
+"""Makes a task-model backend from the spec (and, for simulators, the problems it must know)."""
 
-        config = sim_config or SimConfig(seed=spec.seed)
-        return SimBackend(sim_items, config, model=spec.name, prices=(spec.price_input_per_mtok, spec.price_output_per_mtok))
+GATEWAYS: Registry[BackendFactory] = Registry("task-model backend", group="mac.gateways")
+"""Task-model backends by `TaskModelSpec.backend`: the built-ins and `mac.gateways` entry points (factories)."""
+
+
+@GATEWAYS.register(name="sim")
+def _sim_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem], sim_config: "SimConfig | None") -> Backend:
+    from mac.gateway.sim import SimBackend, SimConfig
+
+    config = sim_config or SimConfig(seed=spec.seed)
+    return SimBackend(sim_items, config, model=spec.name, prices=(spec.price_input_per_mtok, spec.price_output_per_mtok))
+
+
+@GATEWAYS.register(name="openai")
+def _openai_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem], sim_config: "SimConfig | None") -> Backend:
     from mac.gateway.openai_backend import OpenAIBackend
 
     return OpenAIBackend.from_spec(spec)
+
+
+def make_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem] = (), sim_config: "SimConfig | None" = None) -> Backend:
+    """The backend a spec names: `SimBackend` (knowing `sim_items`), `OpenAIBackend` (key from the controller env)
+    or a plugin's. ConfigError for an unknown backend name."""
+    return GATEWAYS.get(spec.backend)(spec, sim_items, sim_config)

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mac.errors import ConfigError
+from mac.registry import Registry
 from mac.sandbox.base import Bind, SandboxResult
 from mac.store.atomic import write_text_atomic
 
@@ -70,7 +71,8 @@ class MetaAgent(ABC):
 
     def __init__(self, **options: Any):
         if options:
-            raise ConfigError(f"meta-agent {self.name!r} takes no options (got {', '.join(sorted(options))})")
+            raise ConfigError(f"meta-agent {self.name!r} does not take the option(s) {', '.join(sorted(options))}: "
+                              "drop them (see the README for what each meta-agent takes)")
 
     def stage(self, ctx: LaunchContext) -> None:
         """Write the files the agent needs into `ctx.stage_dir` (default: nothing)."""
@@ -125,30 +127,25 @@ class MetaAgent(ABC):
         write_text_atomic(trajectory / "sandbox.json", json.dumps(summary, indent=2, default=str) + "\n")
 
 
-_REGISTRY: dict[str, type[MetaAgent]] = {}
-
-
-def register(cls: type[MetaAgent]) -> type[MetaAgent]:
-    """Class decorator: make a meta-agent available by name."""
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
 def _load_builtin() -> None:
     from mac.metaagents import (baseline, claude_code, codex, command, gemini_cli, mini_swe_agent,  # noqa: F401
                                 redteam, reference)
 
 
+METAAGENTS: Registry[type[MetaAgent]] = Registry("meta-agent", group="mac.metaagents", builtins=_load_builtin,
+                                                  base=MetaAgent)
+"""Every meta-agent adapter by name: the built-ins and `mac.metaagents` entry points of other packages."""
+
+
+def register(cls: type[MetaAgent]) -> type[MetaAgent]:
+    """Class decorator: make a meta-agent available by name."""
+    return METAAGENTS.register(cls)
+
+
 def get_metaagent(name: str, **options: Any) -> MetaAgent:
     """An adapter instance by name; ConfigError lists the known names."""
-    _load_builtin()
-    try:
-        cls = _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(f"unknown meta-agent {name!r}; known: {', '.join(metaagent_names())}") from None
-    return cls(**options)
+    return METAAGENTS.get(name)(**options)
 
 
 def metaagent_names() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
+    return METAAGENTS.names()

@@ -18,7 +18,7 @@ Role "exec" (candidate code, run by mac.judge) is the narrowest (see mac.sandbox
 network at all, no writable bind (a read-only workspace holding the code, optional read-only inputs), a
 read-only /dev, the command as pid 1 of its pid namespace (the kernel drops signals sent to it from inside, so
 the programs it runs cannot kill it), and a seccomp filter that also refuses IPC objects that would outlive a
-process (System V IPC, POSIX message queues).
+process (System V IPC, POSIX message queues) and prlimit on another process.
 """
 
 from __future__ import annotations
@@ -26,12 +26,16 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mac.config import SandboxLimits
-from mac.errors import SandboxError
+from mac.errors import ConfigError, SandboxError
+from mac.kinds import SandboxRole
+
+if TYPE_CHECKING:
+    from mac.evidence import EvidenceLog
 
 
 class Relay(BaseModel):
@@ -54,7 +58,7 @@ class SandboxSpec(BaseModel):
 
     label: str
     """Who this is, for evidence and logs (e.g. "trial-3/dev-eval-7")."""
-    role: str = "artifact"
+    role: SandboxRole = "artifact"
     """"artifact" (dev eval / verify), "dev" (meta-agent), "exec" (candidate code), "install" (dependency layer)."""
     argv: list[str]
     """The command; a leading "python" means the runtime's interpreter."""
@@ -111,11 +115,42 @@ class SandboxProcess(ABC):
         return None
 
 
-class SandboxBackend(ABC):
-    """An isolation backend: bwrap (default) or the unsandboxed debug backend."""
+class SandboxOptions(BaseModel):
+    """Options of a backend, as data (a job's `sandbox_options`). Each backend extends it with its own `Options`;
+    an unknown (misspelt) option is an error, never silently ignored."""
 
-    name: str
-    isolated: bool = True
+    model_config = ConfigDict(extra="forbid")
+
+    runtime_packages: list[str] = Field(default_factory=list)
+    """Extra packages of the default runtime (a domain's allowed packages)."""
+
+
+class SandboxBackend(ABC):
+    """An isolation backend: bwrap (default) or the unsandboxed debug backend, or a plugin's (`mac.sandboxes`).
+
+    `isolated` is the policy bit: False means the backend isolates nothing, and trials, verification and the
+    test split refuse it. `Options` is the model of the backend's options; the registry constructs a backend as
+    `Backend(evidence, options)`."""
+
+    name: ClassVar[str]
+    isolated: ClassVar[bool] = True
+    Options: ClassVar[type[SandboxOptions]] = SandboxOptions
+
+    def __init__(self, evidence: "EvidenceLog | None" = None, options: SandboxOptions | None = None, **fields: Any):
+        """`evidence`: where denials go. `options` (or keyword `fields`): validated as this backend's Options."""
+        self.evidence = evidence
+        self.options = self.options_from(options, **fields)
+
+    @classmethod
+    def options_from(cls, options: SandboxOptions | Mapping[str, Any] | None = None, **fields: Any) -> SandboxOptions:
+        """`options` and keyword `fields` validated as this backend's Options; ConfigError names a misspelt one."""
+        data = options.model_dump() if isinstance(options, SandboxOptions) else dict(options or {})
+        try:
+            return cls.Options.model_validate({**data, **fields})
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"sandbox backend {cls.name!r}: bad options ({problems}); its options: "
+                              f"{', '.join(sorted(cls.Options.model_fields))}") from None
 
     @abstractmethod
     async def start(self, spec: SandboxSpec) -> SandboxProcess:

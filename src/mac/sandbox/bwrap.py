@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from mac.errors import ConfigError, SandboxError
 from mac.evidence import EvidenceLog
@@ -32,7 +32,7 @@ from mac import egress
 from mac.egress import rules as egress_rules
 from mac.sandbox import cgroups, pool, prepare
 from mac.sandbox.argv import bwrap_argv
-from mac.sandbox.base import Relay, SandboxBackend, SandboxSpec
+from mac.sandbox.base import Relay, SandboxBackend, SandboxOptions, SandboxSpec
 from mac.sandbox.host import FIX, find_bwrap, userns_enabled
 from mac.sandbox.launch import Launched, launch
 from mac.sandbox.process import BwrapProcess, _kill_quietly, close_egress
@@ -42,21 +42,32 @@ from mac.sandbox.seccomp import filter_fd, seccomp_filter, variant_for
 from mac.sandbox.uids import Slot, acquire_slot, processes_of, uid_range
 
 
+class BwrapOptions(SandboxOptions):
+    use_cgroups: bool = True
+    """False only to measure what cgroups cost."""
+    use_seccomp: bool = True
+    """False only to measure what the seccomp filter costs."""
+    package_index_hosts: list[str] | None = None
+    """What role "install" may reach (default: the configured package indexes)."""
+
+
 class BwrapBackend(SandboxBackend):
     """bubblewrap isolation. Raises SandboxError at construction when this machine cannot run it.
 
-    `evidence`: where denials go (source "sandbox"). `runtime_packages`: extra packages of the default runtime
-    (e.g. a domain's allowed packages). `use_cgroups` / `use_seccomp`: False only to measure what they cost.
+    `evidence`: where denials go (source "sandbox"). Options (`BwrapOptions`, as a model or keywords):
+    `runtime_packages`, extra packages of the default runtime (e.g. a domain's allowed packages);
+    `use_cgroups` / `use_seccomp`; `package_index_hosts`. A misspelt option is a ConfigError.
     """
 
     name = "bwrap"
     isolated = True
+    Options = BwrapOptions
 
-    def __init__(self, evidence: EvidenceLog | None = None, *, runtime_packages: tuple[str, ...] | list[str] = (),
-                 use_cgroups: bool = True, use_seccomp: bool = True, package_index_hosts: list[str] | None = None,
-                 **_ignored: Any):
-        self.evidence = evidence
-        self.package_index_hosts = package_index_hosts or egress_rules.package_index_hosts()
+    def __init__(self, evidence: EvidenceLog | None = None, options: BwrapOptions | None = None, **fields: Any):
+        super().__init__(evidence, options, **fields)
+        opts = cast(BwrapOptions, self.options)  # validated as BwrapOptions
+        use_cgroups, use_seccomp = opts.use_cgroups, opts.use_seccomp
+        self.package_index_hosts = opts.package_index_hosts or egress_rules.package_index_hosts()
         self.bwrap = find_bwrap()
         ok, why = userns_enabled()
         if not ok:
@@ -68,7 +79,7 @@ class BwrapBackend(SandboxBackend):
         program, note = seccomp_filter() if use_seccomp else (None, "disabled by the caller")
         self.seccomp_on, self.seccomp_note = program is not None, note
         self._pools = {"default": pool.pool_for(self.cgroup_support, self.seccomp_on)}
-        self.runtime_packages = tuple(runtime_packages)
+        self.runtime_packages = tuple(opts.runtime_packages)
         self._default_runtime: Runtime | None = None
 
     def describe(self) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from typing import Any
 import mac
 from mac.errors import SandboxError
 from mac.evidence import EvidenceLog
-from mac.sandbox.base import Relay, SandboxBackend, SandboxProcess, SandboxResult, SandboxSpec
+from mac.sandbox.base import Relay, SandboxBackend, SandboxOptions, SandboxProcess, SandboxResult, SandboxSpec
 from mac.sandbox.capture import Capture
 from mac.sandbox.roles import check_role
 
@@ -149,10 +149,10 @@ class UnsafeProcess(SandboxProcess):
             pass
 
     def _event(self, kind: str, **detail: Any) -> None:
-        event = {"kind": kind, "label": self.spec.label, "backend": "none", **detail}
+        event = {"kind": kind, "label": self.spec.label, "backend": self.backend.name, **detail}
         self.events.append(event)
         if self.backend.evidence is not None:
-            self.backend.evidence.add("sandbox", kind, label=self.spec.label, backend="none", **detail)
+            self.backend.evidence.add("sandbox", kind, label=self.spec.label, backend=self.backend.name, **detail)
 
 
 class UnsafeBackend(SandboxBackend):
@@ -161,12 +161,12 @@ class UnsafeBackend(SandboxBackend):
     name = "none"
     isolated = False
 
-    def __init__(self, evidence: EvidenceLog | None = None, **_ignored: Any):
-        self.evidence = evidence
+    def __init__(self, evidence: EvidenceLog | None = None, options: SandboxOptions | None = None, **fields: Any):
+        super().__init__(evidence, options, **fields)  # runtime_packages: unused, the host's interpreter runs
         log.warning(WARNING)
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": "none", "isolated": False, "warning": WARNING, "python": sys.executable,
+        return {"backend": self.name, "isolated": self.isolated, "warning": WARNING, "python": sys.executable,
                 "features": {"filesystem": False, "network": False, "pid": False, "uid": False, "seccomp": False,
                              "limits": ["wall_sec", "output_bytes"]}}
 

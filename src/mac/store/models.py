@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from mac.config import Budget, Quota, TaskModelSpec
+from mac.kinds import ResumePolicy, TrialStatus, Verdict
 from mac.records import Usage
 
 CONFIG_VERSION = "mac-trial-config-1"
@@ -34,6 +35,10 @@ class TrialConfig(BaseModel):
     task_model: TaskModelSpec = Field(default_factory=TaskModelSpec)
     budget: Budget = Field(default_factory=Budget)
     sandbox: str = "bwrap"
+    sandbox_options: dict[str, Any] = Field(default_factory=dict)
+    """The backend's options (its `Options` model, e.g. {"use_cgroups": false}); misspelt ones are refused."""
+    test_seed_file: str | None = None
+    """The file that pins a generated domain's secret test seed (arith), when the job pinned one."""
     auditor: str | None = None
     """The LLM auditor, "openai:NAME" (None: the deterministic rules alone decide the integrity verdict)."""
     auditor_base_url: str | None = None
@@ -123,7 +128,7 @@ class ResumeRecord(BaseModel):
     from_phase: str
     """The phase that was interrupted (or "prepare" when the trial had not started)."""
     at: float
-    policy: str
+    policy: ResumePolicy
     """"continue-development" (the rest of the dev budget, on the workspace as it was), "freeze-workspace",
     "verify-artifact", "audit-only" or "start-over"."""
     reason: str = ""
@@ -152,9 +157,9 @@ class TrialResult(BaseModel):
     task_model: str
     simulated: bool
     """True when the task model was `sim`: such scores say nothing about real models."""
-    status: str = "running"
-    """"running", "completed" (a test score exists, possibly 0), "failed" (the harness could not finish) or
-    "interrupted" (the controller was stopped, e.g. Ctrl-C or SIGTERM: `mac run --resume` continues it)."""
+    status: TrialStatus = "running"
+    """See mac.kinds.TrialStatus: running, completed, failed, interrupted (`mac run --resume` continues it) or
+    infrastructure_error (the upstream failed too often; kept for inspection, left out of means)."""
     test: Score | None = None
     best_dev: DevScore | None = None
     dev_evals: int = 0
@@ -175,7 +180,7 @@ class TrialResult(BaseModel):
     """Why the test score is 0 or missing: no artifact, broken artifact, harness error."""
     error: ExceptionInfo | None = None
     """The first phase error, if any."""
-    integrity_verdict: str | None = None
+    integrity_verdict: Verdict | None = None
     """CLEAN, SUSPICIOUS or CHEATING from the audit phase (mac.audit; None: not audited). Details: audit.json."""
     findings: list[dict[str, Any]] = Field(default_factory=list)
     evidence_count: int = 0

@@ -2,9 +2,13 @@
 
 from mac.trial.budgets import PRESETS, budget_preset, override_budget
 from mac.trial.job import default_job_name, job_configs, resume_job, run_job, trial_name
+from mac.trial.jobfile import load_job_spec
+from mac.trial.jobcheck import prepare_spec
+from mac.trial.jobspec import JobSpec, trial_configs
 from mac.trial.lifecycle import new_result, run_trial
 from mac.trial.progress import TrialProgress
 from mac.trial.verify import verify_trial_dir
 
-__all__ = ["PRESETS", "TrialProgress", "budget_preset", "default_job_name", "job_configs", "new_result",
-           "override_budget", "resume_job", "run_job", "run_trial", "trial_name", "verify_trial_dir"]
+__all__ = ["PRESETS", "JobSpec", "TrialProgress", "budget_preset", "default_job_name", "job_configs", "load_job_spec",
+           "new_result", "override_budget", "prepare_spec", "resume_job", "run_job", "run_trial", "trial_configs",
+           "trial_name", "verify_trial_dir"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
+from mac.kinds import TrialStatus
 from mac.records import Usage
 
 
@@ -20,7 +21,7 @@ class TrialProgress:
     best_dev: float | None = None
     dev_evals: int = 0
     test: float | None = None
-    status: str = "queued"
+    status: Literal["queued"] | TrialStatus = "queued"
     reason: str | None = None
     usage_fn: Callable[[], Usage] | None = field(default=None, repr=False)
     last_usage: Usage = field(default_factory=Usage)

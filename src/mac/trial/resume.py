@@ -38,6 +38,7 @@ from typing import Any
 
 from mac.config import Budget, Quota
 from mac.errors import MacError
+from mac.kinds import ResumePolicy
 from mac.paths import scratch_home
 from mac.records import Usage
 from mac.sandbox.snapshot import content_hash, snapshot_workspace
@@ -71,7 +72,7 @@ class ResumePlan:
     """What a resume does with one trial. `phases` run again; the others keep their recorded outcome."""
 
     trial: str
-    policy: str
+    policy: ResumePolicy
     from_phase: str
     why: str
     dev_spent_sec: float = 0.0
@@ -258,7 +259,7 @@ def recover_workspace(paths: TrialPaths, plan: ResumePlan) -> None:
     result = TrialResult.load(paths.result)
     live = result.live_workspace
     scratch = Path(result.scratch) if result.scratch else Path(live).parent if live else None
-    if scratch is None or not _is_own_scratch(scratch):
+    if scratch is None or not is_own_scratch(scratch):
         return
     if live and Path(live).is_dir() and plan.policy in ("continue-development", "freeze-workspace", "verify-artifact"):
         _copy_back(Path(live), paths)
@@ -287,7 +288,7 @@ def keep_interrupted_logs(logs: Path, paths: TrialPaths) -> str | None:
     return str(folder.relative_to(paths.dir)) if adapter.collect_interrupted(logs, folder) else None
 
 
-def _is_own_scratch(folder: Path) -> bool:
+def is_own_scratch(folder: Path) -> bool:
     """A trial scratch folder of ours (never remove anything else a result.json could point to)."""
     try:
         return folder.parent.resolve() == scratch_home().resolve() and folder.name.startswith("trial-")

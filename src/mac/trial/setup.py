@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from mac.domains.base import Domain, get_domain
-from mac.errors import ConfigError
 from mac.evidence import EvidenceLog
 from mac.metaagents.base import MetaAgent, get_metaagent
 from mac.records import Record
@@ -41,16 +40,12 @@ def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog 
     `resume`: the trial's workspace/ holds the interrupted development's files; they seed the live workspace
     (copied under the snapshot rules when that is a scratch folder) and the harness files are only added if missing."""
     from mac.gateway import make_backend
-    from mac.sandbox.registry import get_backend
 
-    if config.sandbox == "none":
-        raise ConfigError("sandbox 'none' isolates nothing and is refused for trials (their verification runs the "
-                          "test split): use --sandbox bwrap")
     domain = get_domain(config.domain)
+    sandbox = trial_sandbox(config, domain, evidence)
     data = Path(config.data) if config.data else None
     dev, test = domain.load("dev", data), domain.load("test", data)
     adapter = get_metaagent(config.meta_agent, **config.meta_agent_options)
-    sandbox = get_backend(config.sandbox, evidence=evidence)
     model_backend = make_backend(config.task_model)
     model_backend.add_items([domain.sim_item(i, r) for i, r in enumerate(dev)] +
                             [domain.sim_item(i, r) for i, r in enumerate(test)])
@@ -61,3 +56,14 @@ def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog 
     instruction = prepare_workspace(workspace, domain, dev, config.budget, config.task_model, overwrite=not resume)
     return TrialSetup(domain=domain, dev=dev, test=test, sandbox=sandbox, model_backend=model_backend,
                       adapter=adapter, instruction=instruction, packages=package_versions(), workspace=workspace)
+
+
+def trial_sandbox(config: TrialConfig, domain: Domain, evidence: EvidenceLog | None) -> SandboxBackend:
+    """The trial's sandbox backend (development, dev evaluations, verification): one that isolates, with the
+    domain's allowed packages in its runtime as `mac eval` has them, so an artifact runs alike in both."""
+    from mac.sandbox.registry import check_backend, get_backend
+
+    check_backend(config.sandbox, config.sandbox_options, trial=True)
+    options = dict(config.sandbox_options)
+    options["runtime_packages"] = [*domain.allowed_packages(), *options.get("runtime_packages", [])]
+    return get_backend(config.sandbox, evidence=evidence, **options)

@@ -37,8 +37,9 @@ def no_artifact_reason(artifact: Path) -> str | None:
 async def verify_artifact(*, domain: Domain, test_records: list[Record], artifact: Path, gateway, backend: SandboxBackend,
                           budget: Budget, evidence: EvidenceLog | None, label: str, workdir: Path | None) -> EvalResult:
     """Run and grade the frozen artifact on the test split with a fresh "verify" token, revoked afterwards."""
-    if getattr(backend, "name", "") == "none":
-        raise ConfigError("sandbox 'none' is refused for the test split: verify with --sandbox bwrap")
+    if not backend.isolated:
+        raise ConfigError(f"sandbox {backend.name!r} isolates nothing and is refused for the test split: verify "
+                          "with --sandbox bwrap")
     reason = no_artifact_reason(artifact)
     simulated = bool(getattr(getattr(gateway, "backend", None), "simulated", False))
     if reason is not None:
@@ -101,15 +102,17 @@ def _check_reverifiable(paths: TrialPaths, result: TrialResult | None) -> None:
 
 async def _reverify(paths: TrialPaths, sandbox: str | None) -> TrialResult:
     from mac.gateway import Gateway, make_backend
-    from mac.sandbox.registry import get_backend
+    from mac.trial.setup import trial_sandbox
 
     _check_reverifiable(paths, TrialResult.load(paths.result) if paths.result.is_file() else None)
     config = TrialConfig.model_validate_json(paths.config.read_text())
+    if sandbox is not None and sandbox != config.sandbox:
+        config = config.model_copy(update={"sandbox": sandbox, "sandbox_options": {}})
     domain = get_domain(config.domain)
     data = Path(config.data) if config.data else None
     dev, test = domain.load("dev", data), domain.load("test", data)
     evidence = EvidenceLog(paths.evidence)
-    backend = get_backend(sandbox or config.sandbox, evidence=evidence)
+    backend = trial_sandbox(config, domain, evidence)
     model = make_backend(config.task_model)
     model.add_items([domain.sim_item(i, r) for i, r in enumerate(dev)] + [domain.sim_item(i, r) for i, r in enumerate(test)])
     scratch = Path(tempfile.mkdtemp(prefix="verify-", dir=scratch_home()))
