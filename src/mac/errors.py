@@ -6,6 +6,8 @@
     ├── SandboxError         the isolation backend cannot run (message names the fix)
     ├── ArtifactError        an artifact cannot be loaded or run (scored 0 / partial, never a crash)
     ├── GatewayError         the model gateway cannot start or reach upstream
+    │   └── PreflightError   a model endpoint failed its check before a run (unreachable, bad key, wrong model)
+    ├── StoreError           a stored job or trial file cannot be read (also a ValueError; names file and field)
     └── QuotaExceeded        a quota was hit; carries which one and the numbers
 """
 
@@ -38,6 +40,14 @@ class ArtifactError(MacError):
 
 class GatewayError(MacError):
     pass
+
+
+class PreflightError(GatewayError):
+    """A model endpoint failed the check made before any budget is spent (mac.preflight)."""
+
+
+class StoreError(MacError, ValueError):
+    """A job or trial file that cannot be read; a ValueError too, so readers that skip bad files still do."""
 
 
 class QuotaExceeded(MacError):

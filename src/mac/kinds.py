@@ -26,5 +26,5 @@ SandboxRole = Literal["artifact", "dev", "exec", "install"]
 """"artifact" (dev eval / verify), "dev" (meta-agent), "exec" (candidate code), "install" (dependency layer)."""
 
 ResumePolicy = Literal["keep", "start-over", "continue-development", "freeze-workspace", "verify-artifact",
-                       "audit-only"]
+                       "audit-only", "retry"]
 """What a resume does with one trial (mac.trial.resume)."""

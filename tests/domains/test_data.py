@@ -135,3 +135,13 @@ def test_domains_command_lists_default_budgets():
     assert get_domain("aime").default_budget().dev_time_sec == 12 * 3600
     assert get_domain("science").default_budget().dev_time_sec == 12 * 3600
     assert get_domain("arith").default_budget().dev_time_sec < 12 * 3600
+
+
+def test_import_refuses_duplicate_ids_and_leaves_nothing(tmp_path, data_home):
+    twice = {**aime_row(2), "id": "0"}  # another question, the same id as the first record
+    dev, test = _files(tmp_path, [aime_row(0), aime_row(1), twice], [aime_row(5)])
+    result = runner.invoke(app, ["data", "import", "aime", "--dev", str(dev), "--test", str(test)])
+    assert result.exit_code == 2, result.output
+    message = result.output.replace("\n", "")
+    assert "aime-dev.jsonl:3" in message and "duplicate id '0' (first on record 1)" in message
+    assert not (data_home / "aime").exists()

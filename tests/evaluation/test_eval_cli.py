@@ -58,14 +58,28 @@ def test_zero_accuracy_still_exits_zero_and_prints_a_table(tmp_path, data_dir):
 
     class Agent(BaseAgent):
         def solve(self, problems, timeout_sec):
-            return [Prediction(p.idx, "999999") for p in problems[1:]]
+            return [Prediction(p.idx, "999999") for p in problems]
     """)
     proc = mac("eval", "--domain", "arith", "--data", str(data_dir), "--split", "dev", "--artifact", str(wrong),
                "--timeout", "60", *SANDBOX_FLAGS)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, proc.stderr  # wrong answers are a score, not a failure
     assert "0.0%" in proc.stdout and "(0/3 correct)" in proc.stdout
-    assert "missing predictions" in proc.stdout and "(idx 0)" in proc.stdout
     assert "SIMULATED" in proc.stdout
+
+
+def test_missing_predictions_exit_one_with_the_table(tmp_path, data_dir):
+    partial = write_artifact(tmp_path / "partial", """
+    from mac.sdk import BaseAgent, Prediction
+
+    class Agent(BaseAgent):
+        def solve(self, problems, timeout_sec):
+            return [Prediction(p.idx, "999999") for p in problems[1:]]
+    """)
+    proc = mac("eval", "--domain", "arith", "--data", str(data_dir), "--split", "dev", "--artifact", str(partial),
+               "--timeout", "60", *SANDBOX_FLAGS)
+    assert proc.returncode == 1, proc.stderr  # a partial failure of the artifact
+    assert "missing predictions" in proc.stdout and "(idx 0)" in proc.stdout
+    assert "failed: 1 missing predictions" in proc.stderr
 
 
 @pytest.mark.parametrize("domain, split, extra, message", [

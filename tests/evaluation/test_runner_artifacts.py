@@ -110,11 +110,51 @@ def test_invalid_predictions_are_wrong_with_explanations(tmp_path):
     r = run(write_artifact(tmp_path / "a", agent), records=records).result
     assert r.success and r.scores == [0, 0, 1, 0] and r.missing_predictions == [3]
     by_idx = {d["idx"]: d for d in r.detailed_results}
-    assert by_idx[0]["explanation"] == "prediction is int, not str" and by_idx[0]["pred"] is None
+    assert by_idx[0]["explanation"].startswith("prediction is int, not str") and by_idx[0]["pred"] is None
     assert by_idx[1]["explanation"].startswith("2 predictions for idx 1")
     assert by_idx[3]["explanation"] == "missing prediction"
     assert [i["explanation"] for i in r.invalid_predictions] == [
         "unknown idx 77: the problems asked are 0..3", "idx '3' is not an integer", "idx 3.0 is not an integer"]
+    # the run's error names each real problem and its fix, not just "wrong"
+    assert r.error == ("Prediction.idx was 1 x str, 1 x float: use the problem's own idx (p.idx), type included; "
+                       "Prediction.pred was 1 x int: answers must be strings: pred=str(answer)")
+
+
+def test_items_that_are_not_predictions_are_named_as_such(tmp_path):
+    agent = """
+    from mac.sdk import BaseAgent
+
+    class Agent(BaseAgent):
+        def solve(self, problems, timeout_sec):
+            return [{"idx": p.idx, "pred": "1"} for p in problems]   # dicts, not Prediction objects
+    """
+    r = run(write_artifact(tmp_path / "a", agent)).result
+    assert not r.success and r.correct == 0 and r.missing_predictions == [0, 1, 2, 3]
+    assert r.error == ("solve returned 4 x dict instead of Prediction objects: "
+                       "return [Prediction(idx=p.idx, pred=str(answer)), ...]")
+    assert {i["explanation"] for i in r.invalid_predictions} == {"a dict is not a Prediction(idx, pred)"}
+
+
+def test_a_raising_artifact_shows_its_traceback_without_secrets(tmp_path):
+    agent = """
+    import os
+    from mac.sdk import BaseAgent
+
+    def helper(key):
+        raise RuntimeError(f"boom with key {key} and sk-abcdefghijklmnopqrstuvwx")
+
+    class Agent(BaseAgent):
+        def solve(self, problems, timeout_sec):
+            helper(os.environ["TASK_MODEL_API_KEY"])
+    """
+    r = run(write_artifact(tmp_path / "a", agent)).result
+    assert not r.success and r.error.startswith("RuntimeError: boom with key ***")
+    tb = r.traceback
+    assert tb.startswith("Traceback (most recent call last):")
+    assert 'agent.py", line 10, in solve' in tb and 'agent.py", line 6, in helper' in tb, tb
+    assert "mac/sdk/run.py" not in tb  # the runner's own frames are not the artifact's
+    assert tb.rstrip().endswith("RuntimeError: boom with key *** and ***"), tb
+    assert "mac-" not in tb and "sk-abc" not in tb and "sk-abc" not in r.artifact_stderr
 
 
 def test_timeout_keeps_partial_predictions(tmp_path):

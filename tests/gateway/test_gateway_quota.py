@@ -38,6 +38,7 @@ def test_requests_quota_counts_n_choices_and_refusals_are_evidence() -> None:
             assert len(fake.received) == 2
             usage = gw.usage(grant.token)
             assert usage.requests == 5 and usage.refused == 2 and usage.output_tokens == 50
+            assert usage.upstream_errors == 0  # quota refusals are not upstream failures
             (first, _) = evidence.records("quota_exceeded")
             assert first["quota"] == "requests" and first["token_id"] == grant.token_id and first["channel"] == "eval-1"
 

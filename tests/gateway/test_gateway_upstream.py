@@ -101,13 +101,18 @@ def test_upstream_errors_pass_through_and_cost_no_requests() -> None:
                     status, body = await chat(s, gw.tcp_url, grant.token, user("a", stream=True))
                     assert status == 429 and body["error"]["type"] == "upstream_error"  # not a quota refusal
                     assert (await chat(s, gw.tcp_url, grant.token, user("a")))[0] == 200
-                assert gw.usage(grant.token).requests == 1
+                    _, stats = await get(s, f"{gw.tcp_url}/stats", grant.token)
+                usage = gw.usage(grant.token)
+                # The 500 counts as an upstream failure; the upstream's 429 is a refusal of the caller's pace.
+                assert usage.requests == 1 and usage.upstream_errors == 1 and usage.refused == 0
+                assert stats["usage"]["upstream_errors"] == 1
             async with gateway(OpenAIBackend(fake.url, "m", "sk-wrong")) as gw:
                 grant = gw.grant("dev", Quota())
                 async with aiohttp.ClientSession() as s:
                     status, body = await chat(s, gw.tcp_url, grant.token, user("a"))
                 # The upstream refusing the controller's key must not look like the caller's token being bad.
                 assert status == 502 and "credentials" in body["error"]["message"]
+                assert gw.usage(grant.token).upstream_errors == 1 and gw.usage(grant.token).refused == 0
 
     run(main())
 
@@ -123,6 +128,7 @@ def test_unreachable_upstream_gives_502() -> None:
             async with aiohttp.ClientSession() as s:
                 status, body = await chat(s, gw.tcp_url, grant.token, user("a"))
             assert status == 502 and "cannot reach" in body["error"]["message"]
+            assert gw.usage(grant.token).upstream_errors == 1
 
     run(main())
 
@@ -139,6 +145,7 @@ def test_hung_upstream_times_out_with_504() -> None:
                 assert time.monotonic() - started < 2.5
                 _, stats = await get(s, f"{gw.tcp_url}/stats", grant.token)
             assert stats["in_flight"] == 0 and stats["usage"]["requests"] == 0
+            assert stats["usage"]["upstream_errors"] == 2 and stats["usage"]["refused"] == 0
 
     run(main())
 

@@ -35,7 +35,7 @@ DENIED_PROBE = "curl -sS -m 10 https://huggingface.co/datasets || echo egress-de
 @contextlib.contextmanager
 def serving(commands: list[str]) -> Iterator[FakeProviders]:
     """A FakeProviders on 127.0.0.1 in a background thread, for the duration of the block."""
-    fake = FakeProviders(commands)
+    fake = FakeProviders(commands, models=("fake-model", "fake-meta"))  # the model the tests ask for is listed
     loop = asyncio.new_event_loop()
     ready = threading.Event()
 

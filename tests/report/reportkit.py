@@ -8,6 +8,7 @@ from typing import Any
 
 from mac.audit.models import AuditFinding, AuditReport, EvidenceItem, Finding, IntegrityVerdict
 from mac.config import Budget, Quota, TaskModelSpec
+from mac.evaluation.result import EvalResult
 from mac.evidence import EvidenceLog
 from mac.records import Usage
 from mac.report.baselines import BaselineRow, baselines_file
@@ -39,8 +40,9 @@ def write_trial(jobs_dir: Path, job: str, trial: str, *, domain: str = "arith", 
                 evidence: list[tuple[str, str, str]] = (), artifact: str | None = AGENT_SOURCE,
                 usage: Usage | None = None, reason: str | None = None, result: bool = True,
                 audit: AuditReport | None = None, meta_usage: MetaAgentUsage | None = None,
-                options: dict[str, Any] | None = None) -> Path:
-    """One trial folder: config.json, result.json, dev_evals.jsonl, evidence.jsonl, artifact/, trajectory/."""
+                options: dict[str, Any] | None = None, scores: list[int] | None = None) -> Path:
+    """One trial folder: config.json, result.json, dev_evals.jsonl, evidence.jsonl, artifact/, trajectory/, and
+    with `scores` (1/0 per test problem) a verification.json whose score the result's test score is made of."""
     paths = JobPaths(jobs_dir, job).trial(trial)
     paths.create()
     spec = TaskModelSpec(backend="sim", name="sim", seed=seed) if task_model == "sim" else \
@@ -50,6 +52,10 @@ def write_trial(jobs_dir: Path, job: str, trial: str, *, domain: str = "arith", 
                                                 task_model=spec, budget=budget, created_at=T0))
     if not result:
         return paths.dir
+    if scores is not None:
+        total, test = len(scores), 100.0 * sum(scores) / len(scores)
+        write_json_atomic(paths.verification, EvalResult(success=True, split="test", accuracy=test, correct=sum(scores),
+                                                         total=total, scores=scores))
     for i, (at, acc) in enumerate(dev_points):
         append_jsonl(paths.dev_evals, {"time_sec": at, "started_at": T0 + 5 + at, "wall_sec": 12.0, "run_id": f"r{i}",
                                        "first_k": None, "success": True, "accuracy": acc, "correct": round(acc / 5),
@@ -101,10 +107,13 @@ def cheating_audit() -> AuditReport:
                                summary=f"12 evaluations on 1 problem {XSS}")])
 
 
-def write_baseline(jobs_dir: Path, *, kind: str, seed: int, accuracy: float, domain: str = "arith",
-                   total: int = 20, created_at: float | None = None) -> None:
+def write_baseline(jobs_dir: Path, *, kind: str, seed: int, accuracy: float | None = None, domain: str = "arith",
+                   total: int = 20, created_at: float | None = None, scores: list[int] | None = None) -> None:
+    if scores is not None:
+        accuracy, total = 100.0 * sum(scores) / len(scores), len(scores)
     row = BaselineRow(domain=domain, kind=kind, seed=seed, task_model="sim", simulated=True, accuracy=accuracy,
-                      total=total, created_at=created_at or time.time())
+                      correct=round(accuracy * total / 100), total=total, scores=scores or [],
+                      created_at=created_at or time.time())
     path = baselines_file(jobs_dir, domain)
     path.parent.mkdir(parents=True, exist_ok=True)
     append_jsonl(path, row)

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from mac.cli import app
 from mac.records import Usage
 from mac.report import job_report
+from mac.report.stats import bootstrap_mean
 from mac.store import MetaAgentUsage
 from reportkit import T0, standard_job, write_baseline, write_trial
 
@@ -26,8 +27,11 @@ def test_leaderboard_statistics_and_cheating_exclusion(tmp_path):
     ref = _config(report, "reference")
     assert (ref.trials, ref.counted, ref.excluded_cheating) == (4, 3, 1)
     assert ref.test.mean == pytest.approx(70.0) and ref.test.std == pytest.approx(10.0)
-    half = 4.302652729749 * 10.0 / math.sqrt(3)
-    assert (ref.test.ci95_low, ref.test.ci95_high) == (pytest.approx(70 - half), pytest.approx(70 + half))
+    # no verification.json here: the bootstrap resamples seeds and problems rebuilt from correct/total, unpaired
+    rebuilt = [[1.0] * c + [0.0] * (20 - c) for c in (12, 14, 16)]
+    expected = bootstrap_mean(rebuilt, aligned=False)
+    assert (ref.test.ci95_low, ref.test.ci95_high) == (expected.low, expected.high)
+    assert ref.test.ci95_low < 70.0 < ref.test.ci95_high
     assert (ref.best.trial, ref.best.test_accuracy, ref.worst.trial) == ("ref-2", 80.0, "ref-0")
     assert ref.dev_test_gap.mean == pytest.approx(10.0)
     assert ref.verdicts == {"CLEAN": 3, "SUSPICIOUS": 0, "CHEATING": 1, "unaudited": 0}
@@ -57,10 +61,12 @@ def test_baseline_rows_are_matched_and_compared(tmp_path):
     report, _ = job_report([job], with_files=False)
     ref = {c.kind: c for c in _config(report, "reference").baselines}
     assert ref["naive"].score.mean == pytest.approx(45.0) and ref["naive"].score.n == 2
-    assert ref["naive"].beats is True and ref["naive"].clearly_beats is True  # 70 - 24.8 > 45
-    assert ref["strong"].score.mean == pytest.approx(73.0) and ref["strong"].beats is False
+    assert ref["naive"].verdict == "beats" and ref["naive"].beats  # 3 runs, and the difference's CI is above 0
+    assert ref["naive"].difference == pytest.approx(25.0) and ref["naive"].diff_ci95_low > 0
+    assert not ref["naive"].paired  # these rows have no per-problem scores
+    assert ref["strong"].score.mean == pytest.approx(73.0) and ref["strong"].verdict == "no clear difference"
     other = {c.kind: c for c in _config(report, "other").baselines}
-    assert other["naive"].beats is False and other["naive"].clearly_beats is None  # one trial: no CI
+    assert other["naive"].verdict == "not enough runs" and not other["naive"].beats  # one trial
 
 
 def test_unreadable_and_unstarted_trials_do_not_break_the_report(tmp_path):
@@ -79,7 +85,7 @@ def test_unreadable_and_unstarted_trials_do_not_break_the_report(tmp_path):
 def test_mac_report_cli_json_and_table(tmp_path):
     standard_job(tmp_path)
     write_trial(tmp_path, "job2", "real-0", task_model="gpt-test", test=55.0,
-                usage=Usage(requests=10, input_tokens=1000, output_tokens=200, cost_usd=1.5))
+                usage=Usage(requests=10, input_tokens=1000, output_tokens=200, cost_usd=1.5, upstream_errors=3))
     runner = CliRunner()
     out = runner.invoke(app, ["report", "job1", "job2", "--jobs-dir", str(tmp_path), "--json"])
     assert out.exit_code == 0, out.output
@@ -87,6 +93,9 @@ def test_mac_report_cli_json_and_table(tmp_path):
     assert data["version"] == "mac-report-1" and data["simulated"] is True and data["jobs"] == ["job1", "job2"]
     real = next(c for c in data["configs"] if c["task_model"] == "gpt-test")
     assert real["simulated"] is False and real["usage"]["total"]["cost_usd"] == pytest.approx(1.5)
+    assert real["usage"]["total"]["upstream_errors"] == 3  # counted apart from quota refusals
+    failed = runner.invoke(app, ["report", "job2", "--jobs-dir", str(tmp_path)], env={"COLUMNS": "250"})
+    assert "(3 failed upstream)" in failed.stdout, failed.output
 
     html = tmp_path / "out" / "r.html"
     table = runner.invoke(app, ["report", str(tmp_path / "job1"), "--html", str(html)],
@@ -108,7 +117,7 @@ def test_confidence_interval_is_clipped_to_the_accuracy_range(tmp_path):
     report, _ = job_report([tmp_path / "j"], with_files=False)
     test = report.configs[0].test
     assert test.mean == pytest.approx(57.5) and test.std == pytest.approx(53.033, abs=1e-3)
-    assert (test.ci95_low, test.ci95_high) == (0.0, 100.0)  # raw: 57.5 -+ 12.706 * 37.5
+    assert 0.0 <= test.ci95_low < 57.5 < test.ci95_high <= 100.0  # a bootstrap of accuracies stays in range
 
 
 def test_meta_agent_model_use_is_summed_per_configuration(tmp_path):

@@ -56,7 +56,7 @@ def test_run_with_a_command_meta_agent(tmp_path):
     agent = ("from mac.sdk import BaseAgent, Prediction\\n"
              "class A(BaseAgent):\\n"
              "    def solve(self, problems, timeout_sec):\\n"
-             "        return [Prediction(p.idx, '0') for p in problems]\\n")
+             "        return [Prediction(p.idx, \"0\") for p in problems]\\n")  # a string: '0' would lose its quotes
     done = mac("run", "--domain", "arith", "--meta-agent", "command", "--command", f"printf '{agent}' > agent.py",
                "--budget", "smoke", "--dev-time", "5", "--jobs-dir", str(tmp_path / "jobs"), "--job", "cli-run",
                cwd=tmp_path)
@@ -83,7 +83,18 @@ def test_run_refuses_bad_options_with_a_fix(tmp_path):
         (["--domain", "arith", "--seeds", "0"], "--seeds"),
         (["--domain", "arith", "-n", "0"], "--concurrent"),
         (["--domain", "arith", "--sandbox", "docker"], "known: bwrap, none"),
-        (["--domain", "aime", "--data", str(tmp_path / "nodata")], "no data for domain 'aime'"),
+        (["--domain", "aime", "--data", str(tmp_path / "nodata")], "the --data folder does not exist"),
+        (["--domain", "arith", "--dev-time", "inf"], "(--dev-time): Input should be a finite number"),
+        (["--domain", "arith", "--dev-time", "nan"], "(--dev-time): Input should be a finite number"),
+        (["--domain", "arith", "--eval-timeout", "-3"], "(--eval-timeout): Input should be greater than 0"),
+        (["--domain", "arith", "--dev-time", "1e9"], "less than or equal to 2592000"),
+        (["--domain", "arith", "--dev-requests", "0"], "(--dev-requests): Input should be greater than 0"),
+        (["--domain", "arith", "--max-upstream-error-rate", "1.5"], "less than or equal to 1"),
+        (["--domain", "arith", "--max-upstream-error-rate", "nan"], "finite number"),
+        (["--domain", "arith", "--seeds", "5000"], "--seeds"),
+        (["--domain", "arith", "--retry-failed"], "--retry-failed goes with --resume"),
+        (["--resume", "somejob", "--domain", "arith", "--seeds", "3", "--dev-time", "5"],
+         "drop --domain, --dev-time (only --seeds, -n, --jobs-dir and --retry-failed apply"),
     ]
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     for args, hint in cases:

@@ -131,8 +131,9 @@ def test_prices_make_the_cost_cap_usable_from_the_cli(tmp_path):
     done = mac("run", "--domain", "arith", "--meta-agent", "baseline", "--budget", "smoke", "--price-input", "100",
                "--price-output", "100", "--verify-cost", "0.05", "--jobs-dir", "jobs", "--job", "cost", "--json",
                cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # the cap left problems unanswered: a partial failure
     [trial] = json.loads(done.stdout)["trials"]
+    assert trial["reason"].startswith("partial:")
     used = trial["budget_use"]["verify_usage"]
     assert trial["budget_use"]["verify_quota"]["cost_usd"] == 0.05
     assert used["refused"] > 0 and used["requests"] < 60  # the cap stopped the spending (60 problems, 1 call each)

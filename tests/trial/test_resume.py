@@ -415,3 +415,28 @@ def test_resume_verifies_a_frozen_artifact_and_freezes_a_late_workspace(tmp_path
     assert results[1].resumed[0].policy == "freeze-workspace" and results[1].artifact_sha256 is not None
     assert "develop" in results[1].resumed[0].timings_before and results[1].meta_agent_exit is None
     assert (late.artifact / "agent.py").is_file() and results[1].test.total > 0
+
+
+def test_retry_failed_runs_failed_trials_again_and_keeps_the_earlier_attempt(tmp_path):
+    data, jobs = tmp_path / "data", tmp_path / "jobs"
+    budget = override_budget(budget_preset("smoke", Budget()), dev_time=5)
+    configs = job_configs(job="retry", domain="arith", meta_agent="baseline", seeds=1, task_model=TaskModelSpec(),
+                          budget=budget, meta_agent_options={"baseline": "naive"}, data=str(data), suffix="-naive")
+    paths = JobPaths(jobs, "retry")
+    [failed] = asyncio.run(run_job(paths, configs, concurrency=1))
+    assert failed.status == "failed"  # its data folder is missing: prepare fails
+
+    data.mkdir()
+    for split, offset in (("dev", 0), ("test", 10)):
+        rows = [{"id": f"{split}{i}", "question": f"What is {i + offset} plus 2?", "answer": str(i + offset + 2)}
+                for i in range(3)]
+        (data / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    [kept] = asyncio.run(resume_job(paths, concurrency=1))
+    assert kept.status == "failed" and kept.resumed == []  # a plain resume keeps finished trials as they are
+
+    [again] = asyncio.run(resume_job(paths, concurrency=1, retry_failed=True))
+    assert again.status == "completed" and again.test.total == 3
+    assert again.resumed[-1].policy == "retry" and "retried/arith-baseline-naive-s0.attempt-1" in again.resumed[-1].reason
+    earlier = paths.retried / "arith-baseline-naive-s0.attempt-1"
+    assert TrialResult.load(earlier / "result.json").status == "failed"  # nothing of the failed attempt is lost
+    assert Index(paths.index).trials("retry")[0]["status"] == "completed"

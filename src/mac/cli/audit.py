@@ -50,7 +50,7 @@ def _trial_context(trial_dir: Path, data: Path | None) -> tuple[Any, Any, list |
     paths = TrialPaths(trial_dir)
     if not paths.config.is_file():
         raise ConfigError(f"{trial_dir} is not a trial folder (no config.json); pass jobs/<job>/<trial>")
-    config = TrialConfig.model_validate_json(paths.config.read_text(encoding="utf-8"))
+    config = TrialConfig.load(paths.config)
     domain = get_domain(config.domain)
     folder = data or (Path(config.data) if config.data else None)
     try:

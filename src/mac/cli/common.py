@@ -42,3 +42,17 @@ def task_model_option(task_model: str, base_url: str | None) -> TaskModelSpec:
     spec = TaskModelSpec.parse(task_model, base_url=base_url)
     check_task_model(spec, base_url_given=base_url is not None)
     return spec
+
+
+def print_preflight(lines: list[str]) -> None:
+    """What the endpoint checks verified (mac.preflight), one dim line each on stderr."""
+    for line in lines:
+        err_console.print(f"[dim]checked: {escape(line)}[/]", soft_wrap=True)
+
+
+def print_outcome(out: Console, results: list[Any]) -> None:
+    """Below a job's summary: why each trial failed and the stderr tail of each meta-agent that crashed."""
+    from mac.trial.outcome import failure_notes
+
+    for trial, text in failure_notes(results):
+        out.print(f"[bold red]{escape(trial)}[/]: {escape(text)}", soft_wrap=True, highlight=False)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from mac.cli import app
-from mac.cli.common import console, handle_errors
+from mac.cli.common import console, handle_errors, print_outcome
 from mac.config import TaskModelSpec
 from mac.paths import jobs_home
 from mac.store.models import TrialResult
@@ -41,10 +41,10 @@ def leaderboard(results: list[TrialResult]) -> tuple[Table, list[tuple[str, floa
 @app.command()
 @handle_errors
 def demo(
-    seeds: int = typer.Option(3, "--seeds", min=1, help="Reference meta-agent trials."),
+    seeds: int = typer.Option(3, "--seeds", min=1, max=100, help="Reference meta-agent trials."),
     dev_time: Optional[float] = typer.Option(None, "--dev-time", help="Development seconds per trial (30)."),
     jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where the job folder goes (default ./jobs)."),
-    concurrent: int = typer.Option(4, "-n", "--concurrent", min=1, help="Trials at once."),
+    concurrent: int = typer.Option(4, "-n", "--concurrent", min=1, max=256, help="Trials at once."),
     sandbox: str = typer.Option("bwrap", "--sandbox", help="Isolation backend."),
 ) -> None:
     """Run the reference meta-agent (3 seeds) and the naive baseline on arith with the simulated model."""
@@ -52,6 +52,7 @@ def demo(
     from mac.domains import get_domain
     from mac.trial.job import default_job_name, job_configs
     from mac.trial.jobspec import BudgetSpec
+    from mac.trial.outcome import run_exit_code
 
     budget = BudgetSpec(preset="demo", dev_time=dev_time).build(get_domain("arith").default_budget())
     spec = TaskModelSpec.parse("sim")
@@ -74,5 +75,5 @@ def demo(
     from mac.report import write_html_report
 
     out.print(f"HTML report: {write_html_report(paths.dir)}")
-    if any(r.status != "completed" for r in results):
-        raise typer.Exit(1)
+    print_outcome(out, results)
+    raise typer.Exit(run_exit_code(results))

@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from mac.cli import app
-from mac.cli.common import console, err_console, handle_errors, report_console, task_model_option
+from mac.cli.common import console, err_console, handle_errors, print_preflight, report_console, task_model_option
 from mac.errors import ConfigError
 from mac.paths import jobs_home
 
@@ -47,6 +47,8 @@ def report_command(
                           "(--jobs-dir DIR)")
     report, views = job_report(job_dirs, include_cheating=include_cheating, baselines_dir=baselines,
                                with_files=html is not None)
+    if not report.trials and report.problems:
+        raise ConfigError(f"no readable trials in {', '.join(map(str, job_dirs))}: " + "; ".join(report.problems))
     if not report.trials:
         raise ConfigError(f"no trials in {', '.join(map(str, job_dirs))}: a job folder holds one folder per trial, "
                           "each with a result.json (the folder `mac run` printed after 'Files:')")
@@ -103,9 +105,13 @@ def baseline_command(
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds per run (domain default)."),
 ) -> None:
     """Evaluate the domain's baseline artifacts on the test split and store the rows the leaderboard compares with."""
+    from mac.config import check_seconds
+    from mac.preflight import check_endpoints, task_model_endpoint
     from mac.report.baselines import baselines_file, run_baselines
 
+    check_seconds(timeout, "--timeout")
     spec = task_model_option(task_model, base_url)
+    print_preflight(check_endpoints([task_model_endpoint(spec)]))
     target = jobs_dir if jobs_dir is not None else jobs_home()
     with console.status(f"Running {domain} baselines ({seeds} seeds each) ..."):
         rows = asyncio.run(run_baselines(domain=domain, seeds=seeds, task_model=spec, jobs_dir=target, data=data,

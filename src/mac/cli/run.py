@@ -20,12 +20,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from mac.cli import app
-from mac.cli.common import console, err_console, handle_errors, report_console
+from mac.cli.common import console, err_console, handle_errors, print_outcome, print_preflight, report_console
 from mac.config import Budget, Quota
 from mac.errors import ConfigError
 from mac.paths import jobs_home
 from mac.store.models import TrialConfig, TrialResult
 from mac.store.paths import JobPaths
+from mac.trial.outcome import meta_agent_exit_text, run_exit_code
 from mac.trial.progress import TrialProgress
 
 SIMULATED_NOTE = "[bold yellow]SIMULATED[/]: task model `sim` (an offline stand-in); these scores say nothing about real models."
@@ -60,15 +61,15 @@ def progress_table(progress: dict[str, TrialProgress], title: str = "") -> Table
 def summary_table(results: list[TrialResult], title: str = "Results") -> Table:
     table = Table(title=title)
     for column in ("trial", "meta-agent", "seed", "best dev", "test", "correct", "dev evals", "dev requests",
-                   "integrity", "status"):
+                   "meta-agent exit", "integrity", "status"):
         table.add_column(column, justify="left" if column in ("trial", "meta-agent", "integrity", "status") else "right")
     for r in results:
         test = r.test
         status = r.status if r.reason is None else f"{r.status}: {r.reason}"
         table.add_row(r.trial, r.meta_agent_label, str(r.seed), _pct(r.best_dev.accuracy if r.best_dev else None),
                       _pct(test.accuracy if test else None), f"{test.correct}/{test.total}" if test else "-",
-                      str(r.dev_evals), str(r.budget_use.dev_usage.requests), r.integrity_verdict or "-",
-                      escape(status[:80]))
+                      str(r.dev_evals), str(r.budget_use.dev_usage.requests), meta_agent_exit_text(r),
+                      r.integrity_verdict or "-", escape(status[:80]))
     return table
 
 
@@ -111,15 +112,17 @@ async def _watch(progress: dict[str, TrialProgress], task: asyncio.Task, out: Co
 
 
 async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrency: int, resume: bool = False, *,
-                           spec: Any = None, seeds: int | None = None, out: Console | None = None) -> list[TrialResult]:
-    """Run `configs` as `job` (or, with `resume`, continue the job from its folder, adding `seeds`) under the live
-    display (on `out`, the terminal by default)."""
+                           spec: Any = None, seeds: int | None = None, retry_failed: bool = False,
+                           out: Console | None = None) -> list[TrialResult]:
+    """Run `configs` as `job` (or, with `resume`, continue the job from its folder, adding `seeds` and, with
+    `retry_failed`, running its failed trials again) under the live display (on `out`, the terminal by default)."""
     from mac.trial.job import resume_job, run_job
 
     progress: dict[str, TrialProgress] = {}
     for c in configs:
         progress[c.trial] = TrialProgress(c.trial, meta_agent=c.meta_agent, seed=c.seed)
-    work = resume_job(job, concurrency=concurrency, progress=progress, seeds=seeds) if resume else \
+    work = resume_job(job, concurrency=concurrency, progress=progress, seeds=seeds, retry_failed=retry_failed) \
+        if resume else \
         run_job(job, configs, concurrency=concurrency, progress=progress, spec=spec)
     task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
@@ -137,10 +140,12 @@ async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrenc
 
 
 def run_job_cli(job: JobPaths, configs: list[TrialConfig], concurrency: int, resume: bool = False, *,
-                spec: Any = None, seeds: int | None = None, out: Console | None = None) -> list[TrialResult]:
+                spec: Any = None, seeds: int | None = None, retry_failed: bool = False,
+                out: Console | None = None) -> list[TrialResult]:
     """`run_with_display` for a command; Ctrl-C or SIGTERM end it with exit code 130 and the resume command."""
     try:
-        return asyncio.run(run_with_display(job, configs, concurrency, resume=resume, spec=spec, seeds=seeds, out=out))
+        return asyncio.run(run_with_display(job, configs, concurrency, resume=resume, spec=spec, seeds=seeds,
+                                            retry_failed=retry_failed, out=out))
     except (KeyboardInterrupt, asyncio.CancelledError):
         err_console.print(f"[bold yellow]interrupted:[/] unfinished trials were saved as interrupted; continue "
                           f"with: mac run --resume {shlex.quote(str(job.dir))}", soft_wrap=True)
@@ -159,6 +164,7 @@ FLAGS: dict[str, str] = {
     "meta_agent_options.base_url": "--meta-base-url", "meta_agent_options.egress_allow": "--egress-allow",
     "data": "--data", "sandbox": "--sandbox", "auditor_model": "--auditor-model",
     "auditor_base_url": "--auditor-base-url", "test_seed_file": "--test-seed-file",
+    "max_upstream_error_rate": "--max-upstream-error-rate",
 }
 """Job-spec key -> the flag of `mac run` that sets it."""
 
@@ -208,13 +214,20 @@ def run(
                                                    help="OpenAI-compatible base URL of --auditor-model."),
     test_seed_file: Optional[Path] = typer.Option(None, "--test-seed-file", help="Pin arith's secret test seed."),
     as_json: bool = typer.Option(False, "--json", help="Print the job and its trial results as one JSON object."),
+    max_upstream_error_rate: Optional[float] = typer.Option(
+        None, "--max-upstream-error-rate", help="Share of task-model calls failing upstream (in any phase) above "
+        "which a trial is an infrastructure_error: score kept, not counted (default 0.2)."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue the interrupted job JOB (its name, or "
                                          "its folder): finished trials kept, the others resumed."),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="With --resume: also run failed and "
+                                      "infrastructure_error trials again (earlier attempts kept in retried/)."),
 ) -> None:
     """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split.
 
-    `--resume JOB` continues a job whose controller died, with the job's stored settings (only --seeds, -n and
-    --jobs-dir apply)."""
+    `--resume JOB` continues a job whose controller died, with the job's stored settings (only --seeds, -n,
+    --jobs-dir and --retry-failed apply). Model endpoints are checked before anything runs. Exit code 0: every
+    trial ran cleanly; 1: a trial, an artifact or the infrastructure failed; 2: bad usage or a failed endpoint
+    check; 130: interrupted."""
     given = {"domain": domain, "meta_agent": meta_agent, "seeds": seeds, "task_model": task_model,
              "base_url": base_url, "price_input_per_mtok": price_input, "price_output_per_mtok": price_output,
              "budget.preset": budget, "budget.dev_time": dev_time, "budget.eval_timeout": eval_timeout,
@@ -225,25 +238,29 @@ def run(
              "meta_agent_options.baseline": baseline, "meta_agent_options.model": meta_model,
              "meta_agent_options.base_url": meta_base_url, "meta_agent_options.egress_allow": egress_allow,
              "data": data, "sandbox": sandbox, "auditor_model": auditor_model, "auditor_base_url": auditor_base_url,
-             "test_seed_file": test_seed_file}
+             "test_seed_file": test_seed_file, "max_upstream_error_rate": max_upstream_error_rate}
     overrides = {k: str(v) if isinstance(v, Path) else v for k, v in given.items() if v is not None and v != []}
     if resume is not None:
-        _resume(resume, config or [], overrides, as_json)
+        _resume(resume, config or [], overrides, as_json, retry_failed)
         return
+    if retry_failed:
+        raise ConfigError("--retry-failed goes with --resume JOB (it re-runs that job's failed trials)")
     _run_new(config or [], overrides, as_json)
 
 
 def _run_new(sources: list[str], overrides: dict[str, Any], as_json: bool) -> None:
+    from mac.trial.checks import preflight_trials
     from mac.trial.jobfile import load_job_spec
     from mac.trial.jobcheck import prepare_spec
     from mac.trial.jobspec import trial_configs
 
-    spec = prepare_spec(load_job_spec(sources, overrides))
+    spec = prepare_spec(load_job_spec(sources, overrides, FLAGS))
     configs = trial_configs(spec)
     paths = JobPaths(Path(str(spec.jobs_dir)), str(spec.job))
     if paths.job_json.exists():
         raise ConfigError(f"job {spec.job!r} already exists in {paths.dir}: choose another --job name, or continue "
                           f"it with: mac run --resume {spec.job}")
+    print_preflight(preflight_trials(configs))  # a dead endpoint or a bad key fails here, before any job folder
     out = err_console if as_json else console
     if not out.is_terminal:
         out.print(f"budget per trial: {describe_budget(configs[0].budget)}", soft_wrap=True, markup=False)
@@ -251,14 +268,15 @@ def _run_new(sources: list[str], overrides: dict[str, Any], as_json: bool) -> No
     _finish(paths, results, f"Job {spec.job}", as_json, spec.model_dump(mode="json"))
 
 
-def _resume(job: str, sources: list[str], overrides: dict[str, Any], as_json: bool) -> None:
+def _resume(job: str, sources: list[str], overrides: dict[str, Any], as_json: bool, retry_failed: bool) -> None:
+    from mac.trial.checks import preflight_resume, preflight_trials
     from mac.trial.job import added_seed_configs, find_job, read_job_json, saved_configs, stored_spec
     from mac.trial.resume import plan_trial
 
     refused = ([f"-c {s}" for s in sources] + [FLAGS.get(k, k) for k in overrides if k not in RESUME_KEYS])
     if refused:
         raise ConfigError(f"--resume continues the job with its stored settings: drop {', '.join(refused)} (only "
-                          "--seeds, -n and --jobs-dir apply; to change settings, start a new job)")
+                          "--seeds, -n, --jobs-dir and --retry-failed apply; to change settings, start a new job)")
     paths = find_job(job, Path(overrides.get("jobs_dir") or jobs_home()))
     spec = stored_spec(paths)
     seeds = overrides.get("seeds")
@@ -267,14 +285,16 @@ def _resume(job: str, sources: list[str], overrides: dict[str, Any], as_json: bo
     concurrency = overrides.get("concurrency") or (spec.concurrency if spec else read_job_json(paths).get(
         "concurrency", 2))
     out = err_console if as_json else console
-    for config in configs:
-        plan = plan_trial(paths.trial(config.trial), config)
-        out.print(f"{config.trial}: {plan.policy} ({plan.why})", markup=False)
+    plans = [plan_trial(paths.trial(c.trial), c, retry_failed=retry_failed) for c in configs]
+    for plan in plans:
+        out.print(f"{plan.trial}: {plan.policy} ({plan.why})", markup=False)
     for config in added:
         out.print(f"{config.trial}: start-over (a seed added with --seeds {seeds})", markup=False)
+    print_preflight(preflight_resume(configs, plans) + (preflight_trials(added) if added else []))
     if not out.is_terminal and configs:
         out.print(f"budget per trial: {describe_budget(configs[0].budget)}", soft_wrap=True, markup=False)
-    results = run_job_cli(paths, configs + added, concurrency, resume=True, seeds=seeds, out=out)
+    results = run_job_cli(paths, configs + added, concurrency, resume=True, seeds=seeds, retry_failed=retry_failed,
+                          out=out)
     _finish(paths, results, f"Job {paths.job} (resumed)", as_json, spec.model_dump(mode="json") if spec else None)
 
 
@@ -290,5 +310,5 @@ def _finish(paths: JobPaths, results: list[TrialResult], title: str, as_json: bo
         if simulated:
             out.print(SIMULATED_NOTE)
         out.print(f"Files: {paths.dir}", markup=False)
-    if any(r.status != "completed" for r in results):
-        raise typer.Exit(1)
+        print_outcome(out, results)
+    raise typer.Exit(run_exit_code(results))

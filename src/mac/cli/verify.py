@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from mac.cli import app
-from mac.cli.common import handle_errors
+from mac.cli.common import handle_errors, print_outcome, print_preflight
 
 
 @app.command()
@@ -19,10 +19,16 @@ def verify(
     sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Override the trial's isolation backend."),
     as_json: bool = typer.Option(False, "--json", help="Print the updated result.json as one JSON object."),
 ) -> None:
-    """Run the frozen artifact on the test split again and update verification.json and result.json."""
-    from mac.cli.run import SIMULATED_NOTE, report_console, summary_table
-    from mac.trial.verify import verify_trial_dir
+    """Run the frozen artifact on the test split again and update verification.json and result.json.
 
+    Exit code 0: verified cleanly; 1: the artifact or the task model's upstream failed; 2: not a verifiable
+    trial folder (unreadable config.json or result.json, unfinished, edited artifact) or a dead endpoint."""
+    from mac.cli.run import SIMULATED_NOTE, report_console, summary_table
+    from mac.trial.checks import preflight_trials
+    from mac.trial.outcome import run_exit_code
+    from mac.trial.verify import trial_config, verify_trial_dir
+
+    print_preflight(preflight_trials([trial_config(trial_dir)], meta_agents=False))  # no meta-agent runs here
     result = asyncio.run(verify_trial_dir(trial_dir, sandbox=sandbox))
     if as_json:
         print(result.model_dump_json())
@@ -31,3 +37,5 @@ def verify(
     out.print(summary_table([result], title=f"Re-verified {trial_dir}"))
     if result.simulated:
         out.print(SIMULATED_NOTE)
+    print_outcome(out, [result])
+    raise typer.Exit(run_exit_code([result]))

@@ -70,6 +70,10 @@ class Domain(ABC):
         from mac.paths import data_home
 
         folder = Path(data) if data is not None else data_home() / self.name
+        if data is not None and not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "does not exist"
+            raise DataError(f"the --data folder {what}: pass a folder that holds dev.jsonl and test.jsonl",
+                            file=str(folder))
         if not folder.is_dir():
             raise DataError(
                 f"no data for domain {self.name!r}; pass --data DIR, or run "

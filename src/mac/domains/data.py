@@ -43,6 +43,8 @@ def import_files(name: str, dev: Path, test: Path, *, root: Path | None = None, 
     domain = _importable(name)
     dev_records = domain.validate_records(read_jsonl(Path(dev)), str(dev))
     test_records = domain.validate_records(read_jsonl(Path(test)), str(test))
+    check_unique_ids(dev_records, str(dev))
+    check_unique_ids(test_records, str(test))
     check_disjoint(dev_records, test_records, str(test))
     return _install(name, {"dev": Path(dev).read_bytes(), "test": Path(test).read_bytes()}, root, force)
 
@@ -55,9 +57,20 @@ def install_rows(name: str, splits: dict[str, list[dict[str, Any]]], *, root: Pa
     for split in SPLITS:
         label = f"{name}/{split}.jsonl (converted)"
         records[split] = domain.validate_records(list(enumerate(splits[split], 1)), label)
+        check_unique_ids(records[split], label)
     check_disjoint(records["dev"], records["test"], f"{name}/test.jsonl (converted)")
     payload = {s: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in splits[s]).encode() for s in SPLITS}
     return _install(name, payload, root, force)
+
+
+def check_unique_ids(records: list[Record], file: str) -> None:
+    """Each record of a split has its own id: reports, audits and answer tables tell problems apart by it."""
+    first: dict[str, int] = {}
+    for line, record in enumerate(records, 1):
+        if record.id in first:
+            raise DataError(f"duplicate id {record.id!r} (first on record {first[record.id]}): every record of a "
+                            "split needs its own id", file=file, line=line, field="id")
+        first[record.id] = line
 
 
 def check_disjoint(dev: list[Record], test: list[Record], test_file: str) -> None:

@@ -45,10 +45,26 @@ class Graded:
     grades: list[Grade]
     missing: list[int | str]
     invalid: list[dict[str, Any]]
+    wrong_types: dict[str, dict[str, int]] = field(default_factory=dict)
+    """What had the wrong type, by kind ("item", "idx", "pred"), as {type name: count}."""
 
     @property
     def correct(self) -> int:
         return sum(g.correct for g in self.grades)
+
+    def type_problem(self) -> str | None:
+        """One sentence per kind of wrongly typed output, naming the fix; None when every type was right."""
+        fixes = {"item": ("solve returned {what} instead of Prediction objects",
+                          "return [Prediction(idx=p.idx, pred=str(answer)), ...]"),
+                 "idx": ("Prediction.idx was {what}", "use the problem's own idx (p.idx), type included"),
+                 "pred": ("Prediction.pred was {what}", "answers must be strings: pred=str(answer)")}
+        parts = []
+        for kind, (problem, fix) in fixes.items():
+            found = self.wrong_types.get(kind)
+            if found:
+                what = ", ".join(f"{n} x {name}" for name, n in sorted(found.items(), key=lambda kv: -kv[1])[:3])
+                parts.append(problem.format(what=what) + ": " + fix)
+        return "; ".join(parts) or None
 
 
 def read_output(path: Path, max_bytes: int = MAX_RESULT_BYTES) -> ArtifactOutput:
@@ -105,9 +121,15 @@ async def grade_output(domain: Domain, records: list[Record], output: ArtifactOu
     echo = domain.grading.echo_predictions
     by_pos: dict[int, list[dict[str, Any]]] = {}
     invalid: list[dict[str, Any]] = []
+    wrong: dict[str, dict[str, int]] = {}
     for entry in output.entries:
         idx = entry.get("idx")
-        if type(idx) is not kind:
+        item_type = _type_name(entry.get("item_type"))
+        if item_type is not None:
+            _count(wrong, "item", item_type)
+            _note(invalid, entry, f"a {item_type} is not a Prediction(idx, pred)", echo)
+        elif type(idx) is not kind:
+            _count(wrong, "idx", _type_name(entry.get("idx_type")) or type(idx).__name__)
             _note(invalid, entry, f"idx {_show_idx(entry)} is not {_KIND_NAMES.get(kind, kind.__name__)}", echo)
         elif idx not in position:
             _note(invalid, entry, f"unknown idx {_show(idx)}: the problems asked are {_asked(expected)}", echo)
@@ -116,14 +138,27 @@ async def grade_output(domain: Domain, records: list[Record], output: ArtifactOu
     grades: list[Grade | None] = []
     todo: list[tuple[int, Gradable]] = []
     for i, (idx, record) in enumerate(zip(expected, records)):
-        grade = _check_one(idx, by_pos.get(i, []), echo)
+        found = by_pos.get(i, [])
+        grade = _check_one(idx, found, echo)
         grades.append(grade)
         if grade is None:
-            todo.append((i, Gradable(idx=idx, pred=by_pos[i][0]["pred"], record=record)))
+            todo.append((i, Gradable(idx=idx, pred=found[0]["pred"], record=record)))
+        pred_type = _type_name(found[0].get("pred_type")) if len(found) == 1 else None
+        if pred_type is not None and not isinstance(found[0].get("pred"), str):
+            _count(wrong, "pred", pred_type)
     for i, grade in zip([i for i, _ in todo], await _run_strategy(domain, [g for _, g in todo], ctx)):
         grades[i] = grade if echo else grade.model_copy(update={"pred": None})
     missing = [expected[i] for i in range(len(records)) if i not in by_pos]
-    return Graded(grades=[g for g in grades if g is not None], missing=missing, invalid=invalid)
+    return Graded(grades=[g for g in grades if g is not None], missing=missing, invalid=invalid, wrong_types=wrong)
+
+
+def _type_name(value: Any) -> str | None:
+    return value[:100] if isinstance(value, str) and value else None
+
+
+def _count(wrong: dict[str, dict[str, int]], kind: str, name: str) -> None:
+    found = wrong.setdefault(kind, {})
+    found[name] = found.get(name, 0) + 1
 
 
 _KIND_NAMES = {int: "an integer", str: "a string"}
@@ -147,7 +182,8 @@ def _check_one(idx: int | str, found: list[dict[str, Any]], echo: bool) -> Grade
     pred = found[0].get("pred")
     if not isinstance(pred, str):
         kind = found[0].get("pred_type") if pred is None else type(pred).__name__
-        why = f"prediction is {kind}, not str" if isinstance(kind, str) else "missing prediction"
+        why = f"prediction is {kind}, not str (Prediction.pred must be a string)" if isinstance(kind, str) \
+            else "missing prediction"
         return Grade(idx=idx, correct=False, pred=None, normalized=None, explanation=why[:200])
     return None
 

@@ -45,6 +45,8 @@ class EvalResult(BaseModel):
     run_id: str = ""
     usage: Usage = Field(default_factory=Usage)
     error: str | None = None
+    traceback: str | None = None
+    """Where the artifact raised: the last frames of its traceback (file:line) and the exception, secrets scrubbed."""
     artifact_stderr: str = ""
     """Tail of the artifact's stderr (for the meta-agent's debugging)."""
     wall_sec: float = 0.0

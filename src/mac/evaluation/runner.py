@@ -30,6 +30,7 @@ from mac.domains.grader import GradingContext
 from mac.errors import ConfigError, SandboxError
 from mac.evaluation.grading import Graded, grade_output, predictions_content, read_output
 from mac.evaluation.result import EvalResult
+from mac.evaluation.tracebacks import artifact_traceback, scrub_secrets
 from mac.evidence import EvidenceLog
 from mac.paths import scratch_home
 from mac.records import Record, Usage
@@ -84,7 +85,7 @@ async def run_artifact(*, domain: Domain, records: list[Record], split: str, art
         output = read_output(outputs / "result.json")
         ctx = GradingContext(backend=backend, evidence=evidence, split=split)
         graded = await grade_output(domain, asked, output, ctx)
-        result = _assemble(base, output, graded, sandbox, usage, timeout)
+        result = _assemble(base, output, graded, sandbox, usage, timeout, secrets=(token,))
         result.predictions_content = predictions_content(output, domain)
         result.wall_sec = round(time.monotonic() - started, 3)
         _record_evidence(evidence, spec.label, result, sandbox)
@@ -182,20 +183,20 @@ async def _run(backend: SandboxBackend, spec: SandboxSpec,
 
 
 def _usage_delta(before: Usage, after: Usage) -> Usage:
-    return Usage(requests=after.requests - before.requests, input_tokens=after.input_tokens - before.input_tokens,
-                 output_tokens=after.output_tokens - before.output_tokens,
-                 cost_usd=round(after.cost_usd - before.cost_usd, 6), refused=after.refused - before.refused)
+    return after.minus(before)
 
 
 def _assemble(base: EvalResult, output, graded: Graded, sandbox: SandboxResult, usage: Usage,
-              timeout: float) -> EvalResult:
+              timeout: float, secrets: tuple[str, ...] = ()) -> EvalResult:
     timed_out = sandbox.timed_out or output.timed_out
     has_predictions = len(graded.missing) < len(graded.grades)
-    error = output.error
+    error = scrub_secrets(output.error, secrets) if output.error else None
     if output.unreadable:
         error = _no_output_error(output.unreadable, sandbox, timeout)
     elif timed_out and not error:
         error = f"timed out after {timeout:g}s"
+    elif not error:
+        error = graded.type_problem()
     total = len(graded.grades)
     covered = total - len(graded.missing)
     return base.model_copy(update={
@@ -212,7 +213,8 @@ def _assemble(base: EvalResult, output, graded: Graded, sandbox: SandboxResult, 
         "timed_out": timed_out,
         "usage": usage,
         "error": error,
-        "artifact_stderr": _tail(sandbox),
+        "traceback": artifact_traceback(output.traceback, secrets),
+        "artifact_stderr": scrub_secrets(_tail(sandbox), secrets),
         "events": list(sandbox.events),
     })
 

@@ -21,7 +21,8 @@ GET /v1/models, GET /v1/stats (usage, quota and what is left for the calling tok
 Unknown, revoked or foreign-channel tokens -> 401; an exhausted quota -> 429 with
 {"error": {"type": "quota_exceeded", "quota", "limit", "used", "message"}}. max_tokens is clamped to the output
 budget left; streams are metered (upstream usage, else ~4 characters a token). Upstream failures pass through
-with their status (401/403 from upstream become 502; a hung upstream gives 504).
+with their status (401/403 from upstream become 502; a hung upstream gives 504); those of status >= 500 count in
+`Usage.upstream_errors`, apart from the gateway's own refusals (`Usage.refused`).
 Every call is appended to `log_path` (JSONL, token ids only, see mac.gateway.calllog); refusals and misused
 tokens also go to the evidence log. The upstream key stays in the controller (see mac.gateway.openai_backend).
 Channels: `socket_dir/cN/gw.sock`, the socket 0666 in a 0711 folder; bind the folder into the sandbox.

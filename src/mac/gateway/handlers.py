@@ -117,7 +117,7 @@ class Handlers:
                 result = await backend.complete(body, meter.grant.token_id)
         except (UpstreamError, TimeoutError) as exc:
             meter.refund(call.n)
-            return self._finish(call, self._upstream_failure(exc), error="upstream")
+            return self._finish(call, self._upstream_failure(call, exc), error="upstream")
         except BaseException:
             meter.refund(call.n)
             raise
@@ -157,8 +157,9 @@ class Handlers:
         except (UpstreamError, TimeoutError) as exc:
             if not response.prepared:
                 meter.refund(call.n)
-                return self._finish(call, self._upstream_failure(exc), error="upstream")
+                return self._finish(call, self._upstream_failure(call, exc), error="upstream")
             call.status, call.error = _failure_status(exc), "upstream_mid_stream"
+            _count_upstream_error(meter, call.status)
             await _try_write(response, sse(error_body(call.status, "upstream_error", _failure_message(exc))))
         except (ConnectionError, asyncio.CancelledError):
             call.error = "client_disconnected"
@@ -182,8 +183,10 @@ class Handlers:
         if call.error == "client_disconnected":
             self._log(call)
 
-    def _upstream_failure(self, exc: Exception) -> web.Response:
-        return error_response(_failure_status(exc), getattr(exc, "kind", "upstream_timeout"), _failure_message(exc))
+    def _upstream_failure(self, call: Call, exc: Exception) -> web.Response:
+        status = _failure_status(exc)
+        _count_upstream_error(call.caller.meter, status)
+        return error_response(status, getattr(exc, "kind", "upstream_timeout"), _failure_message(exc))
 
     def _finish(self, call: Call, response: web.StreamResponse, error: str | None = None) -> web.StreamResponse:
         call.status = response.status if call.status == 200 else call.status
@@ -199,6 +202,13 @@ class Handlers:
             input_tokens=call.input_tokens, output_tokens=call.output_tokens,
             latency_ms=round((time.perf_counter() - call.started) * 1000, 3), status=call.status, quota=call.quota,
             error=call.error)
+
+
+def _count_upstream_error(meter: Meter, status: int) -> None:
+    """Count a failure of the upstream itself (5xx: server errors, connection errors as 502, timeouts as 504);
+    an upstream 4xx (a bad request, the provider's rate limit) is the caller's doing and does not count."""
+    if status >= 500:
+        meter.usage.upstream_errors += 1
 
 
 def _failure_status(exc: Exception) -> int:

@@ -111,6 +111,11 @@ class MetaAgent(ABC):
         """The adapter options, as stored in config.json (and passed back to the constructor)."""
         return {}
 
+    def model_endpoint(self) -> Any:
+        """The meta-agent's own model endpoint as a `mac.preflight.Endpoint`, checked before a run spends
+        anything; None (the default) when it has none of its own."""
+        return None
+
     def collect_interrupted(self, log_dir: Path, folder: Path) -> bool:
         """Keep what a session cut short by a dead controller left in its log folder (`collect` never ran for it).
         Returns whether anything was kept. Built-in meta-agents write no tool log."""

@@ -32,6 +32,7 @@ class ClaudeCode(CliAgent):
     tool, version = "claude-code", VERSION
     default_hosts = ("api.anthropic.com",)
     key_vars, key_env = ("ANTHROPIC_API_KEY",), "ANTHROPIC_API_KEY"
+    api, api_url = "anthropic", "https://api.anthropic.com"
 
     def install(self) -> None:
         npm_tool(self.tool, self.version, [f"@anthropic-ai/claude-code@{self.version}"])

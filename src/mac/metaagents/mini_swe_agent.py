@@ -26,6 +26,10 @@ from mac.metaagents.trajectory import MAX_NATIVE_BYTES, MetaUsage, Step, Tokens,
 VERSION = "2.4.6"
 PROVIDER_HOSTS = {"openai": "api.openai.com", "anthropic": "api.anthropic.com",
                   "gemini": "generativelanguage.googleapis.com", "openrouter": "openrouter.ai"}
+PROVIDER_APIS = {"openai": ("openai", "https://api.openai.com/v1"), "anthropic": ("anthropic", "https://api.anthropic.com"),
+                 "gemini": ("gemini", "https://generativelanguage.googleapis.com"),
+                 "openrouter": ("openai", "https://openrouter.ai/api/v1")}
+"""Wire format and endpoint of each provider, for the preflight of the meta model."""
 PROVIDER_KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY",
                  "openrouter": "OPENROUTER_API_KEY"}
 
@@ -44,6 +48,7 @@ class MiniSweAgent(CliAgent):
         self.provider = (litellm_name or "openai/").split("/", 1)[0]
         self.key_vars = ("MAC_META_API_KEY", PROVIDER_KEYS.get(self.provider, "OPENAI_API_KEY"))
         self.default_hosts = (PROVIDER_HOSTS.get(self.provider, "api.openai.com"),)
+        self.api, self.api_url = PROVIDER_APIS.get(self.provider, (None, ""))  # litellm's other providers: unchecked
         super().__init__(model=litellm_name, **options)
 
     def install(self) -> None:

@@ -1,57 +1,31 @@
 """The leaderboard: trials grouped by (domain, meta-agent, task model), as data for the terminal, JSON and HTML.
 
-Which trials count towards a configuration's test mean: those with a test score (status "completed"; a
+Which trials count towards a configuration's test mean: those with a test score and status "completed" (a
 missing or broken artifact scores 0 and counts), except trials the auditor judged CHEATING unless
-`include_cheating` is set. Running and failed trials are counted but have no score yet.
+`include_cheating` is set. An "infrastructure_error" trial (too many task-model calls failed upstream) keeps its
+score for inspection but never counts; running, interrupted and failed trials have no score yet. The
+statistics and the baseline comparisons are mac.report.compare's; `Report.method` states them in one line.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from mac.config import Quota
 from mac.records import Usage
-from mac.report.baselines import BaselineRow, baseline_scores
+from mac.report.baselines import BaselineRow, comparable_rows
+from mac.report.compare import METHOD, BaselineComparison, ScoreRows, ScoreStats, compare, score_rows, scored_stats
 from mac.report.load import TrialView
-from mac.report.stats import Summary, summarize
+from mac.report.stats import summarize
 from mac.store.models import MetaAgentUsage
+
+__all__ = ["BaselineComparison", "ConfigRow", "Report", "ScoreStats", "TrialRow", "build_report", "config_row",
+           "phase_usage", "quota_fraction", "trial_row"]
 
 REPORT_VERSION = "mac-report-1"
 VERDICTS = ("CLEAN", "SUSPICIOUS", "CHEATING")
-
-
-class ScoreStats(BaseModel):
-    """Statistics over trials or seeds; std and the 95% CI (Student's t) need at least two values."""
-
-    n: int = 0
-    mean: float | None = None
-    std: float | None = None
-    ci95_low: float | None = None
-    ci95_high: float | None = None
-    min: float | None = None
-    max: float | None = None
-
-    @classmethod
-    def of(cls, summary: Summary, *, accuracy: bool = False) -> "ScoreStats":
-        """`accuracy=True` clips the interval to 0-100: with 2-3 trials a t interval can reach past what an
-        accuracy can be, and the part outside says nothing."""
-        low, high = summary.ci_low, summary.ci_high
-        if accuracy and low is not None and high is not None:
-            low, high = max(0.0, low), min(100.0, high)
-        return cls(n=summary.n, mean=summary.mean, std=summary.std, ci95_low=low, ci95_high=high,
-                   min=summary.min, max=summary.max)
-
-
-class BaselineComparison(BaseModel):
-    kind: str
-    score: ScoreStats
-    beats: bool | None = None
-    """The configuration's mean test score is above the baseline's mean (None: nothing to compare)."""
-    clearly_beats: bool | None = None
-    """The configuration's 95% CI lies entirely above the baseline's mean."""
 
 
 class TrialRow(BaseModel):
@@ -97,6 +71,8 @@ class ConfigRow(BaseModel):
     interrupted: int = 0
     """Stopped by Ctrl-C or SIGTERM, waiting for `mac run --resume`."""
     failed: int = 0
+    infrastructure_errors: int = 0
+    """Trials whose task model failed upstream too often: scores kept, shown, never in the means."""
     excluded_cheating: int = 0
     test: ScoreStats
     best: TrialRow | None = None
@@ -127,6 +103,8 @@ class Report(BaseModel):
     simulated: bool = False
     """True when any trial used the simulated task model: its scores say nothing about real models."""
     include_cheating: bool = False
+    method: str = METHOD
+    """How the statistics were made, in one line."""
     configs: list[ConfigRow] = Field(default_factory=list)
     trials: list[TrialRow] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
@@ -134,7 +112,7 @@ class Report(BaseModel):
 
 def trial_row(view: TrialView, include_cheating: bool) -> TrialRow:
     r = view.result
-    test = r.test.accuracy if r.test is not None and r.status == "completed" else None
+    test = r.test.accuracy if r.test is not None and r.status in ("completed", "infrastructure_error") else None
     best_dev = r.best_dev.accuracy if r.best_dev is not None else None
     limit = r.budget_use.dev_time_limit_sec
     return TrialRow(
@@ -142,7 +120,8 @@ def trial_row(view: TrialView, include_cheating: bool) -> TrialRow:
         simulated=r.simulated, status=r.status, test_accuracy=test, best_dev_accuracy=best_dev,
         dev_test_gap=None if test is None or best_dev is None else best_dev - test,
         dev_evals=max(r.dev_evals, len(view.dev_points)), integrity_verdict=r.integrity_verdict,
-        counted=test is not None and (include_cheating or r.integrity_verdict != "CHEATING"), reason=r.reason,
+        counted=test is not None and r.status == "completed" and (include_cheating or r.integrity_verdict != "CHEATING"),
+        reason=r.reason,
         cost_usd=sum(u.cost_usd for u in phase_usage(view).values()), meta_agent_usage=r.meta_agent_usage,
         dev_time_frac=r.budget_use.dev_time_sec / limit if limit > 0 else None,
         dev_quota_frac=quota_fraction(r.budget_use.dev_quota, r.budget_use.dev_usage))
@@ -165,8 +144,10 @@ def quota_fraction(quota: Quota, usage: Usage) -> float | None:
 
 
 def build_report(views: list[TrialView], baselines: list[BaselineRow] | None = None, *,
-                 include_cheating: bool = False, jobs: list[str] | None = None) -> Report:
-    """Aggregate trials into the leaderboard (sorted by domain, then best mean test score first)."""
+                 include_cheating: bool = False, jobs: list[str] | None = None,
+                 unreadable: list[str] | None = None) -> Report:
+    """Aggregate trials into the leaderboard (sorted by domain, then best mean test score first). `unreadable`
+    lists folders that could not be read as trials (mac.report.load.scan_job); they join `problems`."""
     rows = [trial_row(v, include_cheating) for v in views]
     groups: dict[tuple[str, str, str], list[tuple[TrialView, TrialRow]]] = {}
     for view, row in zip(views, rows):
@@ -174,7 +155,7 @@ def build_report(views: list[TrialView], baselines: list[BaselineRow] | None = N
     configs = [config_row(members, baselines or []) for members in groups.values()]
     configs.sort(key=lambda c: (c.domain, -(c.test.mean if c.test.mean is not None else -1.0), c.meta_agent,
                                 c.task_model))
-    problems = [f"{v.key}: {p}" for v in views for p in v.problems]
+    problems = list(unreadable or []) + [f"{v.key}: {p}" for v in views for p in v.problems]
     return Report(jobs=sorted(set(jobs or [r.job for r in rows])), simulated=any(r.simulated for r in rows),
                   include_cheating=include_cheating, configs=configs, trials=rows, problems=problems)
 
@@ -182,39 +163,36 @@ def build_report(views: list[TrialView], baselines: list[BaselineRow] | None = N
 def config_row(members: list[tuple[TrialView, TrialRow]], baselines: list[BaselineRow]) -> ConfigRow:
     rows = [row for _, row in members]
     first = rows[0]
-    counted = [r for r in rows if r.counted]
-    test = summarize([r.test_accuracy for r in counted])
-    ranked = sorted(counted, key=lambda r: r.test_accuracy)
-    totals = {v.result.test.total for v, r in members if r.counted and v.result.test is not None}
+    counted = [(v, r) for v, r in members if r.counted]
+    summary = summarize([r.test_accuracy for _, r in counted])
+    runs = _score_rows([v for v, _ in counted])
+    ranked = sorted((r for _, r in counted), key=lambda r: r.test_accuracy)
+    totals = {v.result.test.total for v, _ in counted if v.result.test is not None}
     simulated = any(r.simulated for r in rows)
-    comparisons = _compare(test, baseline_scores(baselines, domain=first.domain, task_model=first.task_model,
-                                                 simulated=simulated, total=totals.pop() if len(totals) == 1 else None))
+    found = comparable_rows(baselines, domain=first.domain, task_model=first.task_model, simulated=simulated,
+                            total=totals.pop() if len(totals) == 1 else None)
+    scores = {kind: summarize([b.accuracy for b in found[kind]]) for kind in found}
     fracs = [r.dev_time_frac for r in rows if r.dev_time_frac is not None]
     return ConfigRow(
         domain=first.domain, meta_agent=first.meta_agent, task_model=first.task_model, simulated=simulated,
         trials=len(rows), counted=len(counted), running=sum(r.status == "running" for r in rows),
         interrupted=sum(r.status == "interrupted" for r in rows), failed=sum(r.status == "failed" for r in rows),
-        excluded_cheating=sum(r.test_accuracy is not None and not r.counted for r in rows),
-        test=ScoreStats.of(test, accuracy=True),
+        infrastructure_errors=sum(r.status == "infrastructure_error" for r in rows),
+        excluded_cheating=sum(r.status == "completed" and r.test_accuracy is not None and not r.counted
+                              for r in rows),
+        test=scored_stats(summary, runs),
         best=ranked[-1] if ranked else None, worst=ranked[0] if ranked else None,
-        dev_test_gap=ScoreStats.of(summarize([r.dev_test_gap for r in counted if r.dev_test_gap is not None])),
-        baselines=comparisons, verdicts=_verdicts(rows), usage=_usage([v for v, _ in members]),
-        meta_agent_usage=MetaAgentUsage.total([r.meta_agent_usage for r in rows]),
+        dev_test_gap=ScoreStats.of(summarize([r.dev_test_gap for _, r in counted if r.dev_test_gap is not None])),
+        baselines=compare(len(counted), runs, found, scores), verdicts=_verdicts(rows),
+        usage=_usage([v for v, _ in members]), meta_agent_usage=MetaAgentUsage.total([r.meta_agent_usage for r in rows]),
         dev_time_frac=ScoreStats.of(summarize(fracs)),
         dev_quota_frac=ScoreStats.of(summarize([r.dev_quota_frac for r in rows if r.dev_quota_frac is not None])),
         dev_evals_mean=sum(r.dev_evals for r in rows) / len(rows))
 
 
-def _compare(test: Summary, scores: dict[str, Summary]) -> list[BaselineComparison]:
-    out = []
-    for kind, base in scores.items():
-        beats = clearly = None
-        if test.mean is not None and base.mean is not None:
-            beats = test.mean > base.mean
-            clearly = test.ci_low > base.mean if test.ci_low is not None else None
-        out.append(BaselineComparison(kind=kind, score=ScoreStats.of(base, accuracy=True), beats=beats,
-                                      clearly_beats=clearly))
-    return out
+def _score_rows(views: list[TrialView]) -> ScoreRows | None:
+    return score_rows([(v.test_scores, v.result.test.correct, v.result.test.total) for v in views
+                       if v.result.test is not None])
 
 
 def _verdicts(rows: list[TrialRow]) -> dict[str, int]:
@@ -227,12 +205,9 @@ def _verdicts(rows: list[TrialRow]) -> dict[str, int]:
 
 
 def _usage(views: list[TrialView]) -> dict[str, Usage]:
-    sums: dict[str, dict[str, Any]] = {}
+    sums: dict[str, Usage] = {}
     for view in views:
         for phase, usage in phase_usage(view).items():
             for name in ("total", phase):
-                acc = sums.setdefault(name, {"requests": 0, "input_tokens": 0, "output_tokens": 0,
-                                             "cost_usd": 0.0, "refused": 0})
-                for field in acc:
-                    acc[field] += getattr(usage, field)
-    return {name: Usage(**values) for name, values in sums.items()}
+                sums[name] = sums.get(name, Usage()).plus(usage)
+    return sums

@@ -54,6 +54,9 @@ class BaselineRow(BaseModel):
     timed_out: bool = False
     error: str | None = None
     usage: Usage = Field(default_factory=Usage)
+    scores: list[int] = Field(default_factory=list)
+    """1/0 per test problem, in order: the leaderboard compares configurations with it problem by problem
+    (rows written before this field have none and are compared unpaired)."""
     artifact_sha256: str | None = None
     data: str | None = None
     """The --data folder (None: the domain's default data)."""
@@ -85,6 +88,13 @@ def read_baselines(jobs_dir: Path) -> list[BaselineRow]:
 def baseline_scores(rows: list[BaselineRow], *, domain: str, task_model: str, simulated: bool,
                     total: int | None) -> dict[str, Summary]:
     """Per kind, the summary of the newest row per seed among rows comparable to this configuration."""
+    chosen = comparable_rows(rows, domain=domain, task_model=task_model, simulated=simulated, total=total)
+    return {kind: summarize([r.accuracy for r in found]) for kind, found in chosen.items()}
+
+
+def comparable_rows(rows: list[BaselineRow], *, domain: str, task_model: str, simulated: bool,
+                    total: int | None) -> dict[str, list[BaselineRow]]:
+    """Per kind (that has any), the newest row per seed among rows comparable to this configuration."""
     newest: dict[tuple[str, int], BaselineRow] = {}
     for row in rows:
         if (row.domain, row.task_model, row.simulated) != (domain, task_model, simulated):
@@ -94,11 +104,11 @@ def baseline_scores(rows: list[BaselineRow], *, domain: str, task_model: str, si
         key = (row.kind, row.seed)
         if key not in newest or row.created_at >= newest[key].created_at:
             newest[key] = row
-    out: dict[str, Summary] = {}
+    out: dict[str, list[BaselineRow]] = {}
     for kind in BASELINE_KINDS:
-        values = [r.accuracy for (k, _), r in sorted(newest.items()) if k == kind]
-        if values:
-            out[kind] = summarize(values)
+        found = [r for (k, _), r in sorted(newest.items()) if k == kind]
+        if found:
+            out[kind] = found
     return out
 
 
@@ -142,5 +152,6 @@ def _row(result: Any, *, domain: str, kind: str, seed: int, spec: TaskModelSpec,
     return BaselineRow(domain=domain, kind=kind, seed=seed, task_model=spec.name, task_backend=spec.backend,
                        simulated=spec.simulated, accuracy=result.accuracy, correct=result.correct,
                        total=result.total, success=result.success, partial=result.partial,
-                       timed_out=result.timed_out, error=result.error, usage=result.usage, artifact_sha256=sha,
+                       timed_out=result.timed_out, error=result.error, usage=result.usage,
+                       scores=list(result.scores) if result.success else [0] * result.total, artifact_sha256=sha,
                        data=str(data) if data is not None else None, wall_sec=result.wall_sec)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from mac.report.aggregate import ScoreStats
+from mac.report.compare import BaselineComparison, ScoreStats
 
 DASH = "—"
 
@@ -23,6 +24,21 @@ def ci(stats: ScoreStats) -> str:
     if stats.ci95_low is None or stats.ci95_high is None:
         return DASH
     return f"[{stats.ci95_low:.1f}, {stats.ci95_high:.1f}]"
+
+
+def difference_text(comp: BaselineComparison) -> str:
+    """The comparison with a baseline in words: "+12.3 points [4.1, 20.2], paired on the same problems"."""
+    if comp.difference is None or comp.diff_ci95_low is None or comp.diff_ci95_high is None:
+        return "no comparison (no scores on one side)"
+    how = "paired on the same problems" if comp.paired else "unpaired (no per-problem scores on one side)"
+    return f"{comp.difference:+.1f} points [{comp.diff_ci95_low:+.1f}, {comp.diff_ci95_high:+.1f}], {how}"
+
+
+def not_counted(config: Any) -> list[str]:
+    """Why some of a configuration's trials are not in its mean, e.g. ["2 infrastructure errors", "1 running"]."""
+    counts = ((config.running, "running"), (config.interrupted, "interrupted"), (config.failed, "failed"),
+              (config.infrastructure_errors, "infrastructure error"), (config.excluded_cheating, "excluded"))
+    return [f"{n} {what}" + ("s" if n > 1 and what == "infrastructure error" else "") for n, what in counts if n]
 
 
 def fraction(stats: ScoreStats) -> str:

@@ -10,9 +10,10 @@ from pathlib import Path
 from mac.report.aggregate import ConfigRow, Report, TrialRow, build_report
 from mac.report.assets import CSS, ERRORS_JS, MAIN_JS, content_security_policy
 from mac.report.baselines import read_baselines
-from mac.report.fmt import DASH, ci, fraction, mean_std, meta_usage, money, pct, tokens, trial_anchor
+from mac.report.fmt import (DASH, ci, difference_text, fraction, mean_std, meta_usage, money, not_counted, pct, tokens,
+                            trial_anchor)
 from mac.report.html_trial import trial_section
-from mac.report.load import TrialView, load_job
+from mac.report.load import TrialView, scan_job
 from mac.report.svg import DistributionRow, distribution
 from mac.store import write_text_atomic
 
@@ -60,11 +61,10 @@ def _baseline_cell(config: ConfigRow, kind: str) -> str:
     for comp in config.baselines:
         if comp.kind == kind and comp.score.mean is not None:
             verdict = ""
-            if comp.beats is not None:
-                word = ("beats" + (" (CI)" if comp.clearly_beats else "")) if comp.beats else "below"
-                verdict = f' <span class="{"yes" if comp.beats else "no"}">{word}</span>'
-            tip = f"{kind} baseline: mean of {comp.score.n} seeds" + (
-                "; (CI): the 95% CI of this configuration lies above it" if comp.clearly_beats else "")
+            if comp.verdict is not None:
+                style = {"beats": "yes", "below": "no"}.get(comp.verdict, "meta")
+                verdict = f' <span class="{style}">{escape(comp.verdict)}</span>'
+            tip = f"{kind} baseline: mean of {comp.score.n} seeds; " + difference_text(comp)
             return f'<span title="{escape(tip)}">{comp.score.mean:.1f}</span>{verdict}'
     return DASH
 
@@ -76,9 +76,7 @@ def _leaderboard(report: Report) -> str:
             "<th class='num'>model usage</th><th class='num'>budget used</th></tr>")
     rows = [head]
     for c in report.configs:
-        counts = f"{c.counted}/{c.trials}" + "".join(f"<br>{n} {what}" for n, what in (
-            (c.running, "running"), (c.interrupted, "interrupted"), (c.failed, "failed"),
-            (c.excluded_cheating, "excluded")) if n)
+        counts = f"{c.counted}/{c.trials}" + "".join(f"<br>{escape(part)}" for part in not_counted(c))
         sim = ' <span class="badge sim">SIM</span>' if c.simulated else ""
         rows.append(
             f"<tr><td>{escape(c.domain)}</td><td>{escape(c.meta_agent)}</td><td>{escape(c.task_model)}{sim}</td>"
@@ -91,10 +89,11 @@ def _leaderboard(report: Report) -> str:
     if not report.configs:
         rows.append("<tr><td colspan='13' class='meta'>no trials yet</td></tr>")
     return ("<h2 id='leaderboard'>Leaderboard</h2><p class='legend'>Accuracy on the held-out test split (0-100), "
-            "per domain × meta-agent × task model. Std and the 95% CI (Student's t) need two or more trials; "
-            "gap = best dev score − test score; naive and human: the domain's baseline artifacts "
-            "(<code>mac baseline</code>) on the same test set.</p><div class='scroll'><table>" + "".join(rows)
-            + "</table></div>")
+            "per domain × meta-agent × task model; gap = best dev score − test score; naive and human: the domain's "
+            "baseline artifacts (<code>mac baseline</code>) on the same test set. Infrastructure errors (the task "
+            "model failed upstream) keep their scores in the trial list but never count.</p>"
+            f"<p class='legend method'>Method: {escape(report.method)}.</p><div class='scroll'><table>"
+            + "".join(rows) + "</table></div>")
 
 
 def _verdict_badges(counts: dict[str, int]) -> str:
@@ -131,7 +130,8 @@ def _distributions(report: Report) -> str:
             naive=base.get("naive"), strong=base.get("strong")))
     chart = distribution(rows) if rows else "<p class='meta'>no scores yet</p>"
     return ("<h2 id='distributions'>Score distributions</h2>" + chart +
-            "<p class='legend'>Dots: trials; bar: mean; line: 95% CI; crosses: excluded CHEATING trials; "
+            "<p class='legend'>Dots: trials; bar: mean; line: 95% CI; crosses: excluded trials (CHEATING, "
+            "infrastructure errors); "
             "dashed grey tick: naive baseline; orange tick: human-engineered baseline.</p>")
 
 
@@ -159,10 +159,15 @@ def job_report(job_dirs: list[Path], *, include_cheating: bool = False, baseline
                with_files: bool = True) -> tuple[Report, list[TrialView]]:
     """Load the trials of some job folders and aggregate them, comparing with the baselines found in
     `baselines_dir` (default: the jobs folder that holds the first job)."""
-    views = [v for d in job_dirs for v in load_job(d, with_files=with_files)]
+    views: list[TrialView] = []
+    unreadable: list[str] = []
+    for folder in job_dirs:
+        found, broken = scan_job(folder, with_files=with_files)
+        views += found
+        unreadable += broken
     jobs_dir = baselines_dir if baselines_dir is not None else (Path(job_dirs[0]).parent if job_dirs else Path("."))
     report = build_report(views, read_baselines(jobs_dir), include_cheating=include_cheating,
-                          jobs=[Path(d).name for d in job_dirs])
+                          jobs=[Path(d).name for d in job_dirs], unreadable=unreadable)
     return report, views
 
 

@@ -53,6 +53,7 @@ def _facts(view: TrialView, row: TrialRow) -> str:
                 f"{fmt_duration(r.best_dev.time_sec)}, run {r.best_dev.run_id or DASH}")
     usage = "; ".join(f"{phase}: {u.requests} requests, {tokens(u.input_tokens)} in / {tokens(u.output_tokens)} out, "
                       f"{money(u.cost_usd)}" + (f", {u.refused} refused" if u.refused else "")
+                      + (f", {u.upstream_errors} upstream errors" if u.upstream_errors else "")
                       for phase, u in phase_usage(view).items()) or DASH
     model = r.task_model + (" (simulated)" if r.simulated else "")
     facts: list[tuple[str, Any]] = [

@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mac.errors import MacError
 from mac.store import JobPaths, TrialConfig, TrialPaths, TrialResult, read_jsonl
-from mac.store.paths import check_name
+from mac.store.paths import RETRIED_FOLDER, check_name
 
 MAX_FILE_CHARS = 200_000
 """Longest artifact file shown in full; longer ones are cut with a note."""
@@ -26,6 +27,8 @@ MAX_LOG_CHARS = 20_000
 MAX_EVIDENCE = 500
 MAX_WALK = 5_000
 """Most files looked at under one artifact or trajectory folder."""
+MAX_VERIFICATION_BYTES = 64 << 20
+"""A larger verification.json is not read for per-problem scores (the report falls back to correct/total)."""
 
 
 @dataclass
@@ -68,6 +71,9 @@ class TrialView:
     trajectory: list[TextFile] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     """What could not be read (a broken file is reported, never fatal)."""
+    test_scores: list[float] | None = None
+    """Per test problem, the score of the verification (verification.json `scores`), when it matches result.json;
+    the report's bootstrap resamples these."""
 
     @property
     def key(self) -> str:
@@ -91,18 +97,52 @@ def trial_dirs(job_dir: Path) -> list[Path]:
 
 
 def load_job(job_dir: Path, *, with_files: bool = True) -> list[TrialView]:
-    """Every trial of one job folder; `with_files=False` skips artifact and trajectory text (terminal report)."""
-    views = []
-    for folder in trial_dirs(Path(job_dir)):
-        view = load_trial(folder, with_files=with_files)
-        if view is not None:
-            views.append(view)
-    return views
+    """Every readable trial of one job folder; `with_files=False` skips artifact and trajectory text."""
+    return scan_job(job_dir, with_files=with_files)[0]
+
+
+def scan_job(job_dir: Path, *, with_files: bool = True) -> tuple[list[TrialView], list[str]]:
+    """(trials, unreadable): every trial of one job folder, and one line per folder in it that could not be
+    read as a trial, with the reason. Never raises for what a folder holds: nothing is dropped silently."""
+    views, unreadable = [], []
+    job_dir = Path(job_dir)
+    trials = set(trial_dirs(job_dir))
+    for folder in _folders(job_dir):
+        if folder not in trials:
+            unreadable.append(f"{job_dir.name}/{folder.name}: not a trial folder (no config.json or result.json): "
+                              "a trial that never started, or something else; it is not in the report")
+            continue
+        try:
+            view = load_trial(folder, with_files=with_files)
+        except (OSError, ValueError, MacError) as exc:
+            unreadable.append(f"{job_dir.name}/{folder.name}: cannot be read ({type(exc).__name__}: {exc})")
+            continue
+        if view is None:
+            unreadable.append(f"{job_dir.name}/{folder.name}: " + "; ".join(_unreadable_reasons(folder)))
+            continue
+        views.append(view)
+    return views, unreadable
+
+
+def _folders(job_dir: Path) -> list[Path]:
+    """The folders of a job that should be trials (not symlinks, hidden folders or retried/)."""
+    if not job_dir.is_dir():
+        return []
+    return sorted(d for d in job_dir.iterdir() if d.is_dir() and not d.is_symlink()
+                  and not d.name.startswith(".") and d.name != RETRIED_FOLDER)
+
+
+def _unreadable_reasons(folder: Path) -> list[str]:
+    problems: list[str] = []
+    paths = TrialPaths(folder)
+    for path, model in ((paths.config, TrialConfig), (paths.result, TrialResult)):
+        _load_model(path, model, problems)
+    return problems or ["neither config.json nor result.json can be read"]
 
 
 def load_trial(folder: Path, *, with_files: bool = True) -> TrialView | None:
     """One trial. With only a config.json the result is a placeholder: "running" (not started yet), or "failed"
-    when a result.json exists but cannot be read."""
+    when a result.json exists but cannot be read. None when neither file can be read."""
     paths = TrialPaths(Path(folder))
     problems: list[str] = []
     config = _load_model(paths.config, TrialConfig, problems)
@@ -115,8 +155,9 @@ def load_trial(folder: Path, *, with_files: bool = True) -> TrialView | None:
                              seed=config.seed, task_model=config.task_model.name,
                              simulated=config.task_model.simulated, started_at=config.created_at,
                              status="failed" if broken else "running",
-                             reason="result.json is unreadable" if broken else None)
+                             reason=f"result.json is unreadable: {problems[-1]}" if broken and problems else None)
     view = TrialView(dir=paths.dir, result=result, config=config, problems=problems)
+    view.test_scores = _test_scores(paths.verification, result)
     view.dev_points = [p for p in (_dev_point(r, result.started_at) for r in read_jsonl(paths.dev_evals)) if p]
     view.evidence = [r for r in read_jsonl(paths.evidence)[:MAX_EVIDENCE] if isinstance(r, dict)]
     view.audit = _load_json(paths.audit, problems)
@@ -130,10 +171,30 @@ def _load_model(path: Path, model: type, problems: list[str]) -> Any:
     if not path.is_file() or path.is_symlink():
         return None
     try:
-        return model.model_validate_json(path.read_text(encoding="utf-8"))
+        return model.load(path)
+    except MacError as exc:  # StoreError: names each bad field
+        problems.append(f"{path.name}: unreadable: {str(exc).split(' cannot be read: ', 1)[-1]}")
     except (OSError, ValueError, ValidationError) as exc:
         problems.append(f"{path.name}: unreadable ({type(exc).__name__})")
+    return None
+
+
+def _test_scores(path: Path, result: TrialResult) -> list[float] | None:
+    """The verification's per-problem scores when they are the ones result.json's test score was made of."""
+    test = result.test
+    if test is None or test.total <= 0 or not path.is_file() or path.is_symlink():
         return None
+    try:
+        if path.stat().st_size > MAX_VERIFICATION_BYTES:
+            return None
+        scores = json.loads(path.read_text(encoding="utf-8")).get("scores")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(scores, list) or len(scores) != test.total:
+        return None
+    if not all(isinstance(s, (int, float)) and not isinstance(s, bool) and 0 <= s <= 1 for s in scores):
+        return None
+    return [float(s) for s in scores] if round(sum(scores)) == test.correct else None
 
 
 def _load_json(path: Path, problems: list[str]) -> dict[str, Any]:

@@ -28,11 +28,11 @@ REFRESH_SEC = 10
 
 
 def list_jobs(jobs_dir: Path) -> list[Path]:
-    """Job folders, newest first: folders (not the baselines folder) that hold at least one trial."""
+    """Job folders, newest first: folders (not the baselines folder) with a job.json or at least one trial."""
     if not jobs_dir.is_dir():
         return []
-    jobs = [d for d in jobs_dir.iterdir()
-            if d.is_dir() and not d.is_symlink() and d.name != BASELINES_FOLDER and trial_dirs(d)]
+    jobs = [d for d in jobs_dir.iterdir() if d.is_dir() and not d.is_symlink() and d.name != BASELINES_FOLDER
+            and ((d / "job.json").is_file() or trial_dirs(d))]
     return sorted(jobs, key=lambda d: (-d.stat().st_mtime, d.name))
 
 
@@ -89,7 +89,8 @@ def _index_page(jobs_dir: Path, refresh_sec: int) -> str:
         report, _ = job_report([folder], with_files=False)
         statuses = [t.status for t in report.trials]
         any_running |= "running" in statuses
-        summary = ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses)))
+        summary = ", ".join([f"{statuses.count(s)} {s}" for s in sorted(set(statuses))]
+                            + ([f"{len(report.problems)} unreadable"] if report.problems else []))
         sim = ' <span class="badge sim">SIMULATED</span>' if report.simulated else ""
         modified = time.strftime("%Y-%m-%d %H:%M", time.localtime(folder.stat().st_mtime))
         rows.append(f'<tr><td><a href="/job/{escape(folder.name)}">{escape(folder.name)}</a>{sim}</td>'

@@ -1,14 +1,21 @@
 """Small-sample statistics for the leaderboard, with no dependency beyond `math`.
 
-Trials are expensive, so a configuration often has 3-5 of them: its 95% confidence interval uses Student's
-t distribution, whose quantile is found here by inverting the t CDF (regularised incomplete beta function,
-evaluated by its continued fraction) with bisection. Accurate to ~1e-9, which is far more than a report needs.
+Trials are expensive, so a configuration often has 3-5 of them. Two sources of noise matter: which seed (the
+meta-agent's run) and which problems the test set holds (60 questions give a score whose own noise is several
+points). The leaderboard's intervals are therefore bootstrap intervals that resample both (`bootstrap_mean`,
+and `bootstrap_difference` for comparisons with baselines, paired on the same problems), deterministic for a
+fixed seed. Secondary figures (budget use, dev-to-test gaps) use Student's t interval (`summarize`), whose
+quantile is found by inverting the t CDF (regularised incomplete beta function, evaluated by its continued
+fraction) with bisection, accurate to ~1e-9.
 """
 
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
+from operator import itemgetter
+from typing import Callable
 
 _TINY = 1e-300
 _EPS = 1e-14
@@ -104,3 +111,94 @@ def summarize(values: list[float], confidence: float = 0.95) -> Summary:
     std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
     half = t_quantile((1.0 + confidence) / 2.0, n - 1) * std / math.sqrt(n)
     return Summary(n, mean, std, mean - half, mean + half, min(values), max(values))
+
+
+# -- bootstrap over seeds and test problems -------------------------------------------------------------------
+
+BOOTSTRAP_REPS = 2000
+BOOTSTRAP_SEED = 0
+"""Fixed, so the same trials always give the same intervals."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A bootstrap estimate: the point value and a two-sided percentile interval (all in 0-100 points)."""
+
+    value: float
+    low: float
+    high: float
+
+
+def _percentiles(values: list[float], confidence: float) -> tuple[float, float]:
+    ordered = sorted(values)
+    tail = (1.0 - confidence) / 2.0
+    last = len(ordered) - 1
+    return ordered[round(tail * last)], ordered[round((1.0 - tail) * last)]
+
+
+def _picked_sum(row: list[float], picks: list[int]) -> float:
+    return sum(itemgetter(*picks)(row)) if len(picks) > 1 else row[picks[0]]
+
+
+def _sampler(rows: list[list[float]], rng: random.Random) -> Callable[[list[int] | None], float]:
+    """A function drawing one bootstrap mean of `rows` (seeds x problems): seeds resampled, problems resampled
+    with the given indices (shared with another sampler, for a paired draw) or on their own (None)."""
+    def draw(problems: list[int] | None) -> float:
+        total, sums = 0.0, {}
+        for seed in rng.choices(range(len(rows)), k=len(rows)):
+            row = rows[seed]
+            if problems is None:
+                total += _picked_sum(row, rng.choices(range(len(row)), k=len(row))) / len(row)
+                continue
+            if seed not in sums:  # the same problems for every seed of this draw: one sum per distinct seed
+                sums[seed] = _picked_sum(row, problems) / len(problems)
+            total += sums[seed]
+        return 100.0 * total / len(rows)
+    return draw
+
+
+def _mean_of_rows(rows: list[list[float]]) -> float:
+    return 100.0 * math.fsum(math.fsum(r) / len(r) for r in rows) / len(rows)
+
+
+def _aligned(*groups: list[list[float]]) -> bool:
+    """Every row of every group scores the same problems (same length), so problems can be resampled jointly."""
+    lengths = {len(row) for group in groups for row in group}
+    return len(lengths) == 1
+
+
+def bootstrap_mean(rows: list[list[float]], *, aligned: bool = True, reps: int = BOOTSTRAP_REPS,
+                   seed: int = BOOTSTRAP_SEED, confidence: float = 0.95) -> Interval:
+    """Mean score (0-100) of `rows`, one per seed, each the 0/1 (or partial) scores of its test problems, with a
+    bootstrap interval that resamples seeds and problems. When the rows are `aligned` (every seed scored the
+    same problems in the same order, as trials of one configuration do), each resample draws the problems once
+    for all seeds; otherwise each seed's problems are drawn on their own."""
+    if not rows or not all(rows):
+        raise ValueError("bootstrap_mean needs at least one seed with at least one problem")
+    rng = random.Random(seed)
+    draw, shared = _sampler(rows, rng), aligned and _aligned(rows)
+    m = len(rows[0])
+    values = [draw(rng.choices(range(m), k=m) if shared else None) for _ in range(reps)]
+    low, high = _percentiles(values, confidence)
+    return Interval(_mean_of_rows(rows), low, high)
+
+
+def bootstrap_difference(rows: list[list[float]], base: list[list[float]], *, aligned: bool = True,
+                         reps: int = BOOTSTRAP_REPS, seed: int = BOOTSTRAP_SEED,
+                         confidence: float = 0.95) -> tuple[Interval, bool]:
+    """Mean of `rows` minus mean of `base` (0-100 points) with a bootstrap interval, and whether it was paired:
+    when both are `aligned` on the same problems, each resample draws the problems once for both (a paired
+    comparison: the noise of which problems the test set happens to hold cancels); otherwise each seed's
+    problems are resampled on their own."""
+    if not rows or not base or not all(rows) or not all(base):
+        raise ValueError("bootstrap_difference needs scores on both sides")
+    rng = random.Random(seed)
+    ours, theirs = _sampler(rows, rng), _sampler(base, rng)
+    paired = aligned and _aligned(rows, base)
+    m = len(rows[0])
+    values = []
+    for _ in range(reps):
+        problems = rng.choices(range(m), k=m) if paired else None
+        values.append(ours(problems) - theirs(problems))
+    low, high = _percentiles(values, confidence)
+    return Interval(_mean_of_rows(rows) - _mean_of_rows(base), low, high), paired

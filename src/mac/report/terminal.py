@@ -7,17 +7,19 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from mac.records import Usage
 from mac.report.aggregate import ConfigRow, Report
-from mac.report.fmt import DASH, ci, fraction, mean_std, meta_usage, money, pct, tokens
+from mac.report.fmt import DASH, ci, fraction, mean_std, meta_usage, money, not_counted, pct, tokens
 
 
 def _baseline(config: ConfigRow, kind: str) -> Text:
     for comp in config.baselines:
         if comp.kind == kind and comp.score.mean is not None:
             text = Text(f"{comp.score.mean:.1f} ")
-            if comp.beats is not None:
-                word = ("beats" + (" (CI)" if comp.clearly_beats else "")) if comp.beats else "below"
-                text.append(word, style="green" if comp.beats else "red")
+            if comp.verdict is not None:
+                text.append(comp.verdict, style={"beats": "green", "below": "red"}.get(comp.verdict, "dim"))
+            if comp.difference is not None:
+                text.append(f" ({comp.difference:+.1f})", style="dim")
             return text
     return Text(DASH)
 
@@ -59,16 +61,20 @@ def integrity_usage_table(report: Report) -> Table:
         table.add_column("meta-agent's own model", justify="right")
     for c in report.configs:
         total = c.usage.get("total")
-        counts = ((c.running, "running"), (c.interrupted, "interrupted"), (c.failed, "failed"),
-                  (c.excluded_cheating, "excluded"))
-        states = ", ".join(f"{n} {what}" for n, what in counts if n) or DASH
+        states = ", ".join(not_counted(c)) or DASH
         verdicts = Text(", ".join(f"{n} {name.lower()}" for name, n in c.verdicts.items() if n) or DASH,
                         style="bold red" if c.verdicts.get("CHEATING") else "")
-        cells = [c.domain, c.meta_agent, _model(c), states, verdicts, str(total.requests) if total else DASH,
+        cells = [c.domain, c.meta_agent, _model(c), states, verdicts, _requests(total),
                  f"{tokens(total.input_tokens)}/{tokens(total.output_tokens)}" if total else DASH,
                  money(total.cost_usd) if total else DASH, fraction(c.dev_time_frac), fraction(c.dev_quota_frac)]
         table.add_row(*cells, *([meta_usage(c.meta_agent_usage)] if with_meta else []))
     return table
+
+
+def _requests(total: Usage | None) -> str:
+    if total is None:
+        return DASH
+    return str(total.requests) + (f" ({total.upstream_errors} failed upstream)" if total.upstream_errors else "")
 
 
 def print_report(report: Report, console: Console) -> None:
@@ -84,6 +90,7 @@ def print_report(report: Report, console: Console) -> None:
     note = "CHEATING trials are included in the means (--include-cheating)." if report.include_cheating else \
         "CHEATING trials are excluded from the means (--include-cheating to count them)."
     parts.append(Text(note, style="dim"))
+    parts.append(Text(f"Method: {report.method}.", style="dim"))
     for problem in report.problems:
         parts.append(Text(f"unreadable: {problem}", style="red"))
     console.print(Group(*parts))

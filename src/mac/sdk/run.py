@@ -6,7 +6,8 @@ It is untrusted like the artifact it hosts (it shares its process): the controll
 writes. Output is one JSON object written atomically to `--out`:
 `{"predictions": [{"idx", "pred"}], "partial", "timed_out", "error", "traceback"}`; a prediction whose
 `pred` is not a string is written with `"pred": null, "pred_type": NAME`, an idx that is neither an int nor a
-short str with `"idx": null, "idx_repr": REPR`.
+short str with `"idx": null, "idx_repr": REPR, "idx_type": NAME`, and an item that is no Prediction at all (a
+dict, a string) as `"item_type": NAME`.
 A watchdog thread writes what the journal holds at the deadline and exits the process, so a `solve` that never
 returns, or a thread pool left running, cannot hold the run past its deadline.
 """
@@ -109,17 +110,19 @@ def call_solve(agent: Any, problems: list[Problem], timeout: float) -> Any:
 
 def _encode(prediction: Any) -> dict:
     try:
+        if not (hasattr(prediction, "idx") and hasattr(prediction, "pred")):  # a dict, a str, a tuple ...
+            return {"idx": None, "pred": None, "item_type": type(prediction).__name__[:100]}
         idx = getattr(prediction, "idx", None)
         pred = getattr(prediction, "pred", None)
         if type(idx) is int or (type(idx) is str and len(idx) <= MAX_IDX_CHARS):
             item: dict[str, Any] = {"idx": idx}
         else:  # never passed off as an idx: the controller names it and counts the prediction as invalid
-            item = {"idx": None, "idx_repr": _safe_repr(idx)}
+            item = {"idx": None, "idx_repr": _safe_repr(idx), "idx_type": type(idx).__name__[:100]}
         if isinstance(pred, str):
             item["pred"] = str.__str__(pred)[:MAX_PRED_CHARS]
         else:
             item["pred"] = None
-            item["pred_type"] = type(pred).__name__
+            item["pred_type"] = type(pred).__name__[:100]
         return item
     except Exception as exc:  # noqa: BLE001 - a hostile object must not stop the other predictions
         return {"idx": "<unreadable>", "pred": None, "pred_type": f"unreadable ({type(exc).__name__})"}

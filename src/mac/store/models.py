@@ -7,14 +7,37 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mac.config import Budget, Quota, TaskModelSpec
+from mac.config import Budget, Quota, TaskModelSpec, describe_validation
+from mac.errors import StoreError
 from mac.kinds import ResumePolicy, TrialStatus, Verdict
 from mac.records import Usage
 
 CONFIG_VERSION = "mac-trial-config-1"
 RESULT_VERSION = "mac-trial-result-1"
+STATUSES = ("running", "completed", "infrastructure_error", "failed", "interrupted")
+FINISHED = ("completed", "infrastructure_error", "failed")
+"""Statuses of a trial that ended (a resume keeps them; `--retry-failed` re-runs the last two)."""
+DEFAULT_MAX_UPSTREAM_ERROR_RATE = 0.2
+
+
+def parse_stored(model: type[BaseModel], data: Any, where: str) -> Any:
+    """`model` from stored data (a dict or JSON text), or a StoreError naming `where` and each bad field."""
+    try:
+        if isinstance(data, (str, bytes)):
+            return model.model_validate_json(data)
+        return model.model_validate(data)
+    except ValidationError as exc:
+        nulls = any(e.get("input") is None and e["type"] == "float_type" for e in exc.errors())
+        hint = (" (an older MAC saved an infinite or NaN budget as null: this trial cannot be resumed or "
+                "re-verified; run it again with finite budgets)") if nulls else ""
+        raise StoreError(f"{where} cannot be read: {describe_validation(exc)}{hint}") from None
+
+
+def load_stored(model: type[BaseModel], path: Path) -> Any:
+    """`model` from the JSON file at `path` (OSError when it cannot be read, StoreError when it is invalid)."""
+    return parse_stored(model, Path(path).read_text(encoding="utf-8"), str(path))
 
 
 class TrialConfig(BaseModel):
@@ -31,7 +54,7 @@ class TrialConfig(BaseModel):
     meta_agent: str
     meta_agent_options: dict[str, Any] = Field(default_factory=dict)
     """Adapter options, e.g. {"command": "..."} for `command`."""
-    seed: int = 0
+    seed: int = Field(default=0, ge=0)
     task_model: TaskModelSpec = Field(default_factory=TaskModelSpec)
     budget: Budget = Field(default_factory=Budget)
     sandbox: str = "bwrap"
@@ -39,11 +62,20 @@ class TrialConfig(BaseModel):
     """The backend's options (its `Options` model, e.g. {"use_cgroups": false}); misspelt ones are refused."""
     test_seed_file: str | None = None
     """The file that pins a generated domain's secret test seed (arith), when the job pinned one."""
+    max_upstream_error_rate: float = Field(default=DEFAULT_MAX_UPSTREAM_ERROR_RATE, ge=0.0, le=1.0,
+                                           allow_inf_nan=False)
+    """Above this share of task-model calls failing upstream (5xx, connection errors, timeouts; not quota
+    refusals) in any phase, the trial's status is `infrastructure_error`: its score is kept but not counted."""
     auditor: str | None = None
     """The LLM auditor, "openai:NAME" (None: the deterministic rules alone decide the integrity verdict)."""
     auditor_base_url: str | None = None
     """OpenAI-compatible base URL of `auditor` (its key: the controller's MAC_AUDITOR_API_KEY)."""
     created_at: float = Field(default_factory=time.time)
+
+    @classmethod
+    def load(cls, path: Path) -> "TrialConfig":
+        """A config.json; StoreError (naming the file and each bad field) when it is invalid."""
+        return load_stored(cls, path)
 
 
 class Score(BaseModel):
@@ -94,6 +126,8 @@ class MetaAgentExit(BaseModel):
     """True when the development deadline ended it (its whole process tree was killed)."""
     killed_by: str | None = None
     wall_sec: float = 0.0
+    stderr_tail: str = ""
+    """The last lines of its stderr (scrubbed of its credentials, as trajectory/stderr.txt), to see why it ended."""
 
 
 class MetaAgentUsage(BaseModel):
@@ -130,7 +164,7 @@ class ResumeRecord(BaseModel):
     at: float
     policy: ResumePolicy
     """"continue-development" (the rest of the dev budget, on the workspace as it was), "freeze-workspace",
-    "verify-artifact", "audit-only" or "start-over"."""
+    "verify-artifact", "audit-only", "start-over" or "retry" (a failed trial run again with --retry-failed)."""
     reason: str = ""
     """Why this policy (e.g. "25 s of 60 s of development left")."""
     dev_spent_sec: float = 0.0
@@ -158,8 +192,10 @@ class TrialResult(BaseModel):
     simulated: bool
     """True when the task model was `sim`: such scores say nothing about real models."""
     status: TrialStatus = "running"
-    """See mac.kinds.TrialStatus: running, completed, failed, interrupted (`mac run --resume` continues it) or
-    infrastructure_error (the upstream failed too often; kept for inspection, left out of means)."""
+    """See mac.kinds.TrialStatus: running, completed (a test score exists, possibly 0), failed (the harness could
+    not finish), interrupted (`mac run --resume` continues it) or infrastructure_error (a score exists but too many
+    task-model calls failed upstream: kept for inspection, left out of means). `mac run --resume JOB
+    --retry-failed` runs "failed" and "infrastructure_error" trials again."""
     test: Score | None = None
     best_dev: DevScore | None = None
     dev_evals: int = 0
@@ -201,4 +237,5 @@ class TrialResult(BaseModel):
 
     @classmethod
     def load(cls, path: Path) -> "TrialResult":
-        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+        """A result.json; StoreError (naming the file and each bad field) when it is invalid."""
+        return load_stored(cls, path)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from mac.errors import ConfigError
 
+RETRIED_FOLDER = "retried"
+"""Reserved name in a job folder (trial names always hold "-s<seed>"): earlier attempts of retried trials."""
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -28,6 +30,7 @@ class JobPaths:
           <job>/
             job.json            the job's trial list and options
             <trial>/            one TrialPaths per trial
+            retried/<trial>.attempt-N/   earlier attempts of trials re-run by `mac run --resume --retry-failed`
     """
 
     jobs_dir: Path
@@ -44,6 +47,10 @@ class JobPaths:
     @property
     def job_json(self) -> Path:
         return self.dir / "job.json"
+
+    @property
+    def retried(self) -> Path:
+        return self.dir / RETRIED_FOLDER
 
     def trial(self, name: str) -> "TrialPaths":
         return TrialPaths(self.dir / check_name(name, "trial"))

@@ -14,7 +14,11 @@ function of the request body. Streaming (SSE) follows OpenAI's wire format; usag
 without it). An error reply's message may contain "{auth}", replaced by the Authorization header the fake got:
 some real upstreams echo keys in errors, and the gateway must not pass them on.
 
-Run standalone (benchmarks): `python -m mac.testing.fake_openai --port 0` prints "READY <url>" and serves.
+Modes for failure tests: `models=["m1"]` lists only those models and answers any other with a 404 (as vLLM and
+OpenAI do); `fail_status=500` fails every unscripted chat request with that status (an upstream that is down).
+
+Run standalone (benchmarks, CLI tests): `python -m mac.testing.fake_openai --port 0` prints "READY <url>" and
+serves (`--models`, `--api-key`, `--fail-status` set the modes above).
 """
 
 from __future__ import annotations
@@ -82,6 +86,8 @@ class FakeOpenAI:
         record: bool = True,
         chunk_chars: int = 8,
         chunk_delay_sec: float = 0.0,
+        models: list[str] | None = None,
+        fail_status: int | None = None,
     ):
         self.reply = reply
         self.delay_sec = delay_sec
@@ -90,6 +96,8 @@ class FakeOpenAI:
         self.record = record
         self.chunk_chars = chunk_chars
         self.chunk_delay_sec = chunk_delay_sec
+        self.models = list(models) if models is not None else None
+        self.fail_status = fail_status
         self.received: list[ReceivedRequest] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -139,7 +147,9 @@ class FakeOpenAI:
     async def _models(self, request: web.Request) -> web.Response:
         if not self._authorized(request):
             return self._error(401, "invalid api key", "invalid_request_error")
-        return web.json_response({"object": "list", "data": [{"id": "fake-model", "object": "model", "owned_by": "fake"}]})
+        names = self.models if self.models is not None else ["fake-model"]
+        return web.json_response({"object": "list", "data": [{"id": n, "object": "model", "owned_by": "fake"}
+                                                             for n in names]})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -147,7 +157,11 @@ class FakeOpenAI:
             self.received.append(ReceivedRequest(request.path, body, {k.lower(): v for k, v in request.headers.items()}))
         if not self._authorized(request):
             return self._error(401, "invalid api key", "invalid_request_error")
+        if self.models is not None and body.get("model") not in self.models:
+            return self._error(404, f"The model `{body.get('model')}` does not exist.", "NotFoundError")
         scripted = self._script.popleft() if self._script else None
+        if scripted is None and self.fail_status is not None:
+            scripted = FakeReply(status=self.fail_status, error="the fake upstream is failing on purpose")
         delay = scripted.delay_sec if scripted else self.delay_sec
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -208,7 +222,8 @@ class FakeOpenAI:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    fake = FakeOpenAI(args.reply, delay_sec=args.delay, record=False)
+    fake = FakeOpenAI(args.reply, delay_sec=args.delay, record=False, api_key=args.api_key or None,
+                      models=args.models.split(",") if args.models else None, fail_status=args.fail_status)
     url = await fake.start(host=args.host, port=args.port, path=Path(args.unix) if args.unix else None)
     print(f"READY {url}", flush=True)
     try:
@@ -224,6 +239,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--unix", default="", help="serve on this unix socket instead of TCP")
     parser.add_argument("--reply", default="ok")
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--models", default="", help="comma-separated model names to serve (others: 404)")
+    parser.add_argument("--api-key", default="", help="the key requests must carry")
+    parser.add_argument("--fail-status", type=int, default=None, help="fail every chat request with this status")
     try:
         asyncio.run(_serve(parser.parse_args(argv)))
     except KeyboardInterrupt:

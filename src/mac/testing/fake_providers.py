@@ -65,19 +65,25 @@ def _arguments(schema: dict, command: str) -> dict[str, Any]:
 
 
 class FakeProviders:
-    def __init__(self, commands: list[str], *, final_text: str = FINAL_TEXT):
-        self.commands, self.final_text = commands, final_text
+    """`api_key`, when set, must come with every request (as a provider's client sends it: a bearer token,
+    x-api-key or x-goog-api-key); otherwise the answer is a 401, as a provider's would be. `models` are the
+    names its model lists show (it answers any model name)."""
+
+    def __init__(self, commands: list[str], *, final_text: str = FINAL_TEXT, api_key: str | None = None,
+                 models: tuple[str, ...] = ("fake-model",)):
+        self.commands, self.final_text, self.api_key, self.models = commands, final_text, api_key, models
         self.requests: list[Received] = []
         self.url = ""
         self._runner: web.AppRunner | None = None
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        app = web.Application(client_max_size=64 << 20)
+        app = web.Application(client_max_size=64 << 20, middlewares=[self._auth])
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/responses", self._responses)
         app.router.add_post("/v1/messages", self._messages)
         app.router.add_post("/v1beta/models/{call}", self._gemini)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/v1beta/models", self._gemini_models)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -121,8 +127,22 @@ class FakeProviders:
         await self._record("unknown", request)
         return web.json_response({"error": {"message": f"fake provider: no route {request.path}"}}, status=404)
 
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if self.api_key is not None:
+            bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            sent = {bearer, request.headers.get("x-api-key"), request.headers.get("x-goog-api-key"),
+                    request.query.get("key")}
+            if self.api_key not in sent:
+                return web.json_response({"error": {"message": "invalid api key", "type": "authentication_error"}},
+                                         status=401)
+        return await handler(request)
+
     async def _models(self, request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+        return web.json_response({"object": "list", "data": [{"id": m, "object": "model"} for m in self.models]})
+
+    async def _gemini_models(self, request: web.Request) -> web.Response:
+        return web.json_response({"models": [{"name": f"models/{m}", "displayName": m} for m in self.models]})
 
     # -- OpenAI Chat Completions -----------------------------------------------------------------------------
     async def _chat(self, request: web.Request) -> web.StreamResponse:

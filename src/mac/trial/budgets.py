@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mac.config import Budget
+from pydantic import ValidationError
+
+from mac.config import Budget, describe_validation
 from mac.errors import ConfigError
 
 PRESETS = ("full", "demo", "smoke")
@@ -37,23 +39,22 @@ def budget_preset(name: str, default: Budget) -> Budget:
 def override_budget(budget: Budget, *, dev_time: float | None = None, eval_timeout: float | None = None,
                     verify_timeout: float | None = None, dev_requests: int | None = None,
                     dev_output_tokens: int | None = None, verify_requests: int | None = None) -> Budget:
-    """A copy of `budget` with the given fields replaced (None keeps a field)."""
-    for name, value in (("--dev-time", dev_time), ("--eval-timeout", eval_timeout),
-                        ("--verify-timeout", verify_timeout), ("--dev-requests", dev_requests),
-                        ("--dev-output-tokens", dev_output_tokens), ("--verify-requests", verify_requests)):
-        if value is not None and value <= 0:
-            raise ConfigError(f"{name} must be positive (got {value})")
+    """A copy of `budget` with the given fields replaced (None keeps a field). A value the budget refuses (not
+    finite, not positive, too large) is a ConfigError naming its flag."""
     budget = budget.model_copy(deep=True)
-    if dev_time is not None:
-        budget.dev_time_sec = float(dev_time)
-    if eval_timeout is not None:
-        budget.eval_timeout_sec = float(eval_timeout)
-    if verify_timeout is not None:
-        budget.verify_timeout_sec = float(verify_timeout)
-    if dev_requests is not None:
-        budget.dev_quota.requests = dev_requests
-    if dev_output_tokens is not None:
-        budget.dev_quota.output_tokens = dev_output_tokens
-    if verify_requests is not None:
-        budget.verify_quota.requests = verify_requests
+    changes = (("--dev-time", budget, "dev_time_sec", dev_time),
+               ("--eval-timeout", budget, "eval_timeout_sec", eval_timeout),
+               ("--verify-timeout", budget, "verify_timeout_sec", verify_timeout),
+               ("--dev-requests", budget.dev_quota, "requests", dev_requests),
+               ("--dev-output-tokens", budget.dev_quota, "output_tokens", dev_output_tokens),
+               ("--verify-requests", budget.verify_quota, "requests", verify_requests))
+    for flag, model, name, value in changes:
+        if value is None:
+            continue
+        if value <= 0 or value != value:  # quotas may be 0 in a job file; a flag asks for some budget
+            raise ConfigError(f"{flag} must be a finite, positive number (got {value})")
+        try:
+            setattr(model, name, value)  # validated by the model: finite, in range, integer where it counts
+        except ValidationError as exc:
+            raise ConfigError(f"{flag} {value}: {describe_validation(exc).split(': ', 1)[-1]}") from None
     return budget

@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from mac.errors import ConfigError
+from mac.errors import ConfigError, StoreError
 from mac.store.atomic import write_json_atomic
 from mac.store.index import Index
-from mac.store.models import TrialConfig, TrialResult
+from mac.store.models import TrialConfig, TrialResult, parse_stored
 from mac.store.paths import JobPaths, check_name
 from mac.trial.jobspec import (  # noqa: F401 - job_configs, trial_name, default_job_name: used from here too
     SEEDS_MAX, JobSpec, config_for_seed, default_job_name, job_configs, trial_name, validation_message)
@@ -147,11 +147,15 @@ def stored_spec(job: JobPaths) -> JobSpec | None:
 
 def saved_configs(job: JobPaths) -> list[TrialConfig]:
     """The job's trial configs: each trial's config.json where it was written, else the one in job.json."""
+    try:
+        listed = read_job_json(job).get("trials", [])
+    except AttributeError:
+        raise StoreError(f"{job.job_json} lists no trials: the job cannot be resumed") from None
     configs = []
-    for entry in read_job_json(job).get("trials", []):
-        config = TrialConfig.model_validate(entry)
+    for number, entry in enumerate(listed, 1):
+        config = parse_stored(TrialConfig, entry, f"{job.job_json} (trial {number})")
         own = job.trial(config.trial).config
-        configs.append(TrialConfig.model_validate_json(own.read_text(encoding="utf-8")) if own.is_file() else config)
+        configs.append(TrialConfig.load(own) if own.is_file() else config)
     return configs
 
 
@@ -178,10 +182,11 @@ def added_seed_configs(job: JobPaths, seeds: int | None) -> list[TrialConfig]:
 
 
 async def resume_job(job: JobPaths, *, concurrency: int = 2, progress: dict[str, TrialProgress] | None = None,
-                     seeds: int | None = None) -> list[TrialResult]:
+                     seeds: int | None = None, retry_failed: bool = False) -> list[TrialResult]:
     """Continue a job whose controller died (see mac.trial.resume): finished trials are kept untouched, the
     others pick up from their last completed phase. `seeds`: also run the seeds the job lacks, up to that many
-    in all (they are added to job.json). Results in the job's trial order."""
+    in all (they are added to job.json). With `retry_failed`, "failed" and "infrastructure_error" trials run
+    again from the start. Results in the job's trial order."""
     from mac.trial.resume import plan_trial, recover_workspace
 
     with job_lock(job):
@@ -196,7 +201,7 @@ async def resume_job(job: JobPaths, *, concurrency: int = 2, progress: dict[str,
         index = Index(job.index)
         index.record_job(job.job, options={**_index_options(configs, concurrency, spec), "resumed_at": time.time()})
         progress = progress if progress is not None else {}
-        plans = {c.trial: plan_trial(job.trial(c.trial), c) for c in configs}
+        plans = {c.trial: plan_trial(job.trial(c.trial), c, retry_failed=retry_failed) for c in configs}
         fresh = {c.trial for c in added}
         limit = asyncio.Semaphore(max(1, concurrency))
 

@@ -28,9 +28,11 @@ _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*
 _PATH_KEYS = ("data", "jobs_dir", "test_seed_file")
 
 
-def load_job_spec(sources: Sequence[str | Path] = (), overrides: Mapping[str, Any] | None = None) -> JobSpec:
+def load_job_spec(sources: Sequence[str | Path] = (), overrides: Mapping[str, Any] | None = None,
+                  flags: Mapping[str, str] | None = None) -> JobSpec:
     """The JobSpec of `sources` (files or `key=value`) then `overrides` (dotted key -> value), validated.
-    Raises ConfigError naming each bad key, what was wrong and where the settings came from."""
+    Raises ConfigError naming each bad key (and its flag, from `flags`), what was wrong and where the settings
+    came from."""
     merged: dict[str, Any] = {}
     origins = []
     for source in sources:
@@ -45,17 +47,17 @@ def load_job_spec(sources: Sequence[str | Path] = (), overrides: Mapping[str, An
     if overrides:
         merged = deep_merge(merged, dotted(dict(overrides)))
         origins.append("flags")
-    return validate_spec(merged, " + ".join(origins) or "defaults")
+    return validate_spec(merged, " + ".join(origins) or "defaults", flags)
 
 
-def validate_spec(data: Mapping[str, Any], origin: str) -> JobSpec:
+def validate_spec(data: Mapping[str, Any], origin: str, flags: Mapping[str, str] | None = None) -> JobSpec:
     if "domain" not in data:
         raise ConfigError("--domain is required: mac run --domain arith, or `domain = \"arith\"` in a job file "
                           "(or continue a job with --resume JOB)")
     try:
         return JobSpec.model_validate(dict(data))
     except ValidationError as exc:
-        raise ConfigError(f"invalid job settings ({origin}): {validation_message(exc)}") from None
+        raise ConfigError(f"invalid job settings ({origin}): {validation_message(exc, flags)}") from None
 
 
 def read_job_file(path: Path) -> dict[str, Any]:

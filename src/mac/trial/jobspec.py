@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mac.config import Budget, TaskModelSpec
 from mac.errors import ConfigError
-from mac.store.models import TrialConfig
+from mac.store.models import DEFAULT_MAX_UPSTREAM_ERROR_RATE, TrialConfig
 from mac.store.paths import check_name
 
 JOB_SPEC_VERSION: Final = "mac-job-1"
@@ -126,6 +126,8 @@ class JobSpec(BaseModel):
     auditor_base_url: str | None = None
     test_seed_file: str | None = None
     """Pins a generated domain's secret test seed (arith) for reproducible published numbers."""
+    max_upstream_error_rate: float = Field(DEFAULT_MAX_UPSTREAM_ERROR_RATE, ge=0.0, le=1.0, allow_inf_nan=False)
+    """Above this share of task-model calls failing upstream in a phase, a trial is an `infrastructure_error`."""
     concurrency: int = Field(2, ge=1, le=CONCURRENCY_MAX)
     """Trials at once."""
     jobs_dir: str | None = None
@@ -175,7 +177,7 @@ def trial_configs(spec: JobSpec) -> list[TrialConfig]:
                        meta_agent_options=spec.meta_agent_options, data=spec.data, sandbox=spec.sandbox,
                        suffix=spec.suffix, sandbox_options=dict(spec.sandbox_options),
                        test_seed_file=spec.test_seed_file, auditor=spec.auditor_model,
-                       auditor_base_url=spec.auditor_base_url)
+                       auditor_base_url=spec.auditor_base_url, max_upstream_error_rate=spec.max_upstream_error_rate)
 
 
 def default_job_name(label: str) -> str:
@@ -219,13 +221,16 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-def validation_message(exc: ValueError) -> str:
-    """A pydantic error as `key: problem (got value)` items; other ValueErrors as they are."""
+def validation_message(exc: ValueError, flags: Mapping[str, str] | None = None) -> str:
+    """A pydantic error as `key: problem (got value)` items (`key (--flag)` where `flags` names the key's
+    command-line flag); other ValueErrors as they are."""
     if not isinstance(exc, ValidationError):
         return str(exc)
     items = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error["loc"]) or "settings"
+        if flags and where in flags:
+            where = f"{where} ({flags[where]})"
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = f"unknown key (misspelt?); known: {', '.join(_known_keys(error['loc'][:-1]))}"

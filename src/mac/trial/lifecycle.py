@@ -35,6 +35,7 @@ from mac.store.atomic import write_json_atomic
 from mac.store.index import Index
 from mac.store.models import DevScore, ExceptionInfo, PhaseTiming, TrialConfig, TrialResult
 from mac.store.paths import TrialPaths
+from mac.trial.outcome import finished_status, last_lines
 from mac.trial.progress import TrialProgress
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ class _Trial:
         if self.interrupted:
             result.status, result.finished_at = "interrupted", None
         else:
-            result.status = "completed" if result.test is not None else "failed"
+            result.status = finished_status(result, self.config.max_upstream_error_rate)
             result.finished_at = time.time()
         result.meta_agent_usage = total_usage(self.paths.trajectory)
         if result.integrity_verdict is None:  # not audited: the audit's count (with derived items) stands otherwise
@@ -226,6 +227,8 @@ class _Trial:
             result.usage["dev"] = result.budget_use.dev_usage = self._dev_usage(session.dev_usage())
             result.budget_use.dev_time_sec = round(session.spent_sec + session.dev_time_sec, 3)
             result.meta_agent_exit = session.exit
+            if session.exit is not None:  # why it ended, where the summary shows it (collect scrubbed the file)
+                session.exit.stderr_tail = last_lines(self.paths.trajectory / "stderr.txt")
             history = session.history if plan is None else plan.dev_history(self.paths)
             result.dev_evals = len(history)
             best = session.best() if plan is None else plan.best_dev(history, len(setup.dev))

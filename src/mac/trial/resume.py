@@ -7,8 +7,10 @@
 
 The plan reads only the trial folder (result.json, the logs, artifact/), from the last completed phase:
 
-- finished trials ("completed" or "failed") are kept as they are, byte for byte; "running" (the controller
-  died) and "interrupted" (it was stopped: Ctrl-C, SIGTERM) ones are continued;
+- finished trials ("completed", "infrastructure_error" or "failed") are kept as they are, byte for byte;
+  "running" (the controller died) and "interrupted" (it was stopped: Ctrl-C, SIGTERM) ones are continued;
+  with `retry_failed` (`--retry-failed`), "failed" and "infrastructure_error" trials are run again from the
+  start ("retry"): their folder moves to <job>/retried/<trial>.attempt-N first, so nothing is lost;
 - no result.json, or nothing past prepare/start: "start-over" (the whole development budget, nothing was spent);
 - verification done (a test score), audit interrupted: "audit-only";
 - artifact/ frozen (its content hash matches the sha256 in result.json or trajectory/freeze.json):
@@ -44,7 +46,7 @@ from mac.records import Usage
 from mac.sandbox.snapshot import content_hash, snapshot_workspace
 from mac.store.atomic import read_jsonl
 from mac.store.models import ResumeRecord, TrialConfig, TrialResult
-from mac.store.paths import TrialPaths
+from mac.store.paths import RETRIED_FOLDER, TrialPaths
 
 ALL_PHASES = ("prepare", "start", "develop", "freeze", "verify", "audit")
 PHASES_OF = {
@@ -54,7 +56,10 @@ PHASES_OF = {
     "freeze-workspace": ("prepare", "start", "freeze", "verify", "audit"),
     "verify-artifact": ("prepare", "start", "verify", "audit"),
     "audit-only": ("prepare", "audit"),
+    "retry": ALL_PHASES,
 }
+RETRY_STATUSES = ("failed", "infrastructure_error")
+"""What `--retry-failed` runs again, from the start (the earlier attempt is kept under <job>/retried/)."""
 MIN_DEV_LEFT_SEC = 10.0
 MIN_DEV_LEFT_FRACTION = 0.02
 HEARTBEAT_SLACK_SEC = 5.0
@@ -130,18 +135,21 @@ class ResumePlan:
         return max(pool, key=lambda h: (h["accuracy"], h["total"], -h["time_sec"])) if pool else None
 
 
-def plan_trial(paths: TrialPaths, config: TrialConfig) -> ResumePlan:
-    """Decide how to continue the trial in `paths` (reads its folder, changes nothing)."""
-    plan = _decide(paths, config)
+def plan_trial(paths: TrialPaths, config: TrialConfig, *, retry_failed: bool = False) -> ResumePlan:
+    """Decide how to continue the trial in `paths` (reads its folder, changes nothing). With `retry_failed`,
+    a "failed" or "infrastructure_error" trial is run again from the start ("retry")."""
+    plan = _decide(paths, config, retry_failed)
     plan.result_path = paths.result
     return plan
 
 
-def _decide(paths: TrialPaths, config: TrialConfig) -> ResumePlan:
+def _decide(paths: TrialPaths, config: TrialConfig, retry_failed: bool = False) -> ResumePlan:
     name = config.trial
     if not paths.result.is_file():
         return ResumePlan(name, "start-over", "prepare", "the trial had not started (no result.json)")
     result = TrialResult.load(paths.result)
+    if retry_failed and result.status in RETRY_STATUSES:
+        return ResumePlan(name, "retry", "prepare", f"it was {result.status}: run again from the start")
     if result.status not in ("running", "interrupted"):
         return ResumePlan(name, "keep", "", f"already {result.status}")
     timings = result.timings
@@ -231,7 +239,7 @@ def dev_usage_spent(paths: TrialPaths, result: TrialResult) -> Usage:
             logged.output_tokens += int(line.get("output_tokens") or 0)
     saved = result.budget_use.dev_usage
     return Usage(**{k: max(getattr(logged, k), getattr(saved, k)) for k in _METERED},
-                 cost_usd=saved.cost_usd, refused=saved.refused)
+                 cost_usd=saved.cost_usd, refused=saved.refused, upstream_errors=saved.upstream_errors)
 
 
 def quota_left(quota: Quota, used: Usage) -> Quota:
@@ -245,9 +253,7 @@ def quota_left(quota: Quota, used: Usage) -> Quota:
 
 
 def add_usage(a: Usage, b: Usage) -> Usage:
-    return Usage(requests=a.requests + b.requests, input_tokens=a.input_tokens + b.input_tokens,
-                 output_tokens=a.output_tokens + b.output_tokens, cost_usd=a.cost_usd + b.cost_usd,
-                 refused=a.refused + b.refused)
+    return a.plus(b)
 
 
 def recover_workspace(paths: TrialPaths, plan: ResumePlan) -> None:
@@ -255,6 +261,10 @@ def recover_workspace(paths: TrialPaths, plan: ResumePlan) -> None:
     snapshot rules: the meta-agent wrote it) when the plan still needs it, then remove that stale scratch folder
     (for any plan: a kept trial's files are not touched)."""
     if not paths.result.is_file():
+        return
+    if plan.policy == "retry":
+        kept = set_aside(paths)
+        plan.why += f"; the earlier attempt is kept in {kept.relative_to(paths.job_dir)}"
         return
     result = TrialResult.load(paths.result)
     live = result.live_workspace
@@ -269,6 +279,19 @@ def recover_workspace(paths: TrialPaths, plan: ResumePlan) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
 
 
+def set_aside(paths: TrialPaths) -> Path:
+    """Move a finished trial's folder to <job>/retried/<trial>.attempt-N (N = 1, 2, ...), so a retry starts
+    clean and nothing of the earlier attempt is lost. Returns where it went."""
+    folder = paths.job_dir / RETRIED_FOLDER
+    folder.mkdir(exist_ok=True)
+    number = 1
+    while (folder / f"{paths.name}.attempt-{number}").exists():
+        number += 1
+    target = folder / f"{paths.name}.attempt-{number}"
+    os.replace(paths.dir, target)
+    return target
+
+
 def keep_interrupted_logs(logs: Path, paths: TrialPaths) -> str | None:
     """The dead session's tool log, converted and scrubbed by its adapter into trajectory/interrupted-N (its
     collect never ran). Returns that folder, why nothing was kept, or None when there was nothing to keep."""
@@ -277,7 +300,7 @@ def keep_interrupted_logs(logs: Path, paths: TrialPaths) -> str | None:
     if not logs.is_dir() or not any(p.is_file() and not p.is_symlink() for p in logs.iterdir()):
         return None
     try:
-        config = TrialConfig.model_validate_json(paths.config.read_text(encoding="utf-8"))
+        config = TrialConfig.load(paths.config)
         adapter = get_metaagent(config.meta_agent, **config.meta_agent_options)
     except (MacError, OSError, ValueError) as exc:  # e.g. its key is not in this environment: nothing to scrub with
         return f"not kept: the meta-agent's adapter could not be built to scrub it ({exc})"

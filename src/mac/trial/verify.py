@@ -23,6 +23,7 @@ from mac.store.atomic import write_json_atomic
 from mac.store.index import Index
 from mac.store.models import PhaseTiming, Score, TrialConfig, TrialResult
 from mac.store.paths import TrialPaths
+from mac.trial.outcome import finished_status
 
 
 def no_artifact_reason(artifact: Path) -> str | None:
@@ -68,6 +69,8 @@ def failure_reason(result: EvalResult) -> str | None:
     if result.partial:
         missing = f"partial: {len(result.missing_predictions)} missing predictions"
         return f"{missing}; {result.error}" if result.error else missing
+    if result.error:  # every problem answered, some in a way that cannot be graded (e.g. pred not a string)
+        return f"bad predictions: {result.error}"
     return None
 
 
@@ -79,10 +82,17 @@ async def verify_trial_dir(trial_dir: Path, *, sandbox: str | None = None) -> Tr
     from mac.trial.job import job_lock
 
     paths = TrialPaths(Path(trial_dir).resolve())
-    if not paths.config.is_file():
-        raise ConfigError(f"{paths.dir} is not a trial folder (no config.json): pass jobs/<job>/<trial>")
+    trial_config(paths.dir)  # a missing or unreadable config.json is refused before the lock
     with job_lock(JobPaths(paths.dir.parent.parent, paths.dir.parent.name)):
         return await _reverify(paths, sandbox)
+
+
+def trial_config(trial_dir: Path) -> TrialConfig:
+    """The config.json of a trial folder; ConfigError when there is none, StoreError when it is unreadable."""
+    paths = TrialPaths(Path(trial_dir))
+    if not paths.config.is_file():
+        raise ConfigError(f"{paths.dir} is not a trial folder (no config.json): pass jobs/<job>/<trial>")
+    return TrialConfig.load(paths.config)
 
 
 def _check_reverifiable(paths: TrialPaths, result: TrialResult | None) -> None:
@@ -105,7 +115,7 @@ async def _reverify(paths: TrialPaths, sandbox: str | None) -> TrialResult:
     from mac.trial.setup import trial_sandbox
 
     _check_reverifiable(paths, TrialResult.load(paths.result) if paths.result.is_file() else None)
-    config = TrialConfig.model_validate_json(paths.config.read_text())
+    config = TrialConfig.load(paths.config)
     if sandbox is not None and sandbox != config.sandbox:
         config = config.model_copy(update={"sandbox": sandbox, "sandbox_options": {}})
     domain = get_domain(config.domain)
@@ -139,7 +149,7 @@ async def _reverify(paths: TrialPaths, sandbox: str | None) -> TrialResult:
     result.usage["reverify"] = verification.usage
     result.timings["reverify"] = timing
     result.evidence_count = len(evidence.records())
-    result.status = "completed"
+    result.status = finished_status(result, config.max_upstream_error_rate, skip=("verify",))
     write_json_atomic(paths.result, result)
     Index(paths.jobs_dir / "index.sqlite").record_trial(result, paths.dir)
     return result
