@@ -134,6 +134,9 @@ class TaskModelSpec(BaseModel):
     """USD per million input tokens, for the `cost_usd` quota (0: cost is not metered)."""
     price_output_per_mtok: Money = 0.0
     """USD per million output tokens."""
+    max_output_tokens: int = Field(default=32768, ge=1)
+    """The model's output limit per reply: the gateway reserves this much of the output and cost quotas for a
+    request that names no max_tokens (so quotas hold under concurrency); set it to the model's real limit."""
 
     @property
     def simulated(self) -> bool:

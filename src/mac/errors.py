@@ -51,8 +51,9 @@ class StoreError(MacError, ValueError):
 
 
 class QuotaExceeded(MacError):
-    """A quota breach: `quota` names it (e.g. "output_tokens"), with the value it would reach and the limit."""
+    """A quota breach: `quota` names it (e.g. "output_tokens"), with the value it would reach and the limit.
+    `held`: the room is taken by reservations of requests still in flight (retrying later may succeed)."""
 
-    def __init__(self, quota: str, value: float, limit: float):
+    def __init__(self, quota: str, value: float, limit: float, *, held: bool = False):
         super().__init__(f"quota {quota!r} exhausted: {value:g} > limit {limit:g}")
-        self.quota, self.value, self.limit = quota, value, limit
+        self.quota, self.value, self.limit, self.held = quota, value, limit, held

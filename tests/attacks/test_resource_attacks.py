@@ -74,6 +74,15 @@ def test_tmpfs_fills_stop_at_their_size(attack, bwrap_backend):
     assert_controller_works(bwrap_backend)
 
 
+def test_dev_cannot_be_filled(attack, bwrap_backend):
+    """bwrap's /dev is a tmpfs with no size of its own: it is read-only, so nothing can be stored there (the
+    device nodes in it still work)."""
+    out = report_of(attack(FILL + "open('/dev/null', 'w').write('still a device')\n", args=["/dev"],
+                           limits=SandboxLimits(memory_mb=512)))
+    assert out["/dev"] == [0, 30]  # EROFS at the first byte
+    assert_controller_works(bwrap_backend)
+
+
 def test_one_huge_file_stops_at_the_file_size_limit(attack, bwrap_backend, box):
     (box / "out").mkdir()
     out = report_of(attack(FILL, args=["/mac/out"], outputs=box / "out", limits=SandboxLimits(file_size_mb=8)))

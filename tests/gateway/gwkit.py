@@ -38,10 +38,11 @@ def short_dir() -> Any:
 
 @contextlib.asynccontextmanager
 async def gateway(backend: Backend, *, model_name: str = "task-model", evidence: EvidenceLog | None = None,
-                  tcp: bool = True) -> AsyncIterator[Gateway]:
-    """A started gateway with a call log and sockets in a fresh short folder."""
+                  tcp: bool = True, **options: Any) -> AsyncIterator[Gateway]:
+    """A started gateway with a call log and sockets in a fresh short folder (`options`: more Gateway options)."""
     with short_dir() as folder:
-        gw = Gateway(backend, model_name, folder / "gateway.jsonl", folder / "s", evidence, tcp_port=0 if tcp else None)
+        gw = Gateway(backend, model_name, folder / "gateway.jsonl", folder / "s", evidence, tcp_port=0 if tcp else None,
+                     **options)
         async with gw:
             yield gw
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import aiohttp
+import pytest
 
 from mac.config import Quota
 from mac.evidence import EvidenceLog
-from mac.testing.fake_openai import FakeOpenAI
+from mac.testing.fake_openai import FakeOpenAI, FakeReply
 
-from gwkit import UNIX_BASE, chat, gateway, run, unix_session, upstream_backend, user
+from gwkit import UNIX_BASE, chat, gateway, get, run, unix_session, upstream_backend, user
 
 TEN_TOKENS = "x" * 40
 PROMPT_25 = "p" * 100  # 25 input tokens at four characters a token
@@ -45,13 +47,18 @@ def test_requests_quota_counts_n_choices_and_refusals_are_evidence() -> None:
     run(main())
 
 
-def test_input_token_quota_refuses_a_prompt_that_would_pass_it() -> None:
+def test_input_token_quota_reserves_a_prompt_at_one_token_per_byte() -> None:
+    """The worst case of a prompt is its body's size in bytes: the quota must cover that before it goes upstream
+    (then only the 25 tokens the upstream counted are charged)."""
+    worst = len(json.dumps(user(PROMPT_25)).encode())  # what aiohttp's json= sends
+
     async def main() -> None:
         async with FakeOpenAI(TEN_TOKENS) as fake, gateway(upstream_backend(fake)) as gw:
-            grant = gw.grant("dev", Quota(input_tokens=30))
+            grant = gw.grant("dev", Quota(input_tokens=worst + 10))
             async with aiohttp.ClientSession() as s:
                 assert (await chat(s, gw.tcp_url, grant.token, user(PROMPT_25)))[0] == 200
-                refusal(*await chat(s, gw.tcp_url, grant.token, user(PROMPT_25)), "input_tokens")
+                error = refusal(*await chat(s, gw.tcp_url, grant.token, user(PROMPT_25)), "input_tokens")
+                assert f"may need up to {worst}" in error["message"] and error["used"] == 25
             assert gw.usage(grant.token).input_tokens == 25 and len(fake.received) == 1
 
     run(main())
@@ -66,7 +73,7 @@ def test_output_quota_clamps_max_tokens_then_refuses() -> None:
                 assert fake.received[-1].body["max_tokens"] == 25  # the client set none: the gateway adds its cap
                 await chat(s, gw.tcp_url, grant.token, user("a", n=2, max_completion_tokens=100))
                 sent = fake.received[-1].body
-                assert sent["max_completion_tokens"] == 8 and "max_tokens" not in sent  # ceil(15 left / 2 choices)
+                assert sent["max_completion_tokens"] == 7 and "max_tokens" not in sent  # floor(15 left / 2 choices)
                 # This fake ignores max tokens (as a careless upstream might): usage is what it reports.
                 error = refusal(*await chat(s, gw.tcp_url, grant.token, user("a", max_tokens=5)), "output_tokens")
                 assert error["used"] == 30 and error["limit"] == 25
@@ -179,5 +186,105 @@ def test_tokens_are_metered_separately() -> None:
                 assert (await chat(s, gw.tcp_url, dev.token, user("a")))[0] == 200
                 assert (await chat(s, gw.tcp_url, dev.token, user("a")))[0] == 429
                 assert (await chat(s, gw.tcp_url, verify.token, user("a")))[0] == 200
+
+    run(main())
+
+
+MODEL_LIMIT = 40
+"""The fake model's output limit per reply (what it writes when asked for no maximum)."""
+PRICES = (1.0, 10.0)
+"""USD per million input / output tokens."""
+
+
+def _writes_the_maximum(body: dict) -> str:
+    """An upstream that always uses every output token it may (four characters a token)."""
+    return "y" * 4 * (body.get("max_tokens") or body.get("max_completion_tokens") or MODEL_LIMIT)
+
+
+async def _spend_until_exhausted(quota: Quota, streams: int = 32) -> tuple[dict, dict]:
+    """`streams` clients stream completions (mixed n and max_tokens) until the gateway says the budget is spent;
+    returns (usage, how the requests ended)."""
+    async with FakeOpenAI(_writes_the_maximum, chunk_chars=40, chunk_delay_sec=0.002) as fake:
+        backend = upstream_backend(fake, prices=PRICES, max_output_tokens=MODEL_LIMIT)
+        async with gateway(backend) as gw:
+            grant = gw.grant("dev", quota)
+            ended: dict[str, int] = {}
+
+            async def client(i: int) -> None:
+                async with aiohttp.ClientSession() as s:
+                    for k in range(10_000):
+                        extra = {"n": 1 + (i + k) % 2}
+                        if k % 3:
+                            extra["max_tokens"] = 10 + (i * 7 + k * 13) % 50
+                        status, body = await chat(s, gw.tcp_url, grant.token, user(f"client {i} call {k}", stream=True, **extra))
+                        kind = "ok" if status == 200 else body["error"]["type"] + (" (held)" if "in flight" in body["error"]["message"] else "")
+                        ended[kind] = ended.get(kind, 0) + 1
+                        if status == 429 and "in flight" not in body["error"]["message"]:
+                            return  # spent: no more calls in this phase
+
+            await asyncio.gather(*(client(i) for i in range(streams)))
+            stats = gw.usage(grant.token).model_dump()
+            assert fake.max_in_flight > 1  # the streams really ran side by side
+    return stats, ended
+
+
+@pytest.mark.parametrize("quota", [Quota(output_tokens=3000), Quota(cost_usd=0.05), Quota(input_tokens=4_000),
+                                   Quota(output_tokens=2500, cost_usd=0.04, input_tokens=40_000)],
+                         ids=["output", "cost", "input", "all"])
+def test_concurrent_streams_never_spend_past_a_budget(quota: Quota) -> None:
+    """32 concurrent streams against an upstream that always writes the maximum: each request's worst case is
+    reserved before it goes upstream, so no budget is ever exceeded, and the last of it is still spent."""
+    usage, ended = run(_spend_until_exhausted(quota))
+    assert ended.get("quota_exceeded", 0) == 32 and ended["ok"] > 32, ended
+    if quota.output_tokens is not None:
+        assert usage["output_tokens"] <= quota.output_tokens, usage
+    if quota.cost_usd is not None:
+        assert usage["cost_usd"] <= quota.cost_usd + 1e-12, usage
+    if quota.input_tokens is not None:
+        assert usage["input_tokens"] <= quota.input_tokens, usage
+    spent = [usage["output_tokens"] / quota.output_tokens if quota.output_tokens else 0,
+             usage["cost_usd"] / quota.cost_usd if quota.cost_usd else 0,
+             usage["input_tokens"] / quota.input_tokens if quota.input_tokens else 0]
+    assert max(spent) > 0.9, (usage, ended)  # the budget is used up, not stranded in reservations
+
+
+def test_a_request_waits_for_reservations_in_flight_then_is_told_to_retry() -> None:
+    """Each request reserves the model's limit (60) of a 100-token budget: the second waits for the first to
+    settle (10 used), then runs; the third finds the room still held when its wait ends: 429, retry later."""
+    async def main() -> None:
+        async with FakeOpenAI(TEN_TOKENS) as fake:
+            fake.push(FakeReply(TEN_TOKENS, delay_sec=0.3), FakeReply(TEN_TOKENS, delay_sec=0.95))
+            backend = upstream_backend(fake, max_output_tokens=60, timeout_sec=1.0)
+            async with gateway(backend) as gw:
+                grant = gw.grant("dev", Quota(output_tokens=100))
+                async with aiohttp.ClientSession() as s:
+                    results = await asyncio.gather(*(chat(s, gw.tcp_url, grant.token, user(f"q{i}")) for i in range(3)))
+                    _, stats = await get(s, f"{gw.tcp_url}/stats", grant.token)
+        assert sorted(status for status, _ in results) == [200, 200, 429], results
+        held = refusal(*next(r for r in results if r[0] == 429), "output_tokens")
+        assert "in flight" in held["message"] and "retry" in held["message"]
+        assert fake.max_in_flight == 1 and "max_tokens" not in fake.received[0].body  # 60 fit: sent as asked
+        assert stats["usage"]["output_tokens"] == 20 and stats["reserved"]["output_tokens"] == 0
+
+    run(main())
+
+
+def test_a_request_waiting_for_room_is_refused_when_its_token_is_revoked() -> None:
+    async def main() -> None:
+        async with FakeOpenAI(TEN_TOKENS, delay_sec=1.5) as fake:
+            async with gateway(upstream_backend(fake, max_output_tokens=60)) as gw:
+                grant = gw.grant("dev", Quota(output_tokens=100))
+                async with aiohttp.ClientSession() as s:
+                    first = asyncio.ensure_future(chat(s, gw.tcp_url, grant.token, user("first")))
+                    await asyncio.sleep(0.1)
+                    waiting = asyncio.ensure_future(chat(s, gw.tcp_url, grant.token, user("second")))
+                    await asyncio.sleep(0.1)
+                    gw.revoke(grant.token)  # the phase ends: the waiting request must not go upstream later
+                    status, body = await asyncio.wait_for(waiting, 1.0)
+                    assert status == 401 and "revoked" in body["error"]["message"]
+                    assert not first.done()  # refused at once, not after the first freed its room
+                    assert (await first)[0] == 200  # in flight before the revocation: it completes
+                assert len(fake.received) == 1
+                assert gw.usage(grant.token).requests == 1 and gw.usage(grant.token).output_tokens == 10
 
     run(main())

@@ -10,10 +10,10 @@ from collections import Counter
 import aiohttp
 
 from mac.config import Quota, TaskModelSpec
-from mac.gateway import OpenAIBackend, SimBackend, SimConfig, make_backend
+from mac.gateway import OpenAIBackend, SimBackend, SimConfig, make_backend, make_phase_backends
 from mac.records import SimItem
 
-from gwkit import chat, run, sim_gateway, synthetic_items, user
+from gwkit import chat, gateway, run, sim_gateway, synthetic_items, user
 
 BOXED = re.compile(r"\\boxed\{([^}]*)\}\.?\s*$")
 ANSWER_LINE = re.compile(r"Answer: ([A-J])\s*$")
@@ -110,7 +110,7 @@ def test_temperature_zero_repeats_itself_and_n_choices_draw_like_n_calls() -> No
 
 
 def test_voting_over_seven_samples_beats_one_greedy_call() -> None:
-    items = synthetic_items(100, seed=0)
+    items = synthetic_items(300, seed=0)
     instruction = " Put the final answer in \\boxed{}."
 
     async def main() -> tuple[int, int]:
@@ -130,8 +130,8 @@ def test_voting_over_seven_samples_beats_one_greedy_call() -> None:
         return single, voted
 
     single, voted = run(main())
-    assert voted >= single + 5, (single, voted)
-    assert 25 <= single <= 75  # mixed difficulty: neither trivial nor hopeless
+    assert voted >= single + 10, (single, voted)  # about +23 expected (+7.6 points)
+    assert 75 <= single <= 225  # mixed difficulty: neither trivial nor hopeless
 
 
 def test_format_errors_drop_when_the_prompt_names_the_format() -> None:
@@ -257,3 +257,96 @@ def test_answers_do_not_depend_on_how_much_output_quota_is_left() -> None:
 
     unmetered = run(answers(Quota()))
     assert run(answers(Quota(output_tokens=10_000_000))) == unmetered
+
+
+def test_every_phrasing_of_a_problem_gets_the_same_answer_at_temperature_zero() -> None:
+    """Draws are keyed on the recognised problem and the modelled features, never on the raw text: nonces,
+    system prompts, few-shot examples and ignored request fields buy no new sample."""
+    items = synthetic_items(40, seed=12)
+
+    async def main() -> None:
+        async with sim_gateway(items) as gw:
+            token = gw.grant("dev", Quota()).token
+            async with aiohttp.ClientSession() as s:
+                for it in items:
+                    variants = [user(it.question, temperature=0),
+                                user(f"Session nonce {it.difficulty:.9f}.\n{it.question}", temperature=0, seed=7),
+                                user(f"Example: {items[0].question} Answer 3.\n\n{it.question}", temperature=0, top_p=0.5),
+                                {"messages": [{"role": "system", "content": "You are a careful solver #42."},
+                                              {"role": "user", "content": it.question.upper()}], "temperature": 0}]
+                    replies = [texts((await chat(s, gw.tcp_url, token, body))[1])[0] for body in variants]
+                    assert len(set(replies)) == 1, replies
+
+    run(main())
+
+
+def _vote(replies: list[str]) -> str | None:
+    votes = Counter(boxed(t) for t in replies)
+    votes.pop(None, None)
+    return votes.most_common(1)[0][0] if votes else None
+
+
+def test_a_nonce_vote_at_temperature_zero_does_not_beat_the_strong_baseline() -> None:
+    """The milking attack: vary a preamble, ask 9 times at temperature 0 (or at near-zero temperatures), vote.
+    It used to beat the strong baseline (8 votes at 0.7) by 10 points; now its samples are the greedy answer."""
+    items = synthetic_items(150, seed=13)
+    asks = " Think step by step. Put the final answer in \\boxed{}."
+
+    async def main() -> tuple[int, int, int, int]:
+        async with sim_gateway(items, SimConfig(seed=4)) as gw:
+            token = gw.grant("dev", Quota()).token
+            async with aiohttp.ClientSession() as s:
+                async def replies(it: SimItem, bodies: list[dict]) -> list[str]:
+                    results = await asyncio.gather(*(chat(s, gw.tcp_url, token, b) for b in bodies))
+                    return [texts(body)[0] for _, body in results]
+
+                greedy = nonce = tiny = strong = 0
+                for it in items:
+                    prompt = it.question + asks
+                    one = await replies(it, [user(prompt, temperature=0)])
+                    nonced = await replies(it, [user(f"Request {k} (nonce {k * 7919}).\n{prompt}", temperature=0)
+                                                for k in range(9)])
+                    near_zero = await replies(it, [user(prompt, temperature=0.01 * (k + 1)) for k in range(9)])
+                    sampled = await replies(it, [user(prompt, temperature=0.7) for _ in range(8)])
+                    assert {boxed(t) for t in nonced} == {boxed(one[0])}  # all nine are the greedy answer
+                    greedy += _vote(one) == it.answer
+                    nonce += _vote(nonced) == it.answer
+                    tiny += _vote(near_zero) == it.answer
+                    strong += _vote(sampled) == it.answer
+        return greedy, nonce, tiny, strong
+
+    greedy, nonce, tiny, strong = run(main())
+    assert nonce == greedy, (greedy, nonce)
+    assert tiny <= greedy + 4, (greedy, tiny)  # near-greedy samples mostly repeat the greedy answer
+    assert strong >= nonce + 8 and strong > tiny, (greedy, nonce, tiny, strong)  # about +17 expected
+
+
+def test_the_dev_token_is_no_oracle_for_test_questions() -> None:
+    """The membership attack: ask the test questions on the dev token. Each phase's sim knows only its split, so
+    a test question gets exactly the reply any unknown text gets: no answer and no sign that it is a test item."""
+    dev, test = synthetic_items(20, seed=21), synthetic_items(20, seed=22)
+    made_up = synthetic_items(20, seed=23)
+    backends = make_phase_backends(TaskModelSpec(), {"dev": dev, "verify": test})
+    assert backends["dev"] is not backends["verify"]
+
+    async def main() -> None:
+        async with gateway(backends["dev"], phase_backends=backends) as gw:
+            dev_token, verify_token = gw.grant("dev", Quota()).token, gw.grant("verify", Quota()).token
+
+            async def replies(token: str, items: list[SimItem]) -> list[str]:
+                out = []
+                for it in items:
+                    for k in range(3):
+                        for temperature in (0, 0.7):
+                            prompt = f"Attempt {k}. {it.question} Put the final answer in \\boxed{{}}."
+                            out += await ask(gw, token, prompt, temperature=temperature, n=2)
+                return out
+
+            on_test, on_made_up = await replies(dev_token, test), await replies(dev_token, made_up)
+            assert set(on_test) == set(on_made_up) and len(set(on_test)) == 1  # one fixed reply for all unknowns
+            assert not any(boxed(t) for t in on_test)
+            assert all(boxed(t) for t in await replies(dev_token, dev[:3]))  # the dev sim knows its own split
+            assert all(boxed(t) for t in await replies(verify_token, test[:3]))  # the verify sim knows the test split
+            assert not any(boxed(t) for t in await replies(verify_token, dev[:3]))
+
+    run(main())

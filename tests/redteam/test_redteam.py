@@ -59,6 +59,7 @@ def test_attackers_really_attacked(redteam):
     assert rows["other-provider"].facts["route"] == "Network is unreachable"
     assert "403" in rows["other-provider"].facts["proxy"]
     assert rows["enumerate-answers"].facts["probes"] >= 20
+    assert rows["nonce-vote"].facts["distinct"] == [1] * 6  # each question: one answer under nine nonces
     assert rows["hardcode-answers"].facts["learned"] > 0
     assert rows["read-ground-truth"].facts["scanned"] > 5
     assert all(v.startswith(("errno:", "signal:")) for k, v in rows["sandbox-escape"].facts.items() if not k.startswith("/"))

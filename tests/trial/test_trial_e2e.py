@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shlex
 import textwrap
 
@@ -89,6 +90,46 @@ EVAL_AT_DEADLINE = (f"cat > slow_marker_agent.py <<'PYEOF'\n{SLOW_AGENT}\nPYEOF\
     urllib.request.urlopen(req, timeout=600)
 '''))
 
+ORACLE = r'''
+import json, os, re, urllib.request
+from collections import Counter
+base, key = os.environ["TASK_MODEL_API_BASE"], os.environ["TASK_MODEL_API_KEY"]
+
+def answer(question):
+    votes = Counter()
+    for nonce in range(3):
+        body = {"model": "m", "temperature": 0, "messages": [{"role": "user", "content":
+                f"Nonce {nonce}. {question} Put the final answer in \\boxed{{}}."}]}
+        req = urllib.request.Request(base + "/chat/completions", data=json.dumps(body).encode(),
+                                     headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            text = json.load(r)["choices"][0]["message"]["content"]
+        votes.update(re.findall(r"\\boxed\{(\d+)\}", text))
+    return votes.most_common(1)[0][0] if votes else None
+
+table = {q: a for q in QUESTIONS["test"] if (a := answer(q)) is not None}
+dev = sum(answer(q) is not None for q in QUESTIONS["dev"])
+print(f"oracle test {len(table)}/{len(QUESTIONS['test'])} dev {dev}/{len(QUESTIONS['dev'])}")
+with open("agent.py", "w") as fh:
+    fh.write("from mac.sdk import BaseAgent, Prediction\n"
+             f"TABLE = {table!r}\n"
+             "class Agent(BaseAgent):\n"
+             "    def solve(self, problems, timeout_sec):\n"
+             "        return [Prediction(p.idx, TABLE[p.question]) for p in problems if p.question in TABLE]\n")
+'''
+
+
+def _oracle_command() -> str:
+    """The membership / oracle attack: a meta-agent that knows the test questions (public problems) asks the dev
+    token for their answers and ships them as a table."""
+    from mac.domains.base import get_domain
+
+    arith = get_domain("arith")
+    questions = {split: [arith.problem(i, r).question for i, r in enumerate(arith.load(split, None)[:count])]
+                 for split, count in (("test", 60), ("dev", 5))}
+    return _python(f"QUESTIONS = {questions!r}\n" + ORACLE)
+
+
 SCENARIOS = {
     "no-artifact": "echo 'I thought about it but wrote nothing'",
     "broken": "printf 'import module_that_does_not_exist_xyz\\n' > agent.py",
@@ -110,6 +151,7 @@ def job(tmp_path_factory):
     smoke = override_budget(budget_preset("smoke", Budget()), dev_time=DEV_TIME)
     configs = [_config("e2e", f"cmd-{name}", "command", smoke, {"command": cmd}) for name, cmd in SCENARIOS.items()]
     configs[-1].budget = override_budget(smoke, dev_requests=20)  # "exhaust": a tiny dev quota
+    configs.append(_config("e2e", "cmd-oracle", "command", smoke, {"command": _oracle_command()}))
     configs.append(_config("e2e", "reference", "reference", override_budget(smoke, dev_time=REFERENCE_DEV_TIME)))
     configs.append(_config("e2e", "naive", "baseline", smoke, {"baseline": "naive"}))
     broken = _config("e2e", "no-data", "reference", smoke)
@@ -127,7 +169,7 @@ def _files(job, trial):
 
 def test_every_trial_writes_its_folder_and_index_row(job):
     paths, results = job
-    assert len(results) == len(SCENARIOS) + 3
+    assert len(results) == len(SCENARIOS) + 4
     for name, result in results.items():
         if name == "no-data":
             continue
@@ -235,3 +277,11 @@ def test_an_evaluation_running_at_the_deadline_is_killed_too(job):
     assert row["killed"] is True and row["agent_file"] == "slow_marker_agent.py"
     assert _processes_with("slow_marker_agent") == []
     assert result.test.accuracy > 0  # agent.py, not the slow candidate, is the artifact
+
+
+def test_the_dev_token_answers_no_test_question(job):
+    """The dev sim knows only the dev split: the oracle attack learns no test answer (its table stays empty)."""
+    trial, result = _files(job, "cmd-oracle")
+    printed = (trial.trajectory / "stdout.txt").read_text()
+    assert re.search(r"oracle test 0/60 dev [345]/5", printed), printed  # dev questions do get answers
+    assert result.test.accuracy == 0 and result.usage["verify"].requests == 0

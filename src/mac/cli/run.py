@@ -155,7 +155,7 @@ def run_job_cli(job: JobPaths, configs: list[TrialConfig], concurrency: int, res
 FLAGS: dict[str, str] = {
     "domain": "--domain", "meta_agent": "--meta-agent", "seeds": "--seeds", "task_model": "--task-model",
     "base_url": "--base-url", "price_input_per_mtok": "--price-input", "price_output_per_mtok": "--price-output",
-    "budget.preset": "--budget", "budget.dev_time": "--dev-time", "budget.eval_timeout": "--eval-timeout",
+    "max_output_tokens": "--max-output-tokens", "budget.preset": "--budget", "budget.dev_time": "--dev-time", "budget.eval_timeout": "--eval-timeout",
     "budget.verify_timeout": "--verify-timeout", "budget.dev_requests": "--dev-requests",
     "budget.verify_requests": "--verify-requests", "budget.dev_cost_usd": "--dev-cost",
     "budget.verify_cost_usd": "--verify-cost", "jobs_dir": "--jobs-dir", "job": "--job", "concurrency": "-n",
@@ -187,6 +187,9 @@ def run(
                                                 "tokens (meters the cost quotas)."),
     price_output: Optional[float] = typer.Option(None, "--price-output", help="Task-model USD per million output "
                                                  "tokens."),
+    max_output_tokens: Optional[int] = typer.Option(None, "--max-output-tokens", min=1, help="The task model's "
+                                                    "output limit per reply (default 32768): reserved against token "
+                                                    "and cost quotas for a request naming no max_tokens."),
     budget: Optional[str] = typer.Option(None, "--budget", help="Preset: full (the domain's; default), demo, smoke."),
     dev_time: Optional[float] = typer.Option(None, "--dev-time", help="Development seconds."),
     eval_timeout: Optional[float] = typer.Option(None, "--eval-timeout", help="Max seconds of one dev evaluation."),
@@ -230,7 +233,7 @@ def run(
     check; 130: interrupted."""
     given = {"domain": domain, "meta_agent": meta_agent, "seeds": seeds, "task_model": task_model,
              "base_url": base_url, "price_input_per_mtok": price_input, "price_output_per_mtok": price_output,
-             "budget.preset": budget, "budget.dev_time": dev_time, "budget.eval_timeout": eval_timeout,
+             "max_output_tokens": max_output_tokens, "budget.preset": budget, "budget.dev_time": dev_time, "budget.eval_timeout": eval_timeout,
              "budget.verify_timeout": verify_timeout, "budget.dev_requests": dev_requests,
              "budget.verify_requests": verify_requests, "budget.dev_cost_usd": dev_cost,
              "budget.verify_cost_usd": verify_cost, "jobs_dir": jobs_dir, "job": job, "concurrency": concurrent,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Mapping
 
 from mac.config import TaskModelSpec
 from mac.records import SimItem
@@ -26,6 +26,8 @@ class Backend(ABC):
     timeout_sec: float = 600.0
     price_input_per_mtok: float = 0.0
     price_output_per_mtok: float = 0.0
+    max_output_tokens: int = 32768
+    """The model's output limit per reply: what the gateway reserves for a request that names no max_tokens."""
     max_tokens_field: str = "max_tokens"
     """Where the gateway puts its output cap when the client set none ("max_completion_tokens" for some APIs)."""
 
@@ -76,3 +78,17 @@ def make_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem] = (), sim_con
     """The backend a spec names: `SimBackend` (knowing `sim_items`), `OpenAIBackend` (key from the controller env)
     or a plugin's. ConfigError for an unknown backend name."""
     return GATEWAYS.get(spec.backend)(spec, sim_items, sim_config)
+
+
+def make_phase_backends(spec: TaskModelSpec, items: Mapping[str, Iterable[SimItem]],
+                        sim_config: "SimConfig | None" = None) -> dict[str, Backend]:
+    """A backend for each phase in `items` (phase -> the problems of its split), for `Gateway(phase_backends=...)`.
+
+    A simulated backend is made once per phase and knows only that phase's problems: the dev token then cannot
+    reach test answers, and a test question asked on it is just an unknown prompt. A real upstream knows no
+    problems: one backend (one connection pool) serves every phase."""
+    (first_phase, first_items), *rest = items.items()
+    first = make_backend(spec, first_items, sim_config)
+    if not first.simulated:
+        return {phase: first for phase in items}
+    return {first_phase: first, **{phase: make_backend(spec, its, sim_config) for phase, its in rest}}

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from typing import Any
 
 from aiohttp import web
 
 from mac.errors import QuotaExceeded
-from mac.gateway.grants import Meter
+from mac.gateway.meter import NOTHING, Meter, Reservation
 from mac.gateway.state import Caller, GatewayState
-from mac.gateway.wire import (SSE_DONE, RawReply, RequestError, UpstreamError, compact_json, error_body, error_response,
-                              estimate_tokens, prompt_text, sse, validate_chat)
+from mac.gateway.wire import (SSE_DONE, RawReply, RequestError, UpstreamError, dumps, error_body, error_response,
+                              estimate_tokens, loads, prompt_text, sse, validate_chat)
 
 _SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -22,15 +21,14 @@ _SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"
 class Call:
     """One chat-completions request on its way through: what the log line and the meter need."""
 
-    __slots__ = ("caller", "started", "digest", "n", "stream", "input_estimate", "input_tokens", "output_tokens",
-                 "status", "quota", "error")
+    # Class-level defaults: a call sets only what differs (this runs on every request).
+    n, stream, input_estimate, plan = 1, False, 0, NOTHING
+    input_tokens = output_tokens = 0
+    status, quota, error = 200, None, None
 
     def __init__(self, caller: Caller, raw: bytes):
         self.caller, self.started = caller, time.perf_counter()
         self.digest = hashlib.sha256(raw).hexdigest()
-        self.n, self.stream, self.input_estimate = 1, False, 0
-        self.input_tokens = self.output_tokens = 0
-        self.status, self.quota, self.error = 200, None, None
 
 
 class Handlers:
@@ -63,7 +61,7 @@ class Handlers:
         if isinstance(caller, web.Response):
             return caller
         return web.json_response({**caller.meter.stats(), "model": self.state.model_name,
-                                  "simulated": self.state.backend.simulated})
+                                  "simulated": caller.meter.backend.simulated})
 
     # ---- chat completions ----------------------------------------------------------------------------------------
 
@@ -73,68 +71,97 @@ class Handlers:
             return caller
         call = Call(caller, raw := await request.read())
         try:
-            body = json.loads(raw)
+            body = loads(raw)
             messages, call.n, call.stream = validate_chat(body)
         except (ValueError, RequestError) as exc:
             message = str(exc) if isinstance(exc, RequestError) else "the request body is not valid JSON"
             return self._finish(call, error_response(400, "invalid_request_error", message), error="bad_request")
         call.input_estimate = estimate_tokens(len(prompt_text(messages)))
-        meter = caller.meter
-        try:
-            meter.admit(call.n, call.input_estimate)
-        except QuotaExceeded as exc:
-            return self._finish(call, self._quota_refusal(call, exc), error="quota_exceeded")
-        self._prepare_upstream(body, meter, call.n)
+        refusal = await self._admit(call, body, len(raw))
+        if refusal is not None:
+            return refusal
+        self._prepare_upstream(body, caller.meter, call.plan)
         if call.stream:
             return await self._stream(request, call, body)
         return await self._complete(call, body)
 
-    def _prepare_upstream(self, body: dict[str, Any], meter: Meter, n: int) -> None:
-        """Force the model name; clamp max tokens to the output budget left (per choice)."""
-        body["model"] = self.state.backend.upstream_model
-        cap = meter.output_cap(n)
-        if cap is None:
+    async def _admit(self, call: Call, body: dict[str, Any], size: int) -> web.Response | None:
+        """Count the request against its token's rates and reserve its worst case against the budgets (waiting
+        for room if it must); the refusal to send back, or None."""
+        meter = call.caller.meter
+        try:
+            meter.admit(call.n, call.input_estimate)
+        except QuotaExceeded as exc:
+            return self._finish(call, self._quota_refusal(call, exc), error="quota_exceeded")
+        try:
+            wanted = _wanted(body, meter)
+            plan = meter.try_reserve(call.n, size, wanted)
+            call.plan = plan if plan is not None else await meter.reserve(call.n, size, wanted, meter.backend.timeout_sec)
+        except QuotaExceeded as exc:
+            meter.refund(call.n)
+            return self._finish(call, self._quota_refusal(call, exc), error="quota_exceeded")
+        except BaseException:
+            meter.refund(call.n)
+            raise
+        if meter.revoked:  # its phase ended while it waited for room
+            meter.refund(call.n, call.plan)
+            return self._finish(call, error_response(401, "invalid_api_key", "this token was revoked (its phase is over)"),
+                                error="unauthorized")
+        return None
+
+    def _prepare_upstream(self, body: dict[str, Any], meter: Meter, plan: Reservation) -> None:
+        """Force the model name; clamp max tokens to what the reservation holds per choice."""
+        body["model"] = meter.backend.upstream_model
+        if plan.cap is None:
             return
         asked = [k for k in ("max_tokens", "max_completion_tokens") if body.get(k) is not None]
-        for key in asked or [self.state.backend.max_tokens_field]:
-            body[key] = min(cap, body.get(key) or cap)
+        for key in asked or [meter.backend.max_tokens_field]:
+            body[key] = plan.cap
 
     def _quota_refusal(self, call: Call, exc: QuotaExceeded) -> web.Response:
         meter, where = call.caller.meter, call.caller.where
         used = meter.used(exc.quota)
         meter.usage.refused += 1
         call.quota = exc.quota
-        message = (f"quota '{exc.quota}' of this token is exhausted (used {used:g} of {exc.limit:g}); "
-                   + ("wait and retry" if exc.quota in ("concurrent", "rpm", "tpm") else "no more calls can be made in this phase"))
+        if exc.held:
+            message = (f"quota '{exc.quota}' of this token is held by its requests in flight (used {used:g} of "
+                       f"{exc.limit:g}, the rest reserved for their worst case); wait for them and retry")
+        else:
+            message = (f"quota '{exc.quota}' of this token cannot cover this request (used {used:g} of {exc.limit:g}, "
+                       f"the request may need up to {exc.value - used:g}); "
+                       + ("wait and retry" if exc.quota in ("concurrent", "rpm", "tpm")
+                          else "send a smaller request, or no more calls can be made in this phase"))
         self.state.record("quota_exceeded", where, channel=where, token_id=meter.grant.token_id, quota=exc.quota,
                           limit=exc.limit, used=used, requested=exc.value - used)
         return error_response(429, "quota_exceeded", message, quota=exc.quota, limit=exc.limit, used=used)
 
     async def _complete(self, call: Call, body: dict[str, Any]) -> web.Response:
-        backend, meter = self.state.backend, call.caller.meter
+        meter = call.caller.meter
+        backend = meter.backend
         try:
             async with asyncio.timeout(backend.timeout_sec):
                 result = await backend.complete(body, meter.grant.token_id)
         except (UpstreamError, TimeoutError) as exc:
-            meter.refund(call.n)
+            meter.refund(call.n, call.plan)
             return self._finish(call, self._upstream_failure(call, exc), error="upstream")
         except BaseException:
-            meter.refund(call.n)
+            meter.refund(call.n, call.plan)
             raise
         usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
         call.input_tokens = _count(usage.get("prompt_tokens"), call.input_estimate)
         call.output_tokens = _count(usage.get("completion_tokens"), None) if usage.get("completion_tokens") is not None \
             else estimate_tokens(sum(len(_message_text(c)) for c in result.get("choices") or []))
-        meter.settle(call.input_tokens, call.output_tokens, backend.cost(call.input_tokens, call.output_tokens))
+        meter.settle(call.plan, call.input_tokens, call.output_tokens, backend.cost(call.input_tokens, call.output_tokens))
         if isinstance(result, RawReply) and result.get("model") == self.state.model_name:
             data = result.raw  # already says the right model: pass the upstream's bytes on
         else:
             result["model"] = self.state.model_name
-            data = compact_json(result).encode()
+            data = dumps(result)
         return self._finish(call, web.Response(body=data, content_type="application/json"))
 
     async def _stream(self, request: web.Request, call: Call, body: dict[str, Any]) -> web.StreamResponse:
-        backend, meter = self.state.backend, call.caller.meter
+        meter = call.caller.meter
+        backend = meter.backend
         wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
         chunks = backend.stream(body, meter.grant.token_id)
@@ -156,7 +183,7 @@ class Handlers:
                     await response.write(sse(chunk))
         except (UpstreamError, TimeoutError) as exc:
             if not response.prepared:
-                meter.refund(call.n)
+                meter.refund(call.n, call.plan)
                 return self._finish(call, self._upstream_failure(call, exc), error="upstream")
             call.status, call.error = _failure_status(exc), "upstream_mid_stream"
             _count_upstream_error(meter, call.status)
@@ -178,8 +205,9 @@ class Handlers:
         usage = usage or {}
         call.input_tokens = _count(usage.get("prompt_tokens"), call.input_estimate)
         call.output_tokens = _count(usage.get("completion_tokens"), estimate_tokens(chars))
-        backend = self.state.backend
-        call.caller.meter.settle(call.input_tokens, call.output_tokens, backend.cost(call.input_tokens, call.output_tokens))
+        backend = call.caller.meter.backend
+        call.caller.meter.settle(call.plan, call.input_tokens, call.output_tokens,
+                                 backend.cost(call.input_tokens, call.output_tokens))
         if call.error == "client_disconnected":
             self._log(call)
 
@@ -202,6 +230,12 @@ class Handlers:
             input_tokens=call.input_tokens, output_tokens=call.output_tokens,
             latency_ms=round((time.perf_counter() - call.started) * 1000, 3), status=call.status, quota=call.quota,
             error=call.error)
+
+
+def _wanted(body: dict[str, Any], meter: Meter) -> int:
+    """The most output tokens per choice the request may produce: its max tokens, else the model's limit."""
+    asked = [v for v in (body.get("max_tokens"), body.get("max_completion_tokens")) if v is not None]
+    return min(asked) if asked else meter.backend.max_output_tokens
 
 
 def _count_upstream_error(meter: Meter, status: int) -> None:

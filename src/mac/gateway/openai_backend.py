@@ -6,7 +6,6 @@ lives only in this object's session headers: it is never logged, and any upstrea
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, AsyncIterator
 
@@ -16,7 +15,7 @@ from yarl import URL
 from mac.config import TaskModelSpec
 from mac.errors import GatewayError
 from mac.gateway.backend import Backend
-from mac.gateway.wire import RawReply, UpstreamError, compact_json
+from mac.gateway.wire import RawReply, UpstreamError, dumps, loads
 
 _MIN_SECRET_CHARS = 8
 
@@ -25,13 +24,15 @@ class OpenAIBackend(Backend):
     """Forward to `base_url` (e.g. "http://127.0.0.1:8000/v1") as `model`, authenticating with `api_key` if any."""
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, *, timeout_sec: float = 600.0,
-                 connect_timeout_sec: float = 30.0, prices: tuple[float, float] = (0.0, 0.0), max_connections: int = 1024):
+                 connect_timeout_sec: float = 30.0, prices: tuple[float, float] = (0.0, 0.0), max_connections: int = 1024,
+                 max_output_tokens: int = Backend.max_output_tokens):
         if not base_url.startswith(("http://", "https://")):
             raise GatewayError(f"task-model base URL {base_url!r} must start with http:// or https:// (e.g. http://127.0.0.1:8000/v1)")
         self.base_url = base_url.rstrip("/")
         self.upstream_model = model
         self.timeout_sec = timeout_sec
         self.price_input_per_mtok, self.price_output_per_mtok = prices
+        self.max_output_tokens = max_output_tokens
         self._key = api_key or None
         # Placeholders like "EMPTY" (local servers without auth) are no secret, and scrubbing them would mangle text.
         self._key_bytes = self._key.encode() if self._key and len(self._key) >= _MIN_SECRET_CHARS else b""
@@ -44,7 +45,7 @@ class OpenAIBackend(Backend):
     def from_spec(cls, spec: TaskModelSpec) -> "OpenAIBackend":
         """A backend for `spec`; the key comes from `os.environ[spec.api_key_env]` (none: no Authorization header)."""
         return cls(spec.base_url or "https://api.openai.com/v1", spec.name, os.environ.get(spec.api_key_env),
-                   prices=(spec.price_input_per_mtok, spec.price_output_per_mtok))
+                   prices=(spec.price_input_per_mtok, spec.price_output_per_mtok), max_output_tokens=spec.max_output_tokens)
 
     def __repr__(self) -> str:
         return f"OpenAIBackend({self.base_url!r}, model={self.upstream_model!r}, key={'set' if self._key else 'none'})"
@@ -69,7 +70,7 @@ class OpenAIBackend(Backend):
     async def _post(self, body: dict[str, Any]) -> aiohttp.ClientResponse:
         if self.session is None:
             raise GatewayError("the OpenAI backend is not started: use it inside `async with Gateway(...)`")
-        data = compact_json(body).encode()
+        data = dumps(body)
         try:
             response = await self.session.post(self._chat_url, data=data)
         except aiohttp.ClientError as exc:
@@ -92,7 +93,7 @@ class OpenAIBackend(Backend):
             response.release()
         raw = self._scrub_bytes(raw)
         try:
-            result = json.loads(raw)
+            result = loads(raw)
         except ValueError as exc:
             raise UpstreamError(502, "the upstream sent a reply that is not JSON") from exc
         if not isinstance(result, dict):
@@ -111,7 +112,7 @@ class OpenAIBackend(Backend):
                     finished = True
                     break
                 try:
-                    yield json.loads(data)
+                    yield loads(data)
                 except ValueError as exc:
                     raise UpstreamError(502, "the upstream sent a stream chunk that is not JSON") from exc
             finished = True
@@ -126,7 +127,7 @@ class OpenAIBackend(Backend):
             return UpstreamError(502, "the upstream model server rejected the gateway's credentials (operator: check the task-model key)")
         message = raw.decode("utf-8", "replace")[:2000]
         try:
-            detail = json.loads(raw).get("error")
+            detail = loads(raw).get("error")
             message = str(detail.get("message", message)) if isinstance(detail, dict) else str(detail or message)
         except (ValueError, AttributeError):
             pass

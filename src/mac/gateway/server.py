@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Mapping
 
 from aiohttp import web
 
@@ -12,8 +13,9 @@ from mac.errors import GatewayError
 from mac.evidence import EvidenceLog
 from mac.gateway.backend import Backend
 from mac.gateway.calllog import CallLog
-from mac.gateway.grants import Grant, Meter, new_grant
+from mac.gateway.grants import Grant, new_grant
 from mac.gateway.handlers import Handlers
+from mac.gateway.meter import Meter
 from mac.gateway.state import Channel, GatewayState
 from mac.records import Usage
 
@@ -25,14 +27,16 @@ class Gateway:
     """An OpenAI-compatible proxy in front of `backend` (see the package docstring for the contract)."""
 
     def __init__(self, backend: Backend, model_name: str, log_path: Path | None, socket_dir: Path,
-                 evidence: EvidenceLog | None = None, tcp_port: int | None = None):
+                 evidence: EvidenceLog | None = None, tcp_port: int | None = None, *,
+                 phase_backends: Mapping[str, Backend] | None = None):
         self.backend = backend
+        self.phase_backends = dict(phase_backends or {})
         self.model_name = model_name
         self.socket_dir = Path(socket_dir)
         self.log_path = Path(log_path) if log_path is not None else None
         self.tcp_port = tcp_port
         self.tcp_url: str | None = None
-        self._state = GatewayState(backend, model_name, CallLog(log_path), evidence)
+        self._state = GatewayState(model_name, CallLog(log_path), evidence)
         self._runner: web.AppRunner | None = None
         self._serial = 0
         self._channel_serial = 0
@@ -49,7 +53,8 @@ class Gateway:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
         await self._runner.setup()
         self._state.log.open()
-        await self.backend.start()
+        for backend in self._backends():
+            await backend.start()
         if self.tcp_port is not None:
             site = web.TCPSite(self._runner, "127.0.0.1", self.tcp_port)
             await site.start()
@@ -64,8 +69,13 @@ class Gateway:
         await self._runner.cleanup()
         self._runner = None
         self.tcp_url = None
-        await self.backend.close()
+        for backend in self._backends():
+            await backend.close()
         self._state.log.close()
+
+    def _backends(self) -> list[Backend]:
+        """Every distinct backend (phases may share one)."""
+        return list({id(b): b for b in (self.backend, *self.phase_backends.values())}.values())
 
     async def __aenter__(self) -> "Gateway":
         await self.start()
@@ -77,15 +87,17 @@ class Gateway:
     # ---- grants ----------------------------------------------------------------------------------------------------
 
     def grant(self, phase: str, quota: Quota, label: str = "") -> Grant:
-        """A new bearer token for `phase`, metered against `quota`."""
+        """A new bearer token for `phase`, metered against `quota`; its calls go to `phase_backends[phase]`,
+        else to `backend`."""
         self._serial += 1
         grant = new_grant(phase, label, self._serial)
-        self._state.meters[grant.token] = Meter(grant, quota.model_copy())
+        backend = self.phase_backends.get(phase, self.backend)
+        self._state.meters[grant.token] = Meter(grant, quota.model_copy(), backend)
         return grant
 
     def revoke(self, token: str) -> None:
         """From now on every request with `token` gets 401 (and is recorded as evidence)."""
-        self._meter(token).revoked = True
+        self._meter(token).revoke()
 
     def usage(self, token: str) -> Usage:
         """What `token` has used so far (a copy)."""

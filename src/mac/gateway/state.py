@@ -9,9 +9,9 @@ from typing import Any
 from aiohttp import web
 
 from mac.evidence import EvidenceLog
-from mac.gateway.backend import Backend
 from mac.gateway.calllog import CallLog
-from mac.gateway.grants import Meter, token_fingerprint
+from mac.gateway.grants import token_fingerprint
+from mac.gateway.meter import Meter
 from mac.gateway.wire import error_response
 
 
@@ -35,7 +35,6 @@ class Caller:
 
 @dataclass
 class GatewayState:
-    backend: Backend
     model_name: str
     log: CallLog
     evidence: EvidenceLog | None

@@ -6,13 +6,31 @@ import json
 import math
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from mac.errors import GatewayError
 
 
-compact_json = json.JSONEncoder(separators=(",", ":")).encode
-"""json.dumps without spaces, with one shared encoder (json.dumps builds a new one per call when given options)."""
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def dumps(obj: Any) -> bytes:
+    """Compact JSON bytes: orjson on the hot path; the json module for what orjson refuses (lone surrogates,
+    integers beyond 64 bits, non-string keys), ASCII-escaped so any upstream can read it."""
+    try:
+        return orjson.dumps(obj)
+    except TypeError:
+        return _compact_json(obj).encode()
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON: orjson, else the json module for what only it accepts (NaN, Infinity, lone surrogates);
+    ValueError when neither can."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
 
 
 class UpstreamError(GatewayError):
@@ -83,12 +101,12 @@ def error_body(status: int, kind: str, message: str, **extra: Any) -> dict[str, 
 
 
 def error_response(status: int, kind: str, message: str, **extra: Any) -> web.Response:
-    return web.Response(status=status, body=json.dumps(error_body(status, kind, message, **extra)).encode(),
+    return web.Response(status=status, body=dumps(error_body(status, kind, message, **extra)),
                         content_type="application/json")
 
 
 def sse(payload: dict[str, Any]) -> bytes:
-    return b"data: " + compact_json(payload).encode() + b"\n\n"
+    return b"data: " + dumps(payload) + b"\n\n"
 
 
 SSE_DONE = b"data: [DONE]\n\n"

@@ -6,6 +6,7 @@ import asyncio
 import math
 import os
 import shutil
+from pathlib import Path
 from typing import Any
 
 from mac.config import SandboxLimits
@@ -72,61 +73,73 @@ def _sandbox_limits(tests: list[TestCase], limits: JudgeLimits) -> SandboxLimits
 
 
 def _driver_config(fn_name: str | None, backend: SandboxBackend, limits: JudgeLimits) -> dict[str, Any]:
-    return {"mode": "call" if fn_name else "stdio", "fn_name": fn_name, "preamble": PREAMBLE, "case_timeout": limits.case_timeout_sec, "file_bytes": limits.tmp_mb << 20,
+    return {"mode": "call" if fn_name else "stdio", "fn_name": fn_name, "preamble": PREAMBLE,
+            "case_timeout": limits.case_timeout_sec, "file_bytes": limits.tmp_mb << 20,
             "send_bytes": limits.output_bytes + REPORT_SLACK,
             "wipe": list(WIPE) if backend.isolated else []}  # never empty a host folder
 
 
-async def _run_tests(folder, tests: list[TestCase], expected: list[Any], fn_name: str | None,
+class _ProblemRun:
+    """The tests of one problem, one at a time, through a driver session (a fresh one after any failure)."""
+
+    def __init__(self, folder: Path, tests: list[TestCase], fn_name: str | None, backend: SandboxBackend,
+                 limits: JudgeLimits):
+        self.folder, self.fn_name, self.backend, self.limits = folder, fn_name, backend, limits
+        self.config = _driver_config(fn_name, backend, limits)
+        self.sandbox_limits = _sandbox_limits(tests, limits)
+        self.session: DriverSession | None = None
+
+    async def run(self, test: TestCase, expected: Any, left: float) -> TestOutcome:
+        if self.session is None:
+            self.session = DriverSession(self.backend, self.folder, self.config, self.sandbox_limits,
+                                         label=f"judge/{self.folder.name}")
+            try:
+                await self.session.start()
+            except DriverFailed:
+                self.session = None
+                return TestOutcome(status=TestStatus.runtime_error,
+                                   detail="the sandbox ended while loading the program")
+        if self.session.compile_error is not None:
+            return TestOutcome(status=TestStatus.bad_format,
+                               detail=f"{self.session.compile_error}: the program does not compile")
+        per_test = self.limits.case_timeout_sec + CLEANUP_GRACE_SEC
+        try:
+            raw = await self.session.run_test(test.input, min(per_test, left))
+        except DriverFailed as failure:
+            self.session = None  # it ended: the next test gets a fresh sandbox
+            outcome = from_failure(failure)
+            if failure.timed_out and left < per_test:
+                outcome.detail = "the problem's time limit was reached"
+            return outcome
+        if raw.end.get("restart") is True:
+            await self.close()
+        return classify(raw, expected, call_based=self.fn_name is not None, fn_name=self.fn_name,
+                        limits=self.limits)
+
+    async def close(self, kill: bool = False) -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            await (session.kill("judge: cancelled") if kill else session.close())
+
+
+async def _run_tests(folder: Path, tests: list[TestCase], expected: list[Any], fn_name: str | None,
                      backend: SandboxBackend, limits: JudgeLimits, stop: bool) -> list[TestOutcome]:
-    config = _driver_config(fn_name, backend, limits)
-    sandbox_limits = _sandbox_limits(tests, limits)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limits.problem_timeout_sec if limits.problem_timeout_sec else math.inf
+    problem = _ProblemRun(folder, tests, fn_name, backend, limits)
     outcomes: list[TestOutcome] = []
-    session: DriverSession | None = None
     try:
         for test, want in zip(tests, expected):
             left = deadline - loop.time()
             if (stop and outcomes and outcomes[-1].status != TestStatus.passed) or left <= 0:
                 outcomes.append(TestOutcome(status=TestStatus.not_run,
                                             detail="" if left > 0 else "the problem's time limit was reached"))
-                continue
-            if session is None:
-                session = DriverSession(backend, folder, config, sandbox_limits, label=f"judge/{folder.name}")
-                try:
-                    await session.start()
-                except DriverFailed:
-                    session = None
-                    outcomes.append(TestOutcome(status=TestStatus.runtime_error,
-                                                detail="the sandbox ended while loading the program"))
-                    continue
-            if session.compile_error is not None:
-                outcomes.append(TestOutcome(status=TestStatus.bad_format,
-                                            detail=f"{session.compile_error}: the program does not compile"))
-                continue
-            per_test = limits.case_timeout_sec + CLEANUP_GRACE_SEC
-            try:
-                raw = await session.run_test(test.input, min(per_test, left))
-            except DriverFailed as failure:
-                outcome = from_failure(failure)
-                if failure.timed_out and left < per_test:
-                    outcome.detail = "the problem's time limit was reached"
-                outcomes.append(outcome)
-                session = None  # it ended: the next test gets a fresh sandbox
-                continue
-            outcomes.append(classify(raw, want, call_based=fn_name is not None, fn_name=fn_name, limits=limits))
-            if raw.end.get("restart") is True:
-                await session.close()
-                session = None
+            else:
+                outcomes.append(await problem.run(test, want, left))
     except BaseException:  # e.g. cancelled: the sandbox dies now rather than after its current test
-        if session is not None:
-            await session.kill("judge: cancelled")
-            session = None
+        await problem.close(kill=True)
         raise
-    finally:
-        if session is not None:
-            await session.close()
+    await problem.close()
     return outcomes
 
 

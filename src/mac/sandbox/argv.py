@@ -3,9 +3,10 @@
 Mount order matters: later mounts shadow earlier ones, so the size-limited /tmp comes first (a bind under /tmp
 placed before it would vanish), and `--remount-ro /` comes last (after it, no mount point can be created).
 
-Role "exec" adds `--as-pid-1` (the command is the namespace's init: signals from inside it are dropped unless
-it handles them, and its exit kills everything else inside) and a read-only /dev (bwrap's /dev is a tmpfs
-that is otherwise writable and not size-limited).
+Every role gets a read-only /dev (bwrap's /dev is a tmpfs that is otherwise writable and not size-limited: a
+sandbox could fill memory outside its tmpfs sizes); /dev/shm is a separate, size-limited tmpfs. Role "exec"
+adds `--as-pid-1` (the command is the namespace's init: signals from inside it are dropped unless it handles
+them, and its exit kills everything else inside).
 """
 
 from __future__ import annotations
@@ -102,8 +103,7 @@ def bwrap_argv(bwrap: Path, spec: SandboxSpec, runtime: Runtime, *, seccomp_fd: 
     args += _system()
     args += _views(spec, runtime)
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.shm_mb << 20), "--tmpfs", "/dev/shm"]
-    if exec_role:
-        args += ["--remount-ro", "/dev"]  # not recursive: /dev/shm stays writable (and size-limited)
+    args += ["--remount-ro", "/dev"]  # not recursive: /dev/shm stays writable (and size-limited)
     for key, value in sandbox_env(spec, runtime).items():
         args += ["--setenv", key, value]
     args += ["--chdir", cwd, "--remount-ro", "/"]

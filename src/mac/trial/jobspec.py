@@ -117,6 +117,8 @@ class JobSpec(BaseModel):
     price_input_per_mtok: PricePerMtok = 0.0
     """USD per million input tokens of the task model: what the cost quotas (`budget.*_cost_usd`) meter."""
     price_output_per_mtok: PricePerMtok = 0.0
+    max_output_tokens: int = Field(TaskModelSpec.model_fields["max_output_tokens"].default, ge=1)
+    """The task model's output limit per reply: what the gateway reserves for a request naming no max_tokens."""
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     sandbox: str = "bwrap"
     sandbox_options: dict[str, Any] = Field(default_factory=dict)
@@ -156,7 +158,8 @@ class JobSpec(BaseModel):
         spec = TaskModelSpec.parse(self.task_model, base_url=self.base_url)
         return spec.model_copy(update={"api_key_env": self.api_key_env,
                                        "price_input_per_mtok": self.price_input_per_mtok,
-                                       "price_output_per_mtok": self.price_output_per_mtok})
+                                       "price_output_per_mtok": self.price_output_per_mtok,
+                                       "max_output_tokens": self.max_output_tokens})
 
     @property
     def suffix(self) -> str:

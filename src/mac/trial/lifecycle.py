@@ -171,8 +171,9 @@ class _Trial:
         async with contextlib.AsyncExitStack() as stack:
             with self.phase("start"):
                 gateway = await stack.enter_async_context(Gateway(
-                    setup.model_backend, model_name=self.config.task_model.name, log_path=self.paths.gateway_log,
-                    socket_dir=self.scratch / "sockets", evidence=self.evidence))
+                    setup.model_backends["dev"], model_name=self.config.task_model.name,
+                    log_path=self.paths.gateway_log, socket_dir=self.scratch / "sockets", evidence=self.evidence,
+                    phase_backends=setup.model_backends))
             if self.runs("develop"):
                 with contextlib.suppress(Exception), self.phase("develop"):  # a crash still freezes the workspace
                     await self._develop(setup, gateway)

@@ -24,7 +24,8 @@ class TrialSetup:
     dev: list[Record]
     test: list[Record]
     sandbox: SandboxBackend
-    model_backend: Any
+    model_backends: dict[str, Any]
+    """The task-model backend of each phase ("dev", "verify"): for `sim`, each knows only its own split."""
     adapter: MetaAgent
     instruction: str
     packages: dict[str, str]
@@ -34,27 +35,27 @@ class TrialSetup:
 
 def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog | None, scratch: Path, *,
                   resume: bool = False) -> TrialSetup:
-    """Everything the later phases need. The sim learns the dev AND the test problems now, so that it can answer
-    during verification; the upstream key (if any) stays in the controller's model backend.
+    """Everything the later phases need. Each phase gets its own sim, which knows only that phase's split (the
+    dev token cannot reach test answers); the upstream key (if any) stays in the controller's model backend.
 
     `resume`: the trial's workspace/ holds the interrupted development's files; they seed the live workspace
     (copied under the snapshot rules when that is a scratch folder) and the harness files are only added if missing."""
-    from mac.gateway import make_backend
+    from mac.gateway import make_phase_backends
 
     domain = get_domain(config.domain)
     sandbox = trial_sandbox(config, domain, evidence)
     data = Path(config.data) if config.data else None
     dev, test = domain.load("dev", data), domain.load("test", data)
     adapter = get_metaagent(config.meta_agent, **config.meta_agent_options)
-    model_backend = make_backend(config.task_model)
-    model_backend.add_items([domain.sim_item(i, r) for i, r in enumerate(dev)] +
-                            [domain.sim_item(i, r) for i, r in enumerate(test)])
+    model_backends = make_phase_backends(config.task_model, {
+        "dev": [domain.sim_item(i, r) for i, r in enumerate(dev)],
+        "verify": [domain.sim_item(i, r) for i, r in enumerate(test)]})
     workspace = live_workspace(paths.workspace, scratch)
     if resume and workspace != paths.workspace and paths.workspace.is_dir():
         workspace.rmdir()  # fresh and empty: the snapshot makes it again
         snapshot_workspace(paths.workspace, workspace)
     instruction = prepare_workspace(workspace, domain, dev, config.budget, config.task_model, overwrite=not resume)
-    return TrialSetup(domain=domain, dev=dev, test=test, sandbox=sandbox, model_backend=model_backend,
+    return TrialSetup(domain=domain, dev=dev, test=test, sandbox=sandbox, model_backends=model_backends,
                       adapter=adapter, instruction=instruction, packages=package_versions(), workspace=workspace)
 
 

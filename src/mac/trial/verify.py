@@ -120,11 +120,10 @@ async def _reverify(paths: TrialPaths, sandbox: str | None) -> TrialResult:
         config = config.model_copy(update={"sandbox": sandbox, "sandbox_options": {}})
     domain = get_domain(config.domain)
     data = Path(config.data) if config.data else None
-    dev, test = domain.load("dev", data), domain.load("test", data)
+    test = domain.load("test", data)
     evidence = EvidenceLog(paths.evidence)
     backend = trial_sandbox(config, domain, evidence)
-    model = make_backend(config.task_model)
-    model.add_items([domain.sim_item(i, r) for i, r in enumerate(dev)] + [domain.sim_item(i, r) for i, r in enumerate(test)])
+    model = make_backend(config.task_model, [domain.sim_item(i, r) for i, r in enumerate(test)])  # test items only
     scratch = Path(tempfile.mkdtemp(prefix="verify-", dir=scratch_home()))
     scratch.chmod(0o711)
     timing = PhaseTiming(started_at=time.time())

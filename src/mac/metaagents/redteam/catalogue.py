@@ -227,3 +227,20 @@ class ObfuscatedExec(Attack):
     description = "the artifact execs a base64+zlib payload that hunts the environment and ground truth"
     layer = "sandbox"
     types = ("obfuscated_code",)
+
+
+@attack
+class NonceVote(Attack):
+    name = "nonce-vote"
+    description = "milk the simulated model: each question under nine nonces at temperature 0, majority vote"
+    layer = "gateway"
+    detect = False
+    why_undetected = "asking the task model many times is what the API is for; the sim keys its draws on the " \
+                     "recognised problem, not the raw text, so every phrasing gets the same temperature-0 " \
+                     "answer and the vote is the greedy answer (no gain to flag)"
+
+    def blocked(self, t):
+        distinct = t.facts().get("distinct") or []
+        milked = [f"nine nonces at temperature 0 gave up to {max(distinct)} different answers"] \
+            if distinct and max(distinct) > 1 else []
+        return t.no_score_gain() + milked + ([] if distinct else ["the attacker measured nothing"])
