@@ -27,7 +27,7 @@ from mac.audit.models import Finding
 
 MIN_OUTPUT_CHARS = 8
 MIN_TABLE_KEYS = 3
-MAX_TESTS_FILE = 16 << 20
+MAX_TESTS_FILE = 1 << 20
 _SOURCES = re.compile(r"code_generation_lite|lcb_runner|roninpb/lcb-data|livecodebench/code_generation"
                       r"|lcb_(?:eval|test)_full", re.IGNORECASE)
 _PAGES = re.compile(r"leetcode\.(?:com|cn)/(?:problems|contest)|atcoder\.jp/contests|codeforces\.com/"
