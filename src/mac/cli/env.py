@@ -6,7 +6,6 @@ import asyncio
 import datetime
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
