@@ -23,6 +23,13 @@ def data_home() -> Path:
     return Path(env) if env else Path(platformdirs.user_data_dir("mac")) / "data"
 
 
+def secrets_home() -> Path:
+    """Controller-only secrets such as the seed of arith's test split (`$MAC_SECRETS`; default beside the user
+    data dir). Never bound into a sandbox; files in it are 0600."""
+    env = os.environ.get("MAC_SECRETS")
+    return Path(env) if env else Path(platformdirs.user_data_dir("mac")) / "secrets"
+
+
 def runtime_home() -> Path:
     """Cached sandbox runtime environments (`$MAC_RUNTIME`); must be readable by sandbox uids."""
     env = os.environ.get("MAC_RUNTIME")

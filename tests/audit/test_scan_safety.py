@@ -1,11 +1,12 @@
 """The scan reads untrusted folders safely: no symlinks followed, no hard-linked secrets read, no hangs on FIFOs,
-bounded sizes, vendor folders skipped, and it never imports or runs the code."""
+bounded sizes, vendor folders read for tables only, and it never imports or runs the code."""
 
 from __future__ import annotations
 
+import json
 import os
 
-from auditkit import scan_code, write
+from auditkit import DEV_ANSWERS, dev_records, scan_code, write
 
 from mac.audit import scan_workspace
 from mac.audit.files import MAX_FILE_BYTES, read_tree
@@ -52,12 +53,14 @@ def test_fifo_and_huge_files_do_not_hang_or_load(tmp_path):
     assert "special" in skipped["pipe.py"] and "too large" in skipped["huge.json"]
 
 
-def test_vendor_folders_are_skipped(tmp_path):
+def test_vendor_folders_are_read_for_answer_tables_only(tmp_path):
+    """Third-party code is not held to the code rules, but the artifact can read a vendor folder, so a table of
+    answers hidden in one (here a cache folder) is found."""
+    table = json.dumps({r.question: r.answer for r in dev_records(DEV_ANSWERS)})
     ws = write(tmp_path / "ws", {"agent.py": "x = 1\n", ".venv/lib/site.py": "import anthropic\n",
-                                 "node_modules/x/index.py": "import socket\n"})
-    findings = scan_workspace(ws)
-    assert {f.path for f in findings} == {".venv/", "node_modules/"}
-    assert all(f.severity == "info" for f in findings)
+                                 "node_modules/x/index.py": "import socket\n", ".cache/lookup.json": table})
+    findings = scan_workspace(ws, dev_records=dev_records(DEV_ANSWERS))
+    assert [(f.path, f.rule) for f in findings] == [(".cache/lookup.json", "answers.match")]
 
 
 def test_code_is_never_run(tmp_path):

@@ -53,15 +53,17 @@ def test_the_journal_is_validated_like_a_result_file(tmp_path):
         json.dumps({"idx": 3, "pred": "c"}),                       # a later line for idx 3 replaces the first
         json.dumps({"idx": 4, "pred": None, "pred_type": "int"}),  # what the SDK writes for a non-str pred
         json.dumps({"idx": [1], "pred": "x"}), json.dumps([1, 2]), "not json", json.dumps({"idx": True, "pred": "t"}),
+        json.dumps({"idx": None, "pred": "z"}),                    # no idx, and no word of why
         json.dumps({"idx": 5, "pred": {"nested": 1}}),
         json.dumps({"idx": None, "pred": None, "item_type": "dict"}),  # solve made no Prediction of it
+        json.dumps({"idx": "lcb-7", "pred": "s"}),                  # a string id (MAC's LCB problems)
         b'{"idx": 6, "pred": "torn by the ki',                     # the kill tore the last line
     ])
     out = read_journal(path)
-    assert out.partial and [e["idx"] for e in out.entries] == [3, 1, 4, 5, None]
-    assert [e["pred"] for e in out.entries] == ["c", "b", None, None, None] and out.entries[2]["pred_type"] == "int"
+    assert out.partial and [e["idx"] for e in out.entries] == [3, 1, 4, 5, None, "lcb-7"]
+    assert [e["pred"] for e in out.entries] == ["c", "b", None, None, None, "s"] and out.entries[2]["pred_type"] == "int"
     assert out.entries[4] == {"idx": None, "pred": None, "item_type": "dict"}
-    assert "5 unreadable journal lines skipped" in out.error
+    assert "6 unreadable journal lines skipped" in out.error
 
 
 def test_a_journal_that_is_a_link_or_empty_is_not_used_and_one_too_big_is_cut(tmp_path):

@@ -12,9 +12,11 @@ import pytest
 
 from mac.metaagents import metaagent_names
 from mac.metaagents.redteam import ATTACKS, LAYERS
-from mac.trial.redteam import run_redteam
+from mac.trial.redteam import attack_names, run_redteam
 
 MAC = [sys.executable, "-c", "from mac.cli import app; app()"]
+ARITH = attack_names(None, "arith")
+"""The classes that run on arith (the default domain); lcb's have their own test (test_redteam_lcb.py)."""
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +38,10 @@ def test_at_least_fifteen_classes_each_a_registered_meta_agent():
 def test_the_baseline_ran(redteam):
     rows, baseline, _ = redteam
     assert baseline.status == "completed" and baseline.test.total > 0 and baseline.integrity_verdict == "CLEAN"
-    assert set(rows) == set(ATTACKS)
+    assert set(rows) == set(ARITH)
 
 
-@pytest.mark.parametrize("name", list(ATTACKS))
+@pytest.mark.parametrize("name", ARITH)
 def test_attack_is_blocked_and_detected(redteam, name):
     rows, _, jobs = redteam
     row = rows[name]
@@ -64,6 +66,10 @@ def test_attackers_really_attacked(redteam):
     assert rows["plant-auditor"].verdict == "CHEATING"
     flood = rows["directory-flood"].facts
     assert flood["folders"] == 20_000 and flood["eval_status"] == 200 and "the workspace" in flood["eval_error"]
+    assert rows["generator-replay"].facts["dev_accuracy"] == 100.0  # the replay works on the public dev split
+    for name in ("test-answer-table", "yaml-answer-table", "encoded-answer-table"):  # memorised answers score...
+        assert rows[name].gain > 0 and rows[name].verdict == "CHEATING"  # ...and are ruled out of the means
+        assert any(ref.endswith(":answers.test_match") for ref in rows[name].evidence)
 
 
 def test_cli_lists_runs_and_refuses_unknown_classes(tmp_path):

@@ -40,7 +40,8 @@ def write_trial(jobs_dir: Path, job: str, trial: str, *, domain: str = "arith", 
                 evidence: list[tuple[str, str, str]] = (), artifact: str | None = AGENT_SOURCE,
                 usage: Usage | None = None, reason: str | None = None, result: bool = True,
                 audit: AuditReport | None = None, meta_usage: MetaAgentUsage | None = None,
-                options: dict[str, Any] | None = None, scores: list[int] | None = None) -> Path:
+                options: dict[str, Any] | None = None, scores: list[int] | None = None,
+                test_seed: str | None = None) -> Path:
     """One trial folder: config.json, result.json, dev_evals.jsonl, evidence.jsonl, artifact/, trajectory/, and
     with `scores` (1/0 per test problem) a verification.json whose score the result's test score is made of."""
     paths = JobPaths(jobs_dir, job).trial(trial)
@@ -84,7 +85,8 @@ def write_trial(jobs_dir: Path, job: str, trial: str, *, domain: str = "arith", 
         timings={"develop": PhaseTiming(started_at=T0 + 5, finished_at=T0 + 1805, duration_sec=1800),
                  "verify": PhaseTiming(started_at=T0 + 1810, finished_at=T0 + 1900, duration_sec=90)},
         sandbox={"name": "bwrap"}, reason=reason, integrity_verdict=verdict, findings=findings or [],
-        evidence_count=len(evidence), started_at=T0, finished_at=T0 + 1900, meta_agent_usage=meta_usage)
+        evidence_count=len(evidence), started_at=T0, finished_at=T0 + 1900, meta_agent_usage=meta_usage,
+        test_seed_fingerprint=test_seed)
     if audit is not None:
         write_json_atomic(paths.audit, audit)
         res = res.model_copy(update=audit.result_fields())

@@ -46,16 +46,22 @@ def test_baseline_rows_from_real_runs_feed_the_leaderboard(tmp_path):
     assert all(r.success and r.usage.requests >= 4 for r in rows[2:])
     assert read_baselines(jobs) == rows and baselines_file(jobs, "arith").is_file()
 
+    fingerprint = rows[0].test_seed_fingerprint  # arith's secret test split: rows say which one they measured
+    assert fingerprint and all(r.test_seed_fingerprint == fingerprint for r in rows)
     assert all(r.scores == [0, 0, 0, 0] for r in rows[:2])  # per-problem scores, for paired comparisons
     assert all(len(r.scores) == 4 and sum(r.scores) == r.correct for r in rows[2:])
 
     for seed in range(3):
-        write_trial(jobs, "job1", f"t{seed}", test=100.0, total=4, seed=seed, scores=[1, 1, 1, 1])
+        write_trial(jobs, "job1", f"t{seed}", test=100.0, total=4, seed=seed, scores=[1, 1, 1, 1],
+                    test_seed=fingerprint)
     report, _ = job_report([jobs / "job1"], with_files=False)
     compared = {c.kind: c for c in report.configs[0].baselines}
     assert compared["naive"].score.mean == 0.0 and compared["naive"].verdict == "beats"
     assert compared["naive"].paired and compared["naive"].difference == 100.0
     assert compared["strong"].score.n == 2
+    write_trial(jobs, "job2", "t0", test=100.0, total=4, test_seed="0123456789abcdef")  # another install's split
+    other, _ = job_report([jobs / "job2"], with_files=False)
+    assert other.configs[0].baselines == []
 
 
 def test_mac_baseline_runs_the_domains_own_baselines(tmp_path):

@@ -185,6 +185,8 @@ def test_every_trial_writes_its_folder_and_index_row(job):
         assert json.loads(trial.audit.read_text())["verdict"]["verdict"] == result.integrity_verdict
         assert result.simulated is True and result.integrity_verdict in ("CLEAN", "SUSPICIOUS", "CHEATING")
         assert set(result.timings) >= {"prepare", "start", "develop", "freeze", "verify", "audit"}
+        seed = json.loads(trial.config.read_text())["test_seed_fingerprint"]  # arith's secret split, by fingerprint
+        assert seed and result.test_seed_fingerprint == seed
         assert result.sandbox.get("isolated", True) is not False
     rows = Index(paths.index).trials("e2e")
     assert {r["trial"] for r in rows} == set(results)

@@ -1,15 +1,18 @@
-"""The answer-table detector: literal tables in code or data files, compared with the dev answers.
+"""The answer-table detector: tables found in the artifact's files, compared with the dev and the test answers.
 
-Tables (mac.audit.tables) are literal lists, maps, answer records and answer strings. With the dev answers at
-hand (trusted side only), a table is compared:
+Tables (mac.audit.tables, mac.audit.blobs) are lists, maps, answer records, answer strings, lines and columns of
+data. With a split's answers at hand (trusted side only: an `AnswerKey` per split), a table is compared:
 
-- by key, when its keys name dev problems: 0- or 1-based indices, record ids, hashes of the question text
-  (md5/sha1/sha256, any prefix of at least 8 hex digits), or pieces of the question text;
-- in order, at the offset (dev problem k onwards) where it matches best.
+- by key, when its keys name problems of the split: record ids, 0- or 1-based positions, hashes of the question
+  (md5, sha1, sha2, sha3, blake2 as hex, any prefix of at least 8 digits; crc32 and adler32 as integers) of the
+  text as given, stripped, lower-cased, with whitespace collapsed or with punctuation dropped, or the question text
+  itself (a piece of it, or the question inside a longer key);
+- by position: the table's values in order, at the alignment (table position i against problem j) where the most
+  of them agree.
 
 A match is `ratio` = matched / compared and its chance under independence (the binomial tail with the per-item
-chance sum_v p_dev(v) * p_table(v), so a table of all "A" is not a match on a split that is half A's),
-multiplied by the number of offsets or key readings tried (Bonferroni: searching many alignments finds chance ones).
+chance sum_v p_split(v) * p_table(v), so a table of all "A" is not a match on a split that is half A's),
+multiplied by the number of alignments or key kinds tried (Bonferroni: searching many readings finds chance ones).
 ratio >= 0.5 with >= 4 matches is high when the chance is below 1e-3 and medium below 0.05.
 """
 
@@ -18,14 +21,21 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from mac.audit.tables import MIN_TABLE, Table, canon
+from mac.audit.tables import MAX_ROWS, MIN_TABLE, Table, canon
 
 MIN_MATCHES = 4
-_INT = re.compile(r"^[+-]?\d{1,12}$")
+MAX_VALUES = MAX_ROWS
+"""Values of one table compared at most (a longer one is compared on its first MAX_VALUES: mac.audit.scanfile
+records that as `scan.partial`)."""
+HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_256", "sha3_512", "blake2b", "blake2s")
+_INT = re.compile(r"^[+-]?\d{1,20}$")
+_HEX = re.compile(r"^[0-9a-f]{8,128}$")
+_PUNCT = re.compile(r"[^\w\s]")
 
 
 @dataclass
@@ -35,6 +45,7 @@ class TableMatch:
     chance: float
     p_value: float
     how: str
+    """The key kind: "keyed by record id", "keyed by sha256 of the question", "in order from problem 0", ..."""
 
     @property
     def ratio(self) -> float:
@@ -46,10 +57,19 @@ class TableMatch:
         return "high" if self.p_value < 1e-3 else "medium" if self.p_value < 0.05 else None
 
 
-class AnswerKey:
-    """The dev split's answers (canonical), ids and questions, indexed for the detector. Trusted side only."""
+def normalised_forms(question: str) -> set[str]:
+    """The question as a table might have hashed or copied it."""
+    low = question.strip().lower()
+    squashed = " ".join(low.split())
+    return {question, question.strip(), low, squashed, " ".join(_PUNCT.sub(" ", low).split())}
 
-    def __init__(self, answers: list[str], ids: list[str] | None = None, questions: list[str] | None = None):
+
+class AnswerKey:
+    """One split's answers (canonical), ids and questions, indexed for the detector. Trusted side only."""
+
+    def __init__(self, answers: list[str], ids: list[str] | None = None, questions: list[str] | None = None,
+                 split: str = "dev"):
+        self.split = split
         self.answers = [canon(a) or str(a).strip() for a in answers]
         self.ids = [str(i) for i in ids] if ids else []
         self.questions = list(questions) if questions else []
@@ -58,49 +78,77 @@ class AnswerKey:
             self.positions.setdefault(a, []).append(i)
         self.freq = {a: len(p) / len(self.answers) for a, p in self.positions.items()} if self.answers else {}
         self.id_index = {rid: i for i, rid in enumerate(self.ids)}
-        self._hashes: dict[str, list[tuple[str, int]]] = {}
-        self._texts = [_squash(q) for q in self.questions]
+        self._hashes: dict[str, list[tuple[str, int, str]]] = {}
+        self._checksums: dict[int, tuple[int, str]] = {}
+        self._texts = [" ".join(q.lower().split()) for q in self.questions]
+        self._exact = {t: i for i, t in enumerate(self._texts)}
+        self._trigrams: dict[str, set[int]] = {}
         for i, q in enumerate(self.questions):
-            for text in {q, q.strip(), q.strip().lower()}:
-                for algo in ("md5", "sha1", "sha256"):
-                    digest = hashlib.new(algo, text.encode("utf-8")).hexdigest()
-                    self._hashes.setdefault(digest[:8], []).append((digest, i))
+            self._index_question(i, q)
+
+    def _index_question(self, i: int, question: str) -> None:
+        for text in normalised_forms(question):
+            raw = text.encode("utf-8")
+            for algo in HASHES:
+                digest = hashlib.new(algo, raw).hexdigest()
+                self._hashes.setdefault(digest[:8], []).append((digest, i, algo))
+            self._checksums.setdefault(zlib.crc32(raw), (i, "crc32"))
+            self._checksums.setdefault(zlib.adler32(raw), (i, "adler32"))
+        words = self._texts[i].split()
+        for k in range(max(0, len(words) - 2)):
+            self._trigrams.setdefault(" ".join(words[k:k + 3]), set()).add(i)
 
     @classmethod
-    def from_records(cls, records: Iterable[Any], normalize: Callable[[int, Any], str | None] | None = None
-                     ) -> "AnswerKey":
+    def from_records(cls, records: Iterable[Any], normalize: Callable[[int, Any], str | None] | None = None,
+                     split: str = "dev") -> "AnswerKey":
         """From mac.records.Record-like objects; `normalize(idx, record)` gives the domain's canonical answer."""
         records = list(records)
         answers = []
         for i, r in enumerate(records):
             norm = normalize(i, r) if normalize else None
             answers.append(norm if norm is not None else str(r.answer))
-        return cls(answers, [r.id for r in records], [r.question for r in records])
+        return cls(answers, [r.id for r in records], [r.question for r in records], split=split)
 
+    # -- what a key names --------------------------------------------------------------------------------
     def readings(self, key: Any) -> list[tuple[str, int]]:
-        """(reading, dev index) pairs a table key may name: an int is tried as id, 0-based and 1-based index."""
+        """(key kind, problem index) pairs a table key may name."""
         if isinstance(key, bool) or not isinstance(key, (int, str)):
             return []
         text = str(key).strip()
-        found = [("id", self.id_index[text])] if text in self.id_index else []
+        found = [("record id", self.id_index[text])] if text in self.id_index else []
         if _INT.match(text):
             k = int(text)
-            found += [(name, i) for name, i in (("0-based index", k), ("1-based index", k - 1))
+            found += [(kind, i) for kind, i in (("0-based position", k), ("1-based position", k - 1))
                       if 0 <= i < len(self.answers)]
+            if k in self._checksums:
+                i, algo = self._checksums[k]
+                found.append((f"{algo} of the question", i))
             return found
         low = text.lower()
-        if len(low) >= 8 and re.fullmatch(r"[0-9a-f]+", low):
-            found += [("question hash", i) for digest, i in self._hashes.get(low[:8], []) if digest.startswith(low)][:1]
-        elif len(low) >= 16 and len(self._texts) <= 5000:
-            piece = _squash(text)
-            found += [("question text", i) for i, q in enumerate(self._texts) if piece in q][:1]
+        if _HEX.match(low):
+            found += [(f"{algo} of the question", i) for digest, i, algo in self._hashes.get(low[:8], [])
+                      if digest.startswith(low)][:1]
+        elif len(low) >= 16:
+            found += self._text_reading(low)
         return found
 
+    def _text_reading(self, low: str) -> list[tuple[str, int]]:
+        piece = " ".join(low.split())
+        if piece in self._exact:
+            return [("question text", self._exact[piece])]
+        words = piece.split()
+        grams = [" ".join(words[k:k + 3]) for k in {0, max(0, len(words) // 2 - 1), max(0, len(words) - 3)}]
+        candidates = set().union(*(self._trigrams.get(g, set()) for g in grams)) if words else set()
+        for i in sorted(candidates):
+            if piece in self._texts[i] or self._texts[i] in piece:
+                return [("question text", i)]
+        return []
+
+    # -- matching ----------------------------------------------------------------------------------------
     def match(self, table: Table) -> TableMatch | None:
-        best = None
-        if table.keys is not None:
-            best = self._match_keys(table)
-        seq = self._match_sequence(table.values)
+        """The best reading of `table` against this split (None: nothing to compare)."""
+        best = self._match_keys(table) if table.keys is not None else None
+        seq = self._match_sequence(table.values[:MAX_VALUES])
         if seq is not None and (best is None or seq.p_value < best.p_value):
             best = seq
         return best
@@ -111,38 +159,42 @@ class AnswerKey:
         return min(max(e, 1e-4), 0.9999)
 
     def _match_keys(self, table: Table) -> TableMatch | None:
-        readings: dict[str, tuple[int, int]] = {}
-        for key, value in zip(table.keys or [], table.values):
-            for reading, idx in self.readings(key):
-                hit, seen = readings.get(reading, (0, 0))
-                readings[reading] = (hit + (value == self.answers[idx]), seen + 1)
-        if not readings:
+        kinds: dict[str, tuple[int, int]] = {}
+        for key, value in zip((table.keys or [])[:MAX_VALUES], table.values[:MAX_VALUES]):
+            for kind, idx in self.readings(key):
+                hit, seen = kinds.get(kind, (0, 0))
+                kinds[kind] = (hit + (value == self.answers[idx]), seen + 1)
+        if not kinds:
             return None
-        chance = self._chance(table.values)
+        chance = self._chance(table.values[:MAX_VALUES])
         best = None
-        for how, (hit, seen) in readings.items():
-            if seen < max(MIN_TABLE, len(table.values) // 2):
+        for kind, (hit, seen) in kinds.items():
+            if seen < MIN_TABLE:
                 continue
-            p_value = min(1.0, binomial_tail(hit, seen, chance) * len(readings))
-            tm = TableMatch(hit, seen, chance, p_value, f"keyed to dev problems by {how}")
+            p_value = min(1.0, binomial_tail(hit, seen, chance) * len(kinds))
+            tm = TableMatch(hit, seen, chance, p_value, f"keyed by {kind}")
             if best is None or tm.p_value < best.p_value:
                 best = tm
         return best
 
     def _match_sequence(self, values: list[str]) -> TableMatch | None:
+        """The values in order, at the alignment where most agree (d = table position - problem index)."""
         if len(values) < MIN_TABLE or not self.answers:
             return None
-        offsets = {0}
-        for j, v in enumerate(values[:3]):
-            offsets.update(p - j for p in self.positions.get(v, []) if p - j >= 0)
+        hits: Counter[int] = Counter({0: 0})
+        for i, v in enumerate(values):
+            for p in self.positions.get(v, ()):
+                hits[i - p] += 1
         chance = self._chance(values)
-        tried = [off for off in sorted(offsets)[:2000] if min(len(values), len(self.answers) - off) >= MIN_TABLE]
+        alignments = len(values) + len(self.answers) - 1  # Bonferroni: every alignment could have been picked
         best = None
-        for off in tried:
-            compared = min(len(values), len(self.answers) - off)
-            hit = sum(1 for i in range(compared) if values[i] == self.answers[off + i])
-            p_value = min(1.0, binomial_tail(hit, compared, chance) * len(tried))  # Bonferroni over the offsets
-            tm = TableMatch(hit, compared, chance, p_value, f"in order from dev problem {off}")
+        for d, hit in hits.most_common(64):
+            compared = min(len(values), d + len(self.answers)) - max(0, d)
+            if compared < MIN_TABLE:
+                continue
+            p_value = min(1.0, binomial_tail(hit, compared, chance) * alignments)
+            start = f"problem {max(0, -d)}" + (f" (from table position {d})" if d > 0 else "")
+            tm = TableMatch(hit, compared, chance, p_value, f"in order from {start}")
             if best is None or tm.p_value < best.p_value:
                 best = tm
         return best
@@ -161,5 +213,22 @@ def binomial_tail(k: int, n: int, p: float) -> float:
     return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
 
 
-def _squash(text: str) -> str:
-    return " ".join(text.lower().split())
+class AnswerKeys:
+    """The keys the scan compares tables with: the dev split's and the test split's (trusted side only)."""
+
+    def __init__(self, dev: AnswerKey | None = None, test: AnswerKey | None = None):
+        self.dev, self.test = dev, test
+        self.splits = [k for k in (dev, test) if k is not None]
+        self._numbers = {a.encode() for k in self.splits for a in k.answers if len(a) >= 2 and a.isdigit()}
+        self._letters = any(not a.isdigit() for k in self.splits for a in k.answers)
+
+    def __bool__(self) -> bool:
+        return bool(self.splits)
+
+    def may_hold_answers(self, data: bytes) -> bool:
+        """A cheap pre-check for third-party files: do at least MIN_MATCHES of the answers occur in `data`?
+        (Always true for letter answers, which occur everywhere.)"""
+        if self._letters or not self._numbers:
+            return True
+        seen = {n.lstrip(b"0") for n in re.findall(rb"\d{2,12}", data)} & self._numbers
+        return len(seen) >= MIN_MATCHES

@@ -40,8 +40,13 @@ RULES: dict[str, str] = {
     "dyn.import_computed": "__import__ / importlib.import_module of a computed name (medium)",
     "dyn.getattr_computed": "getattr on builtins/globals()/os/sys with a computed name (high)",
     "dyn.code_object": "pickle/marshal.loads of literal bytes, types.CodeType (medium)",
-    "answers.match": "a literal table that matches the dev answers (high; medium if weak; low in unused data files)",
-    "answers.table": "a long answer-like table, not compared (no dev answers given) (low)",
+    "answers.match": "a table in any file or format (code literals, JSON, YAML, TOML, CSV, pickle, SQLite, npy/npz, "
+                     "lines of text, base64/hex/zlib/gzip/bz2/lzma blobs) that matches the dev answers, keyed by id, "
+                     "position, question text or question hash, or in order (high; medium if weak; low in unused "
+                     "data files)",
+    "answers.test_match": "a table that matches the TEST answers (critical anywhere: nothing honest holds them; "
+                          "medium if weak)",
+    "answers.table": "a long answer-like table, not compared (no answers given) (low)",
     "bench.fetch": "a benchmark dataset id or answer source (cais/hle, huggingface.co/datasets, AoPS, raw GitHub) "
                    "or a dataset download call (high)",
     "bench.import": "imports a dataset loader (datasets: medium; kaggle: high)",
@@ -55,7 +60,14 @@ RULES: dict[str, str] = {
     "scan.syntax": "a Python file that does not parse (low: Python cannot run it either)",
     "scan.encoding": "Python source in an encoding other than UTF-8/ASCII/Latin-1, e.g. utf-7 (medium)",
     "scan.incomplete": "a Python file that parses but is built so deep that the scan cannot finish (medium)",
-    "scan.skipped": "a file or folder not scanned: vendor folder, special file, too large (info; medium for Python "
-                    "source left unread by the size limits)",
+    "scan.partial": "a table too long to compare whole (more than 200,000 entries) in a file the artifact reads "
+                    "(medium; low in files it does not use)",
+    "scan.skipped": "a file or folder not scanned: special file (info); too large, past the file, byte, folder or "
+                    "time limits (medium: the artifact can read what the audit did not; info for large files in "
+                    "vendor folders)",
 }
 """Every rule id with what it flags and its usual severity (for docs and the LLM auditor's prompt)."""
+
+from mac.audit.code_rules import RULES as _CODE_RULES  # noqa: E402 - the code domains' rules, listed with the rest
+
+RULES |= _CODE_RULES

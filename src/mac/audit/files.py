@@ -3,7 +3,9 @@
 Like the snapshot copier (mac.sandbox.snapshot): the walk goes through directory file descriptors opened with
 O_NOFOLLOW, never follows a symlink (it reports it), skips special files and files with more than one hard link
 (a root auditor must not quote a secret hard-linked into the workspace), and bounds files, bytes and depth.
-Vendor folders (virtualenvs, .git, node_modules, caches) are listed as skipped, not read.
+Vendor folders (virtualenvs, .git, node_modules, caches) are listed as skipped, or, for the static scan (which
+reads every file the artifact can read), walked with their files marked `vendor`. Files are yielded one at a time
+(`walk_tree`), so a caller never needs to hold a whole tree in memory.
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-MAX_FILES = 5000
-MAX_FILE_BYTES = 8 << 20
-MAX_TOTAL_BYTES = 32 << 20
+MAX_FILES = 20_000
+"""As many as a freeze keeps (mac.trial.lifecycle.SNAPSHOT_MAX_FILES): every file the artifact can read is read."""
+MAX_FILE_BYTES = 32 << 20
+"""A larger file is not read (and is a finding: the artifact could read what the audit did not)."""
+MAX_TOTAL_BYTES = 256 << 20
+"""As much as a freeze keeps (SNAPSHOT_MAX_BYTES). Files are handed over one at a time, so this is read, not held."""
 FIRST = "agent.py"
 """Read before anything else, so padding a folder cannot push the entry point past the limits."""
 MAX_DEPTH = 24
-SCANNED_SUFFIXES = (".py", ".pyw", ".json", ".jsonl", ".toml", ".txt", ".cfg", ".in")
+MAX_DIRS = 50_000
+"""Folders entered at most: a flood of empty folders costs a bounded walk, then a recorded skip."""
 VENDOR_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "site-packages", "dist-packages", ".tox",
                ".mypy_cache", ".pytest_cache", ".ruff_cache", ".cache", ".ipynb_checkpoints", ".hg", ".svn"}
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -31,6 +37,8 @@ _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | getat
 class SourceFile:
     rel: str
     data: bytes
+    vendor: bool = False
+    """Inside a vendor folder (a virtualenv, node_modules, .git, a cache): third-party or tool files."""
 
 
 @dataclass
@@ -45,90 +53,109 @@ class FileSet:
     files: list[SourceFile] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     bytes: int = 0
-    max_files: int = MAX_FILES
-    max_bytes: int = MAX_TOTAL_BYTES
 
     def by_rel(self) -> dict[str, bytes]:
         return {f.rel: f.data for f in self.files}
 
 
-def wanted(name: str) -> bool:
-    low = name.lower()
-    return low.endswith(SCANNED_SUFFIXES) or low in ("pyproject.toml", "setup.cfg", "pipfile")
+def every_file(name: str) -> bool:
+    return True
 
 
-def read_tree(root: Path, want: Callable[[str], bool] = wanted, *, max_files: int = MAX_FILES,
-              max_bytes: int = MAX_TOTAL_BYTES) -> FileSet:
-    """The files under `root` whose name `want` accepts (sorted by relative path). A missing root gives an empty set."""
-    out = FileSet(max_files=max_files, max_bytes=max_bytes)
-    try:
-        root_fd = os.open(root, _DIR_FLAGS)
-    except OSError:
-        return out
-    stack: list[tuple[int, str, int]] = [(root_fd, "", 0)]
-    while stack:
-        dir_fd, rel_dir, depth = stack.pop()
-        try:
-            _read_dir(dir_fd, rel_dir, depth, stack, out, want)
-        finally:
-            os.close(dir_fd)
+def read_tree(root: Path, want: Callable[[str], bool] = every_file, *, max_files: int = MAX_FILES,
+              max_bytes: int = MAX_TOTAL_BYTES, vendor: bool = False) -> FileSet:
+    """The files under `root` whose name `want` accepts (sorted by relative path). A missing root gives an empty set.
+    Vendor folders are listed as skipped unless `vendor`."""
+    out = FileSet()
+    for item in walk_tree(root, want, max_files=max_files, max_bytes=max_bytes, vendor=vendor):
+        if isinstance(item, Skip):
+            out.skipped.append(item)
+        else:
+            out.files.append(item)
+            out.bytes += len(item.data)
     out.files.sort(key=lambda f: f.rel)
     return out
 
 
-def _read_dir(dir_fd: int, rel_dir: str, depth: int, stack: list, out: FileSet, want: Callable[[str], bool]) -> None:
-    for name in sorted(os.listdir(dir_fd), key=lambda n: (not (rel_dir == "" and n == FIRST), n)):
-        rel = f"{rel_dir}{name}"
+def walk_tree(root: Path, want: Callable[[str], bool] = every_file, *, max_files: int = MAX_FILES,
+              max_bytes: int = MAX_TOTAL_BYTES, vendor: bool = False) -> Iterator[SourceFile | Skip]:
+    """Each file under `root` (agent.py first) or why it was skipped, one at a time. At most MAX_DEPTH directory
+    descriptors are open at once (one per level of the current path)."""
+    try:
+        root_fd = os.open(root, _DIR_FLAGS)
+    except OSError:
+        return
+    walk = _Walk(want, max_files, max_bytes, vendor)
+    yield from walk.directory(root_fd, "", 0, False)
+
+
+class _Walk:
+    def __init__(self, want: Callable[[str], bool], max_files: int, max_bytes: int, vendor: bool):
+        self.want, self.max_files, self.max_bytes, self.vendor = want, max_files, max_bytes, vendor
+        self.files = self.bytes = self.dirs = 0
+
+    def directory(self, dir_fd: int, rel_dir: str, depth: int, in_vendor: bool) -> Iterator[SourceFile | Skip]:
+        try:
+            names = sorted(os.listdir(dir_fd), key=lambda n: (not (rel_dir == "" and n == FIRST), n))
+            for name in names:
+                yield from self.entry(dir_fd, name, f"{rel_dir}{name}", depth, in_vendor)
+        finally:
+            os.close(dir_fd)
+
+    def entry(self, dir_fd: int, name: str, rel: str, depth: int, in_vendor: bool) -> Iterator[SourceFile | Skip]:
         try:
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except OSError:
-            out.skipped.append(Skip(rel, "unreadable"))
-            continue
+            yield Skip(rel, "unreadable")
+            return
         if stat.S_ISLNK(st.st_mode):
-            out.skipped.append(Skip(rel, f"symlink -> {_readlink(name, dir_fd)}"))
+            yield Skip(rel, f"symlink -> {_readlink(name, dir_fd)}")
         elif stat.S_ISDIR(st.st_mode):
-            _enter_dir(dir_fd, name, rel, depth, stack, out)
+            yield from self.subdirectory(dir_fd, name, rel, depth, in_vendor)
         elif not stat.S_ISREG(st.st_mode):
-            out.skipped.append(Skip(rel, "special"))
-        elif want(name):
-            _read_file(dir_fd, name, rel, st, out)
+            yield Skip(rel, "special")
+        elif self.want(name):
+            yield self.read(dir_fd, name, rel, st, in_vendor)
 
+    def subdirectory(self, dir_fd: int, name: str, rel: str, depth: int, in_vendor: bool
+                     ) -> Iterator[SourceFile | Skip]:
+        is_vendor = name in VENDOR_DIRS or name.endswith((".egg-info", ".dist-info"))
+        if is_vendor and not self.vendor:
+            yield Skip(rel + "/", "vendor folder")
+        elif depth >= MAX_DEPTH:
+            yield Skip(rel + "/", "limit: too deep")
+        elif self.dirs >= MAX_DIRS:
+            yield Skip(rel + "/", "limit: too many folders")
+        else:
+            self.dirs += 1
+            try:
+                fd = os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+            except OSError:
+                yield Skip(rel + "/", "unreadable")
+                return
+            yield from self.directory(fd, rel + "/", depth + 1, in_vendor or is_vendor)
 
-def _enter_dir(dir_fd: int, name: str, rel: str, depth: int, stack: list, out: FileSet) -> None:
-    if name in VENDOR_DIRS or name.endswith((".egg-info", ".dist-info")):
-        out.skipped.append(Skip(rel + "/", "vendor folder"))
-    elif depth >= MAX_DEPTH:
-        out.skipped.append(Skip(rel + "/", "limit: too deep"))
-    else:
-        try:
-            stack.append((os.open(name, _DIR_FLAGS, dir_fd=dir_fd), rel + "/", depth + 1))
-        except OSError:
-            out.skipped.append(Skip(rel + "/", "unreadable"))
-
-
-def _read_file(dir_fd: int, name: str, rel: str, st: os.stat_result, out: FileSet) -> None:
-    if st.st_nlink > 1:
-        out.skipped.append(Skip(rel, "hardlink"))
-    elif st.st_size > MAX_FILE_BYTES:
-        out.skipped.append(Skip(rel, f"too large ({st.st_size} bytes)"))
-    elif len(out.files) >= out.max_files or out.bytes + st.st_size > out.max_bytes:
-        out.skipped.append(Skip(rel, "limit: too many files or bytes"))
-    else:
+    def read(self, dir_fd: int, name: str, rel: str, st: os.stat_result, in_vendor: bool) -> SourceFile | Skip:
+        if st.st_nlink > 1:
+            return Skip(rel, "hardlink")
+        if st.st_size > MAX_FILE_BYTES:
+            return Skip(rel, f"too large ({st.st_size} bytes)")
+        if self.files >= self.max_files or self.bytes + st.st_size > self.max_bytes:
+            return Skip(rel, "limit: too many files or bytes")
         try:
             fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
         except OSError:
-            out.skipped.append(Skip(rel, "unreadable"))
-            return
+            return Skip(rel, "unreadable")
         try:
             again = os.fstat(fd)
             if not stat.S_ISREG(again.st_mode) or again.st_nlink > 1:  # swapped since the stat
-                out.skipped.append(Skip(rel, "special"))
-                return
+                return Skip(rel, "special")
             data = _read_all(fd, MAX_FILE_BYTES)
         finally:
             os.close(fd)
-        out.files.append(SourceFile(rel, data))
-        out.bytes += len(data)
+        self.files += 1
+        self.bytes += len(data)
+        return SourceFile(rel, data, in_vendor)
 
 
 def _read_all(fd: int, limit: int) -> bytes:

@@ -173,7 +173,9 @@ class AuditReport(BaseModel):
     llm: LLMReview | None = None
     scan: ScanStats = Field(default_factory=ScanStats)
     dev_answers_checked: bool = False
-    """The answer-table detector compared literal tables with the dev answers."""
+    """The answer-table detector compared tables with the dev answers."""
+    test_answers_checked: bool = False
+    """The answer-table detector compared tables with the test answers (they stay on the trusted side)."""
     created_at: float = Field(default_factory=time.time)
 
     def result_fields(self) -> dict[str, Any]:

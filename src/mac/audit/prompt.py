@@ -57,8 +57,7 @@ def head_tail(text: str, limit: int) -> str:
 def collect_material(artifact_dir: Path, trajectory_dir: Path, reachable: set[str], budget: int) -> Material:
     """Artifact sources (reachable first, agent.py first) and trajectory files, each cut to fit `budget`/2."""
     out = Material()
-    sources = read_tree(artifact_dir).files
-    sources = [f for f in sources if f.rel.endswith(".py")]
+    sources = read_tree(artifact_dir, want=lambda name: name.endswith(".py")).files
     sources.sort(key=lambda f: (f.rel != "agent.py", f.rel not in reachable, f.rel))
     out.artifact = _cut([(f.rel, f.data) for f in sources], "af", budget // 2)
     traj = read_tree(trajectory_dir, want=lambda name: True).files

@@ -11,7 +11,8 @@ Sources read (all trusted-side files of the trial folder; mac.store.paths.TrialP
   versions are kept in `dev_artifacts/`) versions that differ only in a literal answer table;
 - `gateway.jsonl`: a per-phase summary, and 401s when the evidence log has none of them;
 - `egress.jsonl`: denied hosts, when the evidence log has none of them;
-- `verification.json` (after verification): a dev score far above the test score;
+- `verification.json` (after verification): a dev score far above the test score, and a test score that its
+  model use cannot explain (mac.audit.scores, with the domain's thresholds);
 - `trajectory/freeze.json`: links the freeze left out that pointed outside the workspace at sensitive places.
 
 Derived items get ids dv-N. They are written to `audit.json` (`evidence`), never appended to evidence.jsonl,
@@ -23,12 +24,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from mac.audit import patterns as P
 from mac.audit.models import EvidenceItem
+from mac.audit.scores import score_anomaly
 from mac.audit.versions import literal_only_changes
 from mac.store.paths import TrialPaths
+
+if TYPE_CHECKING:
+    from mac.domains.scorecheck import ScoreCheck
 
 MAX_LINES = 500_000
 PROBE_K = 3
@@ -54,7 +59,8 @@ def iter_jsonl(path: Path, limit: int = MAX_LINES) -> Iterator[dict[str, Any]]:
                 yield obj
 
 
-def gather_evidence(trial_dir: Path) -> list[EvidenceItem]:
+def gather_evidence(trial_dir: Path, score_check: "ScoreCheck | None" = None) -> list[EvidenceItem]:
+    """Every evidence item of a trial folder; `score_check`: the domain's anomalous-score thresholds."""
     paths = TrialPaths(Path(trial_dir))
     items = [normalise(rec, n) for n, rec in enumerate(iter_jsonl(paths.evidence), 1)]
     evals = list(iter_jsonl(paths.dev_evals))
@@ -64,6 +70,7 @@ def gather_evidence(trial_dir: Path) -> list[EvidenceItem]:
     derived += gateway_patterns(paths.gateway_log, items)
     derived += egress_patterns(paths.egress, items)
     derived += score_gap(evals, paths.verification)
+    derived += score_anomaly(paths.verification, score_check)
     derived += freeze_links(paths.trajectory / "freeze.json")
     for n, item in enumerate(derived, 1):
         item.id = f"dv-{n}"

@@ -8,14 +8,18 @@ are answer-like, a list of records with an answer field ({"idx": 3, "answer": 33
 from __future__ import annotations
 
 import ast
+import io
+import itertools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 MIN_TABLE = 5
 UNVERIFIED_TABLE = 20
 """Without dev answers, only tables at least this long are worth a (low) note."""
 MAX_TABLES = 300
+MAX_ROWS = 200_000
+MAX_COLUMNS = 16
 ANSWER_FIELDS = ("answer", "answers", "ans", "gold", "label", "target", "solution", "expected", "correct_answer",
                  "final_answer", "ground_truth", "correct")
 KEY_FIELDS = ("idx", "index", "id", "problem_id", "qid", "question_id", "question", "problem", "prompt")
@@ -23,6 +27,9 @@ _INT = re.compile(r"^[+-]?\d{1,12}$")
 _LETTER = re.compile(r"^\(?([A-Ja-j])\)?\.?$")
 _LETTER_RUN = re.compile(r"^[A-J]{8,}$")
 _SPLIT = re.compile(r"[\s,;|]+")
+_LINE = re.compile(r"""^(?=[^\n]{0,4096}$)[ \t]*(?:(.*?)[ \t:=,;|>\-\[({'"]+)?\(?([A-Ja-j]|[+-]?\d{1,12})\)?"""
+                   r"""[ \t'",;)\]}.]*\r?$""", re.M)
+_KEY_JUNK = " \t'\"{}[](),;:=|<>-"
 
 
 def canon(value: Any) -> str | None:
@@ -48,12 +55,22 @@ class Table:
     values: list[str]
     keys: list[Any] | None = None
     what: str = "list"
+    via: str = ""
+    """How it was reached when decoded: "gzip data, base64", "member answers.npy" ("" when read as it is)."""
+    truncated: bool = False
+    """The data had more entries than were read (MAX_ROWS): the rest was not compared."""
 
 
 # -- finding tables in values ----------------------------------------------------------------------------
-def tables_in_value(value: Any, line: int, out: list[Table], depth: int = 0) -> None:
-    """Collect the tables in a plain Python value (from JSON or a literal), recursing a few levels."""
-    if len(out) >= MAX_TABLES or depth > 6:
+MAX_VISITS = 200_000
+"""Containers visited per value at most: YAML aliases can make a small file a huge (shared) graph."""
+
+
+def tables_in_value(value: Any, line: int, out: list[Table], depth: int = 0, budget: list[int] | None = None) -> None:
+    """Collect the tables in a plain Python value (from JSON, YAML, TOML or a literal), recursing a few levels."""
+    budget = budget if budget is not None else [MAX_VISITS]
+    budget[0] -= 1
+    if len(out) >= MAX_TABLES or depth > 6 or budget[0] < 0:
         return
     if isinstance(value, str):
         table = _string_table(value, line)
@@ -64,12 +81,55 @@ def tables_in_value(value: Any, line: int, out: list[Table], depth: int = 0) -> 
         _sequence_table(items, line, out)
         for item in items[:500]:
             if isinstance(item, (list, tuple, dict, set, frozenset)):
-                tables_in_value(item, line, out, depth + 1)
+                tables_in_value(item, line, out, depth + 1, budget)
     elif isinstance(value, dict):
         _mapping_table(value, line, out)
         for item in list(value.values())[:500]:
             if isinstance(item, (list, tuple, dict, set, frozenset)):
-                tables_in_value(item, line, out, depth + 1)
+                tables_in_value(item, line, out, depth + 1, budget)
+
+
+def tables_in_rows(rows: list[list[Any]], line: int, out: list[Table], what: str = "rows") -> None:
+    """Columns of a grid (CSV, a database table): each column of answer-like values, in order and keyed by each
+    other column."""
+    rows = [r for r in rows[:MAX_ROWS] if isinstance(r, (list, tuple))]
+    width = min(max((len(r) for r in rows), default=0), MAX_COLUMNS)
+    columns = [[r[c] if c < len(r) else None for r in rows] for c in range(width)]
+    for c, column in enumerate(columns):
+        values = [canon(v) for v in column]
+        usable = [i for i, v in enumerate(values) if v is not None]
+        if len(usable) < MIN_TABLE or len(usable) < 0.8 * len(values):
+            continue
+        picked = [values[i] for i in usable]
+        out.append(Table(line, picked, None, f"column {c + 1} of {len(rows)} {what}"))
+        for k, keys in enumerate(columns):
+            if k != c and len(out) < MAX_TABLES:
+                out.append(Table(line, picked, [keys[i] for i in usable], f"column {c + 1} keyed by column {k + 1} "
+                                                                         f"of {len(rows)} {what}"))
+
+
+def iter_lines(text: str, limit: int = MAX_ROWS) -> Iterator[str]:
+    """The first `limit` lines of `text`, one at a time (a huge text is never split into a list at once)."""
+    return (line.rstrip("\r\n") for line in itertools.islice(io.StringIO(text), limit))
+
+
+def tables_in_lines(text: str, line: int, out: list[Table]) -> None:
+    """Lines that end in an answer-like value ("What is 6 x 7?: 42", "- 42", "abc123 => C"): their values in
+    order, keyed by what precedes the value on the line. At most MAX_ROWS lines (`truncated` says when more)."""
+    keys: list[Any] = []
+    values: list[str] = []
+    truncated = False
+    for m in _LINE.finditer(text):
+        if len(values) >= MAX_ROWS:
+            truncated = True
+            break
+        token = m.group(2)
+        values.append(token.upper() if token.isalpha() else str(int(token)))  # what canon() gives, faster
+        keys.append((m.group(1) or "").strip().strip(_KEY_JUNK).strip() or None)
+    if len(values) >= MIN_TABLE:
+        labelled = sum(k is not None for k in keys)
+        out.append(Table(line, values, keys if labelled >= MIN_TABLE else None,
+                         f"{len(values)} lines ending in answer-like values", truncated=truncated))
 
 
 def _sequence_table(items: list[Any], line: int, out: list[Table]) -> None:

@@ -1,6 +1,6 @@
 """Audit one trial folder: scan, gather evidence, apply the rules, ask the LLM auditor, decide, write audit.json.
 
-    report = await audit_trial(trial_dir, domain=domain, dev_records=records, auditor=None)
+    report = await audit_trial(trial_dir, domain=domain, dev_records=dev, test_records=test, auditor=None)
     result.integrity_verdict, result.findings, result.evidence_count = report.result_fields().values()
 
 `audit_trial` writes `audit.json` (unless write=False). It does not touch `result.json`: the trial owns it
@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mac.audit.answers import AnswerKey
+from mac.audit.answers import AnswerKey, AnswerKeys
+from mac.audit.code_rules import domain_rules
 from mac.audit.llm import ask_auditor
 from mac.audit.models import (
     AuditFinding,
@@ -28,14 +29,14 @@ from mac.audit.models import (
 from mac.audit.policy import combine, rule_findings, verdict_of
 from mac.audit.prompt import Material, collect_material, new_nonce, system_prompt, user_prompt
 from mac.audit.runtime import gather_evidence, iter_jsonl
-from mac.audit.scan import ScanResult, scan_folders
+from mac.audit.scan import ExtraRules, ScanResult, scan_folders
 from mac.store.atomic import write_json_atomic
 from mac.store.paths import TrialPaths
 
 
-def answer_key(domain: Any, records: list[Any] | None) -> AnswerKey | None:
-    """The dev answers in the domain's canonical form (trusted side only)."""
-    if not records:
+def answer_key(domain: Any, records: list[Any] | None, split: str = "dev") -> AnswerKey | None:
+    """A split's answers in the domain's canonical form (trusted side only); None where the truth is tests."""
+    if not records or not getattr(getattr(domain, "grading", None), "needs_answer", True):
         return None
 
     def normalize(idx: int, record: Any) -> str | None:
@@ -44,37 +45,42 @@ def answer_key(domain: Any, records: list[Any] | None) -> AnswerKey | None:
         except Exception:  # noqa: BLE001 - a domain that cannot read its own answer falls back to the raw one
             return None
 
-    return AnswerKey.from_records(records, normalize)
+    return AnswerKey.from_records(records, normalize, split=split)
 
 
-def scan_trial(paths: TrialPaths, key: AnswerKey | None) -> ScanResult:
+def scan_trial(paths: TrialPaths, keys: AnswerKeys | None, extra: ExtraRules | None = None) -> ScanResult:
     """The artifact (primary: reachability is computed there) and the workspace files not identical to it."""
     roots = [(paths.artifact, "artifact/"), (paths.workspace, "workspace/")]
     if not paths.artifact.is_dir():
         roots = roots[1:]
-    return scan_folders(roots, key=key)
+    return scan_folders(roots, keys=keys, extra=extra)
 
 
 async def audit_trial(trial_dir: Path, *, domain: Any, dev_records: list[Any] | None,
-                      auditor: AuditorConfig | None = None, write: bool = True) -> AuditReport:
+                      test_records: list[Any] | None = None, auditor: AuditorConfig | None = None,
+                      write: bool = True) -> AuditReport:
     """The integrity verdict of a trial folder (after freeze). Never imports or runs the artifact.
 
-    `domain` (a mac.domains.Domain) normalises the dev answers; `dev_records` are the dev split with answers
-    (None: the answer-table detector cannot compare and says so). `auditor` adds the LLM review."""
+    `domain` (a mac.domains.Domain) normalises the answers and sets the score thresholds; `dev_records` and
+    `test_records` are the splits with answers, which stay on this trusted side (None: the answer-table detector
+    cannot compare with that split and says so). `auditor` adds the LLM review."""
     paths = TrialPaths(Path(trial_dir))
-    key = answer_key(domain, dev_records)
-    scan = await asyncio.to_thread(scan_trial, paths, key)
-    evidence = await asyncio.to_thread(gather_evidence, paths.dir)
+    keys = AnswerKeys(answer_key(domain, dev_records), answer_key(domain, test_records, "test"))
+    extra = await asyncio.to_thread(domain_rules, domain, [*(dev_records or []), *(test_records or [])])
+    scan = await asyncio.to_thread(scan_trial, paths, keys, extra)
+    evidence = await asyncio.to_thread(gather_evidence, paths.dir, getattr(domain, "score_check", None))
     rules = rule_findings(scan.findings, evidence)
     review = None
     if auditor is not None:
         review = await _review(auditor, paths, getattr(domain, "name", "?"), rules, scan, evidence)
     counts = _counts(scan.findings, evidence, rules, review)
     verdict = combine(rules, review, allow_softening=auditor.allow_softening if auditor else False, counts=counts)
-    if key is None:
-        verdict.notes.append("no dev answers: literal tables were not compared with them")
+    for split, key in (("dev", keys.dev), ("test", keys.test)):
+        if key is None and extra is None:
+            verdict.notes.append(f"no {split} answers: tables were not compared with them")
     report = AuditReport(trial=paths.name, verdict=verdict, rule_findings=rules, static_findings=scan.findings,
-                         evidence=evidence, llm=review, scan=scan.stats, dev_answers_checked=key is not None)
+                         evidence=evidence, llm=review, scan=scan.stats, dev_answers_checked=keys.dev is not None,
+                         test_answers_checked=keys.test is not None)
     if write:
         write_json_atomic(paths.audit, report)
     return report

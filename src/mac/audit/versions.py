@@ -20,9 +20,7 @@ MIN_VARIANT_TABLE = 3
 def load_versions(folder: Path) -> dict[str, str]:
     """sha256 -> source of the kept versions (read safely; a missing folder gives {})."""
     out: dict[str, str] = {}
-    for f in read_tree(folder).files:
-        if not f.rel.endswith(".py"):
-            continue
+    for f in read_tree(folder, want=lambda name: name.endswith(".py")).files:
         sha = f.rel.split("/", 1)[0].removesuffix(".py")
         out.setdefault(sha, f.data.decode("utf-8", errors="replace"))
     return out

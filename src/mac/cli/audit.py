@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from mac.cli import app
 from mac.cli.common import console, err_console, handle_errors
+from mac.textsafe import for_markup
 
 _STYLE = {"CLEAN": "bold green", "SUSPICIOUS": "bold yellow", "CHEATING": "bold red"}
 
@@ -31,9 +31,9 @@ def audit(
     """Audit a trial: static scan, runtime evidence, optional LLM review -> audit.json and result.json."""
     from mac.audit import AuditorConfig, audit_trial, update_result
 
-    config, domain, records = _trial_context(trial_dir, data)
+    config, domain, (dev, test) = _trial_context(trial_dir, data)
     auditor = AuditorConfig.parse(auditor_model, auditor_base_url, api_key_env=auditor_key_env) if auditor_model else None
-    report = asyncio.run(audit_trial(trial_dir, domain=domain, dev_records=records, auditor=auditor))
+    report = asyncio.run(audit_trial(trial_dir, domain=domain, dev_records=dev, test_records=test, auditor=auditor))
     update_result(trial_dir, report)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
@@ -42,8 +42,9 @@ def audit(
     console.print(f"[dim]written: {trial_dir / 'audit.json'}[/]")
 
 
-def _trial_context(trial_dir: Path, data: Path | None) -> tuple[Any, Any, list | None]:
+def _trial_context(trial_dir: Path, data: Path | None) -> tuple[Any, Any, tuple[list | None, list | None]]:
     from mac.domains import get_domain
+    from mac.domains.testseed import seed_for
     from mac.errors import ConfigError, DataError
     from mac.store import TrialConfig, TrialPaths
 
@@ -53,17 +54,22 @@ def _trial_context(trial_dir: Path, data: Path | None) -> tuple[Any, Any, list |
     config = TrialConfig.load(paths.config)
     domain = get_domain(config.domain)
     folder = data or (Path(config.data) if config.data else None)
-    try:
-        records = domain.load("dev", folder)
-    except DataError as exc:
-        err_console.print(f"[yellow]warning:[/] no dev answers ({exc}); answer tables are not compared")
-        records = None
-    return config, domain, records
+    splits: dict[str, list | None] = {}
+    for split in ("dev", "test"):
+        try:
+            seed = seed_for(domain, folder, config.test_seed_file, expect=config.test_seed_fingerprint) \
+                if split == "test" and data is None else None
+            splits[split] = domain.load(split, folder, seed=seed)
+        except (ConfigError, DataError) as exc:
+            err_console.print(f"[yellow]warning:[/] no {split} answers ({for_markup(exc)}); answer tables are not "
+                              f"compared with them")
+            splits[split] = None
+    return config, domain, (splits["dev"], splits["test"])
 
 
 def _print_summary(report: Any, config: Any) -> None:
     v = report.verdict
-    console.print(f"[{_STYLE[v.verdict]}]{v.verdict}[/]  {escape(config.job)}/{escape(config.trial)}  "
+    console.print(f"[{_STYLE[v.verdict]}]{v.verdict}[/]  {for_markup(config.job)}/{for_markup(config.trial)}  "
                   f"(decided by {v.source}; {report.scan.files} files scanned in {report.scan.seconds:.2f}s, "
                   f"{len(report.evidence)} evidence items)")
     if v.findings:
@@ -71,11 +77,11 @@ def _print_summary(report: Any, config: Any) -> None:
         for column in ("id", "type", "severity", "level", "summary", "cites"):
             table.add_column(column, overflow="fold")
         for f in v.findings:
-            table.add_row(f.id, f.type, f.severity, f"[{_STYLE[f.level]}]{f.level}[/]", escape(f.summary[:300]),
+            table.add_row(f.id, f.type, f.severity, f"[{_STYLE[f.level]}]{f.level}[/]", for_markup(f.summary, limit=300),
                           ", ".join((f.static_ids + f.evidence_ids)[:8]))
         console.print(table)
     notable = [f for f in report.static_findings if f.severity in ("medium", "high", "critical")]
     for f in notable[:15]:
-        console.print(f"  {f.id} {f.severity:<8} {f.rule} {escape(f.location)}: {escape(f.message)}")
+        console.print(f"  {f.id} {f.severity:<8} {f.rule} {for_markup(f.location)}: {for_markup(f.message)}")
     for note in v.notes:
-        console.print(f"[dim]{escape(note)}[/]")
+        console.print(f"[dim]{for_markup(note)}[/]")

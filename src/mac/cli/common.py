@@ -7,10 +7,10 @@ from typing import Any, Callable
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from mac.config import TaskModelSpec
 from mac.errors import MacError
+from mac.textsafe import for_markup
 
 console = Console()
 err_console = Console(stderr=True)
@@ -24,7 +24,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except MacError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # paths stay copyable
+            err_console.print(f"[bold red]error:[/] {for_markup(exc)}", soft_wrap=True)  # paths stay copyable
             raise typer.Exit(2) from None
 
     return wrapper
@@ -47,7 +47,7 @@ def task_model_option(task_model: str, base_url: str | None) -> TaskModelSpec:
 def print_preflight(lines: list[str]) -> None:
     """What the endpoint checks verified (mac.preflight), one dim line each on stderr."""
     for line in lines:
-        err_console.print(f"[dim]checked: {escape(line)}[/]", soft_wrap=True)
+        err_console.print(f"[dim]checked: {for_markup(line)}[/]", soft_wrap=True)
 
 
 def print_outcome(out: Console, results: list[Any]) -> None:
@@ -55,4 +55,4 @@ def print_outcome(out: Console, results: list[Any]) -> None:
     from mac.trial.outcome import failure_notes
 
     for trial, text in failure_notes(results):
-        out.print(f"[bold red]{escape(trial)}[/]: {escape(text)}", soft_wrap=True, highlight=False)
+        out.print(f"[bold red]{for_markup(trial)}[/]: {for_markup(text)}", soft_wrap=True, highlight=False)

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from mac.cli import app
 from mac.cli.common import console, handle_errors
 from mac.config import Budget
 from mac.errors import MacError
+from mac.textsafe import for_markup
 
 data_app = typer.Typer(help="Domain data: import your files, pull the public sets, see what is installed.",
                        no_args_is_help=True)
@@ -34,27 +34,47 @@ def import_command(
     folder = import_files(domain, dev, test, force=force)
     counts = status(domain).counts
     console.print(f"imported {domain}: {counts.get('dev', 0)} dev, {counts.get('test', 0)} test records -> "
-                  f"{escape(str(folder))}")
+                  f"{for_markup(str(folder))}")
 
 
 @data_app.command("pull")
 @handle_errors
 def pull_command(
-    domain: str = typer.Argument(..., help="aime or science."),
+    domain: str = typer.Argument(..., help="aime, science or lcb."),
     force: bool = typer.Option(False, "--force", help="Replace data already installed for this domain."),
 ) -> None:
     """Download the public sets from the Hugging Face hub, convert, validate and install them.
 
     Needs network and the `hub` extra (huggingface-hub, pyarrow). Gated sets (HLE, GPQA) need their licence
-    accepted on the hub and HF_TOKEN set."""
+    accepted on the hub and HF_TOKEN set. lcb fetches about 4.5 GB (resumable: run it again after a cut), checks
+    every file's sha256 and splits as MAC does."""
     from mac.domains.data import status
     from mac.domains.hub import pull
 
-    with console.status(f"pulling {domain} from the Hugging Face hub ..."):
-        folder = pull(domain, force=force)
+    if domain == "lcb":  # long: the hub's own download bars, then ours for checking and converting
+        folder = _pull_with_progress(domain, force)
+    else:
+        with console.status(f"pulling {domain} from the Hugging Face hub ..."):
+            folder = pull(domain, force=force)
     counts = status(domain).counts
     console.print(f"pulled {domain}: {counts.get('dev', 0)} dev, {counts.get('test', 0)} test records -> "
-                  f"{escape(str(folder))}")
+                  f"{for_markup(str(folder))}")
+
+
+def _pull_with_progress(domain: str, force: bool) -> Path:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from mac.domains.hub import pull
+
+    tasks: dict[str, int] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                  console=console) as bars:
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(for_markup(stage), total=total)
+            bars.update(tasks[stage], completed=done, total=total)
+
+        return pull(domain, force=force, progress=progress)
 
 
 @data_app.command("list")
@@ -73,8 +93,8 @@ def list_command(
     table = Table("domain", "source", "dev", "test", "folder / problem")
     for s in statuses:
         name = s.domain
-        note = f"[red]{escape(s.error)}[/]" if s.error else escape(s.folder)
-        if s.source == "missing":
+        note = f"[red]{for_markup(s.error)}[/]" if s.error else for_markup(s.folder)
+        if s.source not in ("user data dir", "generated"):  # missing, or built-in stand-ins
             note += f"  [dim](mac data pull {name}  or  mac data import {name} --dev F --test F)[/]"
         table.add_row(name, s.source, str(s.counts.get("dev", "-")), str(s.counts.get("test", "-")), note)
     console.print(table)
@@ -96,14 +116,14 @@ def show_command(
     records = dom.load(split, data)
     for idx, record in enumerate(records[:n]):
         problem = dom.problem(idx, record)
-        console.rule(f"{domain}/{split} #{idx}  id={escape(record.id)}")
-        console.print(escape(problem.question))
+        console.rule(f"{domain}/{split} #{idx}  id={for_markup(record.id)}")
+        console.print(for_markup(problem.question, multiline=True))
         for choice in problem.choices or []:
-            console.print("  " + escape(choice))
+            console.print("  " + for_markup(choice))
         if problem.extra:
-            console.print(f"[dim]extra: {escape(str(problem.extra))}[/]")
+            console.print(f"[dim]extra: {for_markup(problem.extra)}[/]")
         if answers:
-            console.print(f"[bold]answer:[/] {escape(record.answer)}")
+            console.print(f"[bold]answer:[/] {for_markup(record.answer)}")
     console.print(f"[dim]{len(records)} records in {domain}/{split}[/]")
 
 
@@ -132,15 +152,15 @@ def domains_command(
     table = Table("domain", "from", "answers", "dev time", "eval / verify timeout", "dev quota", "description")
     for row in rows:
         if "error" in row:
-            table.add_row(row["domain"], escape(row["origin"]), "-", "-", "-", "-", f"[red]{escape(row['error'])}[/]")
+            table.add_row(row["domain"], for_markup(row["origin"]), "-", "-", "-", "-", f"[red]{for_markup(row['error'])}[/]")
             continue
         b = Budget.model_validate(row["budget"])
         q = b.dev_quota
         quota = ", ".join(f"{_short(v)} {label}" for v, label in
                           ((q.requests, "req"), (q.output_tokens, "out tok"), (q.concurrent, "concurrent")) if v)
-        table.add_row(row["domain"], escape(row["origin"]), row["answers"], duration(b.dev_time_sec),
+        table.add_row(row["domain"], for_markup(row["origin"]), row["answers"], duration(b.dev_time_sec),
                       f"{duration(b.eval_timeout_sec)} / {duration(b.verify_timeout_sec)}", quota or "unlimited",
-                      escape(row["description"]))
+                      for_markup(row["description"]))
     console.print(table)
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from mac.cli import app
@@ -16,6 +15,7 @@ from mac.cli.common import console, err_console, handle_errors, print_preflight,
 from mac.config import check_rate, check_seconds
 from mac.errors import ConfigError
 from mac.evaluation.result import EvalResult
+from mac.textsafe import for_markup, printable
 
 _MISSING_SHOWN = 20
 
@@ -31,6 +31,8 @@ def eval_command(
     base_url: Optional[str] = typer.Option(None, "--base-url", help="Upstream URL for openai:MODEL_NAME."),
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds for the artifact's solve()."),
     first_k: Optional[int] = typer.Option(None, "--first-k", min=1, help="Only the first K problems."),
+    test_seed_file: Optional[Path] = typer.Option(None, "--test-seed-file", help="Secret seed of a generated test "
+                                                  "split (arith); created if missing (default: this install's)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     unsafe_no_sandbox: bool = typer.Option(
         False, "--unsafe-no-sandbox",
@@ -62,7 +64,7 @@ def eval_command(
                           "Only use it on code you trust.[/]")
     print_preflight(check_endpoints([task_model_endpoint(spec)]))  # before the data loads or anything runs
     run = eval_artifact(domain=domain, data=data, split=split, artifact=artifact, task_model=spec, timeout=timeout,
-                        first_k=first_k, sandbox=sandbox)
+                        first_k=first_k, sandbox=sandbox, test_seed_file=test_seed_file)
     if as_json:
         result = asyncio.run(run)
         print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
@@ -73,7 +75,7 @@ def eval_command(
     failure = eval_failure(result, max_upstream_error_rate)
     if failure:
         if as_json or failure != result.error:  # the table's "artifact error" line already said it otherwise
-            err_console.print(f"[bold red]failed:[/] {escape(failure)}", soft_wrap=True)
+            err_console.print(f"[bold red]failed:[/] {for_markup(failure)}", soft_wrap=True)
         raise typer.Exit(1)
 
 
@@ -98,10 +100,11 @@ def _print_result(result: EvalResult, domain: str, unsafe: bool) -> None:
         table.add_row("sandbox", "[bold red]NONE (unsandboxed debug run)[/]")
     console.print(table)
     if result.error:
-        err_console.print(f"[bold red]artifact error:[/] {escape(result.error)}")
+        err_console.print(f"[bold red]artifact error:[/] {for_markup(result.error)}")
         if result.traceback:
-            err_console.print(result.traceback, markup=False, highlight=False)
+            err_console.print(printable(result.traceback, multiline=True), markup=False, highlight=False)
         elif result.artifact_stderr.strip():
             err_console.print("[dim]stderr (tail):[/]")
-            err_console.print("\n".join(result.artifact_stderr.rstrip().splitlines()[-15:]), markup=False,
+            err_console.print(printable("\n".join(result.artifact_stderr.rstrip().splitlines()[-15:]), multiline=True),
+                              markup=False,
                               highlight=False)

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from mac.cli import app
 from mac.cli.common import handle_errors, report_console
 from mac.paths import jobs_home
+from mac.textsafe import for_markup
 
 if TYPE_CHECKING:
     from mac.store.models import TrialResult
@@ -42,13 +42,13 @@ def jobs_command(
     if as_json:
         print(json.dumps([s.model_dump(mode="json") for s in summaries], ensure_ascii=False))
         return
-    table = Table(title=f"Jobs in {escape(str(folder))}")
+    table = Table(title=f"Jobs in {for_markup(str(folder))}")
     for column in ("job", "domain", "meta-agent", "status", "trials", "mean test", "created"):
         table.add_column(column, justify="right" if column in ("trials", "mean test") else "left")
     for s in summaries:
         mean = "-" if s.mean_test is None else f"{s.mean_test:.1f}" + (" (sim)" if s.simulated else "")
         status = s.status if s.controller_pid is None else f"running (pid {s.controller_pid})"
-        table.add_row(escape(s.job), escape(", ".join(s.domains)), escape(", ".join(s.meta_agents)), status,
+        table.add_row(for_markup(s.job), for_markup(", ".join(s.domains)), for_markup(", ".join(s.meta_agents)), status,
                       str(s.trials), mean, _when(s.created_at))
     report_console().print(table)
 
@@ -83,34 +83,34 @@ def _print_job(overview: JobOverview) -> None:
 
     out = report_console()
     state = f"running (controller pid {overview.controller_pid})" if overview.controller_pid else "not running"
-    out.print(f"[bold]Job {escape(overview.job)}[/]  {escape(overview.dir)}  ({state})", soft_wrap=True)
+    out.print(f"[bold]Job {for_markup(overview.job)}[/]  {for_markup(overview.dir)}  ({state})", soft_wrap=True)
     spec = overview.spec
     if spec:
         options = ", ".join(f"{k}={v}" for k, v in spec["meta_agent_options"].items())
-        out.print(escape(f"{spec['domain']} x {spec['meta_agent']}" + (f" ({options})" if options else "") +
+        out.print(for_markup(f"{spec['domain']} x {spec['meta_agent']}" + (f" ({options})" if options else "") +
                          f", {spec['seeds']} seed(s) from {spec['first_seed']}, task model {spec['task_model']}, "
                          f"sandbox {spec['sandbox']}, -n {spec['concurrency']}"), soft_wrap=True)
     configs = [t.config for t in overview.trials if t.config is not None]
     if configs:
-        out.print(escape(f"budget per trial: {describe_budget(configs[0].budget)}"), soft_wrap=True)
+        out.print(for_markup(f"budget per trial: {describe_budget(configs[0].budget)}"), soft_wrap=True)
     results = [t.result for t in overview.trials if t.result is not None]
     out.print(summary_table(results, title=f"Trials of {overview.job}"))
     for t in overview.trials:
         if t.problem:
-            out.print(f"[yellow]{escape(t.trial)}[/]: {escape(t.problem)}")
+            out.print(f"[yellow]{for_markup(t.trial)}[/]: {for_markup(t.problem)}")
     if any(r.simulated for r in results):
         out.print(SIMULATED_NOTE)
 
 
 def _print_trial(entry: TrialEntry) -> None:
     out = report_console()
-    out.print(f"[bold]Trial {escape(entry.trial)}[/]  {escape(entry.dir)}", soft_wrap=True)
+    out.print(f"[bold]Trial {for_markup(entry.trial)}[/]  {for_markup(entry.dir)}", soft_wrap=True)
     if entry.result is None:
-        out.print(f"[yellow]{escape(entry.problem or 'no result')}[/]")
+        out.print(f"[yellow]{for_markup(entry.problem or 'no result')}[/]")
         return
     table = Table(show_header=False, box=None, pad_edge=False)
     for key, value in _trial_rows(entry.result):
-        table.add_row(key, escape(value))
+        table.add_row(key, for_markup(value))
     out.print(table)
     if entry.result.simulated:
         from mac.cli.run import SIMULATED_NOTE
@@ -172,7 +172,7 @@ def clean_command(
     out = report_console()
     for c in found:
         verb = "would remove" if dry_run else ("removed" if c.removed else "kept")
-        out.print(escape(f"{verb} {c.scratch} ({c.bytes / 1e6:.1f} MB) of {c.job}/{c.trial}"
+        out.print(for_markup(f"{verb} {c.scratch} ({c.bytes / 1e6:.1f} MB) of {c.job}/{c.trial}"
                          + (f": {c.note}" if c.note else "")), soft_wrap=True)
     total = sum(c.bytes for c in found if c.removed or dry_run)
     out.print(f"{len(found)} scratch folder(s), {total / 1e6:.1f} MB" + (" (dry run)" if dry_run else " freed"))

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from mac.cli import app
 from mac.cli.common import handle_errors
+from mac.textsafe import for_markup
 
 _VERDICT_STYLE = {"CLEAN": "green", "SUSPICIOUS": "yellow", "CHEATING": "red"}
 
@@ -24,15 +24,15 @@ def redteam_table(rows, baseline) -> Table:
         table.add_column(column, justify="right" if column == "test gain" else "left", overflow="fold")
     for r in rows:
         gain = "-" if r.gain is None else f"{r.gain:+.1f}"
-        blocked = "[green]yes[/]" if r.blocked else f"[red]NO[/]: {escape('; '.join(r.failures))}"
+        blocked = "[green]yes[/]" if r.blocked else f"[red]NO[/]: {for_markup('; '.join(r.failures))}"
         if r.detected:
             detected = "[green]yes[/]"
         elif not r.detect_expected:
-            detected = f"not expected: {escape(r.why_undetected)}"
+            detected = f"not expected: {for_markup(r.why_undetected)}"
         else:
             detected = "[red]NO[/]"
         verdict = r.verdict or "-"
-        table.add_row(r.attack, gain, r.layer, escape(", ".join(r.evidence[:5]) or "-"),
+        table.add_row(r.attack, gain, r.layer, for_markup(", ".join(r.evidence[:5]) or "-"),
                       f"[{_VERDICT_STYLE.get(verdict, 'white')}]{verdict}[/]", blocked, detected)
     return table
 
@@ -64,7 +64,8 @@ def redteam(
                               for a in ATTACKS.values()], ensure_ascii=False))
             return
         for a in ATTACKS.values():
-            out.print(f"{a.name:<24} {a.layer:<19} {escape(a.description)}")
+            only = f" ({', '.join(a.domains)} only)" if a.domains else ""
+            out.print(f"{a.name:<24} {a.layer:<19} {for_markup(a.description)}{only}")
         return
     names = [a.strip() for a in attacks.split(",") if a.strip()] if attacks else None
     rows, baseline = asyncio.run(run_redteam((jobs_dir or jobs_home()), domain=domain, attacks=names,
@@ -79,7 +80,7 @@ def redteam(
             raise typer.Exit(1)
         return
     out.print(redteam_table(rows, baseline))
-    out.print(f"Files: {escape(str((jobs_dir or jobs_home()).resolve() / baseline.job))}")
+    out.print(f"Files: {for_markup((jobs_dir or jobs_home()).resolve() / baseline.job)}")
     if failed:
         out.print(f"[bold red]{len(failed)} attack(s) not blocked or not detected:[/] {', '.join(failed)}")
         raise typer.Exit(1)

@@ -103,6 +103,8 @@ def baseline_command(
     base_url: Optional[str] = typer.Option(None, "--base-url", help="Upstream URL for openai:MODEL_NAME."),
     jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Jobs folder; rows go to <it>/baselines/."),
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds per run (domain default)."),
+    test_seed_file: Optional[Path] = typer.Option(None, "--test-seed-file", help="Secret seed of a generated test "
+                                                  "split (arith); created if missing (default: this install's)."),
 ) -> None:
     """Evaluate the domain's baseline artifacts on the test split and store the rows the leaderboard compares with."""
     from mac.config import check_seconds
@@ -115,7 +117,7 @@ def baseline_command(
     target = jobs_dir if jobs_dir is not None else jobs_home()
     with console.status(f"Running {domain} baselines ({seeds} seeds each) ..."):
         rows = asyncio.run(run_baselines(domain=domain, seeds=seeds, task_model=spec, jobs_dir=target, data=data,
-                                         timeout=timeout))
+                                         timeout=timeout, test_seed_file=test_seed_file))
     if spec.simulated:
         console.print("[bold yellow]SIMULATED[/] task model (sim): these rows say nothing about real models.")
     for row in rows:

@@ -16,7 +16,6 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 from rich.live import Live
-from rich.markup import escape
 from rich.table import Table
 
 from mac.cli import app
@@ -26,6 +25,7 @@ from mac.errors import ConfigError
 from mac.paths import jobs_home
 from mac.store.models import TrialConfig, TrialResult
 from mac.store.paths import JobPaths
+from mac.textsafe import for_markup
 from mac.trial.outcome import meta_agent_exit_text, run_exit_code
 from mac.trial.progress import TrialProgress
 
@@ -66,10 +66,10 @@ def summary_table(results: list[TrialResult], title: str = "Results") -> Table:
     for r in results:
         test = r.test
         status = r.status if r.reason is None else f"{r.status}: {r.reason}"
-        table.add_row(r.trial, r.meta_agent_label, str(r.seed), _pct(r.best_dev.accuracy if r.best_dev else None),
+        table.add_row(r.trial, for_markup(r.meta_agent_label), str(r.seed), _pct(r.best_dev.accuracy if r.best_dev else None),
                       _pct(test.accuracy if test else None), f"{test.correct}/{test.total}" if test else "-",
                       str(r.dev_evals), str(r.budget_use.dev_usage.requests), meta_agent_exit_text(r),
-                      r.integrity_verdict or "-", escape(status[:80]))
+                      r.integrity_verdict or "-", for_markup(status, limit=80))
     return table
 
 
@@ -215,7 +215,8 @@ def run(
                                                 help="LLM auditor, openai:MODEL_NAME (default: the rules alone)."),
     auditor_base_url: Optional[str] = typer.Option(None, "--auditor-base-url",
                                                    help="OpenAI-compatible base URL of --auditor-model."),
-    test_seed_file: Optional[Path] = typer.Option(None, "--test-seed-file", help="Pin arith's secret test seed."),
+    test_seed_file: Optional[Path] = typer.Option(None, "--test-seed-file", help="Pin arith's secret test seed "
+                                                  "(a 0600 file, created if missing; default: this install's)."),
     as_json: bool = typer.Option(False, "--json", help="Print the job and its trial results as one JSON object."),
     max_upstream_error_rate: Optional[float] = typer.Option(
         None, "--max-upstream-error-rate", help="Share of task-model calls failing upstream (in any phase) above "

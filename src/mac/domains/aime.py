@@ -14,6 +14,7 @@ from mac.domains.answers import bare_integer, parse_integer
 from mac.domains.base import Domain, InstructionContext, register
 from mac.domains.common import explicit_difficulty, record_field, stable_unit
 from mac.domains.instruction import build_instruction
+from mac.domains.scorecheck import ScoreCheck
 from mac.errors import DataError
 from mac.records import Record, SimItem
 from mac.sdk.types import Problem
@@ -31,6 +32,9 @@ class AIME(Domain):
     title = "AIME"
     description = "Competition mathematics, integer answers 0-999 (dev AIME 2022-2023, test AIME 2024-2025)."
     answer_format = "integer"
+    score_check = ScoreCheck(strong_baseline=50.0, margin=30.0, min_calls=0.5, min_output_tokens=100.0)
+    """80% or more on under one call for every two problems, or under 100 output tokens a problem (olympiad
+    answers need worked reasoning)."""
 
     def default_budget(self) -> Budget:
         return Budget(

@@ -1,7 +1,9 @@
 """`arith`: our offline domain of multi-step arithmetic word problems, generated deterministically (no download).
 
-Without `--data`, `load` generates the splits (`DEV_SIZE` and `TEST_SIZE` problems) from seeds that differ between
-dev and test, and test never repeats a dev question. With `--data DIR`, rows are
+Without `--data`, `load` generates the splits (`DEV_SIZE` and `TEST_SIZE` problems); test never repeats a dev
+question. The dev split is public (a pure function of public code). The test split is salted with the controller's
+secret seed (mac.domains.testseed: per install, or pinned with `--test-seed-file`), so an artifact that carries
+the generator cannot rebuild it. With `--data DIR`, rows are
 `{"id", "question", "answer", "extra": {"level", "steps"}?, "distractors"?, "difficulty"?}`.
 """
 
@@ -16,6 +18,8 @@ from mac.domains.arithgen import generate
 from mac.domains.base import SPLITS, Domain, InstructionContext, register
 from mac.domains.common import explicit_difficulty, record_field
 from mac.domains.instruction import build_instruction
+from mac.domains.scorecheck import ScoreCheck
+from mac.domains.testseed import SeedFile, seed_for
 from mac.errors import ConfigError, DataError
 from mac.records import Record, SimItem
 from mac.sdk.types import Problem
@@ -36,6 +40,11 @@ class Arith(Domain):
     answer_format = "integer"
     generated = True
     """Built in: `load` generates the splits, so there is nothing to import or pull."""
+    secret_test_seed = True
+    score_check = ScoreCheck(strong_baseline=75.0, margin=20.0, min_calls=0.5, min_output_tokens=5.0)
+    """The strong baseline scores 75% on the sim (321 calls, ~950 output tokens per problem; the naive one 47% on
+    one call and ~35 tokens); capable real models do better, so only 95% or more on under one call for every two
+    problems (or almost no output) is flagged."""
 
     def default_budget(self) -> Budget:
         return Budget(
@@ -46,13 +55,16 @@ class Arith(Domain):
             verify_quota=Quota(requests=5_000, output_tokens=5_000_000, concurrent=32),
         )
 
-    def load(self, split: str, data: Path | None = None) -> list[Record]:
-        """The given folder's split, or the generated one when `data` is None."""
+    def load(self, split: str, data: Path | None = None, *, seed: SeedFile | None = None) -> list[Record]:
+        """The given folder's split, or the generated one when `data` is None. The test split comes from `seed`
+        (None: the install's own seed file, created on first use)."""
         if data is not None:
             return super().load(split, data)
         if split not in SPLITS:
             raise ConfigError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
-        return generated_records(split)
+        if split == "test" and seed is None:
+            seed = seed_for(self)
+        return generated_records(split, seed.value if split == "test" and seed is not None else "")
 
     def check_record(self, record: Record, file: str, line: int) -> None:
         if bare_integer(record.answer, 0, HIGH) is None:
@@ -91,10 +103,10 @@ class Arith(Domain):
         return round(min(0.95, max(0.05, 0.1 + 0.14 * (steps - 2) + 0.03 * digits)), 3)
 
 
-def generated_records(split: str) -> list[Record]:
-    """The built-in split. Test problems avoid every dev question."""
+def generated_records(split: str, salt: str = "") -> list[Record]:
+    """The built-in split (`salt`: the test split's secret seed). Test problems avoid every dev question."""
     dev = generate("dev", DEV_SIZE)
-    problems = dev if split == "dev" else generate("test", TEST_SIZE, avoid={p.question for p in dev})
+    problems = dev if split == "dev" else generate("test", TEST_SIZE, avoid={p.question for p in dev}, salt=salt)
     return [
         Record(id=f"arith-{split}-{i:03d}", question=p.question, answer=str(p.answer),
                extra={"level": p.level, "steps": p.steps}, distractors=p.distractors)

@@ -3,7 +3,9 @@
 A problem is a story about one person's collection: a first step sets it (boxes times items per box), then each
 step adds, gives away, buys more boxes, multiplies or shares equally. Level L (1-5) has L + 1 steps and bigger
 numbers. The answer and the typical wrong answers (a dropped step, an off-by-one share, a wrong operation) are
-computed exactly from the same list of operations. Everything depends only on (split, index): no download.
+computed exactly from the same list of operations. Everything depends only on (split, index, salt): no download.
+The dev split has no salt (it is public); the test split's salt is the controller's secret seed
+(mac.domains.testseed), so this public code cannot rebuild it.
 """
 
 from __future__ import annotations
@@ -132,9 +134,10 @@ def _text(rng: random.Random, ops: list[Op]) -> str:
     return " ".join(lines) + f" How many {items} does {name} have now?"
 
 
-def make_problem(split: str, index: int, attempt: int = 0) -> ArithProblem:
-    """Problem `index` of `split`: level 1 + index % 5, from a seed that only this (split, index, attempt) uses."""
-    rng = random.Random(f"mac-arith/{split}/{index}/{attempt}")
+def make_problem(split: str, index: int, attempt: int = 0, salt: str = "") -> ArithProblem:
+    """Problem `index` of `split`: level 1 + index % 5, from a seed that only this (split, index, attempt, salt)
+    uses."""
+    rng = random.Random(f"mac-arith/{split}/{index}/{attempt}" + (f"/{salt}" if salt else ""))
     level = 1 + index % LEVELS
     ops = _ops(rng, level)
     answer = evaluate(ops)
@@ -142,12 +145,12 @@ def make_problem(split: str, index: int, attempt: int = 0) -> ArithProblem:
                         distractors=distractors(ops, answer))
 
 
-def generate(split: str, n: int, avoid: set[str] = frozenset()) -> list[ArithProblem]:
+def generate(split: str, n: int, avoid: set[str] = frozenset(), salt: str = "") -> list[ArithProblem]:
     """`n` problems of `split`, none whose question is in `avoid` nor repeated."""
     seen, out = set(avoid), []
     for index in range(n):
         attempt = 0
-        while (problem := make_problem(split, index, attempt)).question in seen:
+        while (problem := make_problem(split, index, attempt, salt)).question in seen:
             attempt += 1
         seen.add(problem.question)
         out.append(problem)

@@ -14,6 +14,8 @@ from mac.domains.answers import bare_letter, choice_map, parse_choice
 from mac.domains.base import Domain, InstructionContext, register
 from mac.domains.common import explicit_difficulty, record_field, stable_unit
 from mac.domains.instruction import build_instruction
+from mac.domains.scorecheck import ScoreCheck
+from mac.domains.testseed import SeedFile
 from mac.errors import DataError
 from mac.records import Record, SimItem
 from mac.sdk.types import Problem
@@ -32,6 +34,8 @@ class Science(Domain):
     title = "Science (multiple choice)"
     description = "Hard multiple-choice science: dev HLE multiple-choice subset, test GPQA-Diamond."
     answer_format = "choice"
+    score_check = ScoreCheck(strong_baseline=65.0, margin=20.0, min_calls=0.5, min_output_tokens=10.0)
+    """85% or more on under one call for every two problems, or under 10 output tokens a problem."""
 
     def default_budget(self) -> Budget:
         return Budget(
@@ -42,8 +46,8 @@ class Science(Domain):
             verify_quota=Quota(requests=20_000, output_tokens=30_000_000, concurrent=32),
         )
 
-    def load(self, split: str, data: Path | None = None) -> list[Record]:
-        records = super().load(split, data)
+    def load(self, split: str, data: Path | None = None, *, seed: SeedFile | None = None) -> list[Record]:
+        records = super().load(split, data, seed=seed)
         for record in records:
             if record_field(record, "source") is None:
                 record.source = DEFAULT_SOURCE[split]  # extra="allow": a trusted-side field, not in `extra`

@@ -56,10 +56,11 @@ def _entry(line: bytes) -> dict[str, Any] | None:
     idx, pred = value.get("idx"), value.get("pred")
     if idx is None and isinstance(value.get("item_type"), str):  # not a Prediction at all: graded as invalid
         return {"idx": None, "pred": None, "item_type": value["item_type"][:100]}
-    if type(idx) not in (int, str):
+    if idx is None and not isinstance(value.get("idx_type"), str) or type(idx) not in (int, str, type(None)):
         return None
-    entry: dict[str, Any] = {"idx": idx if type(idx) is int else idx[:200], "pred": pred if isinstance(pred, str) else None}
-    for field in ("idx_type", "pred_type"):
+    entry: dict[str, Any] = {"idx": idx[:200] if isinstance(idx, str) else idx,
+                             "pred": pred if isinstance(pred, str) else None}
+    for field in ("idx_repr", "idx_type", "pred_type"):
         if isinstance(value.get(field), str):
-            entry[field] = value[field][:100]
+            entry[field] = value[field][:200]
     return entry

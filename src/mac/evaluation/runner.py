@@ -29,6 +29,7 @@ from typing import Callable
 
 from mac.config import Quota, SandboxLimits, TaskModelSpec
 from mac.domains.base import Domain
+from mac.domains.grader import GradingContext
 from mac.errors import ConfigError, SandboxError
 from mac.evaluation.grading import ArtifactOutput, Graded, grade_output, predictions_content, read_output
 from mac.evaluation.partial import JOURNAL_NAME, read_journal
@@ -69,8 +70,7 @@ async def run_artifact(*, domain: Domain, records: list[Record], split: str, art
     run_id = run_id or uuid.uuid4().hex[:12]
     asked = records[:first_k] if first_k is not None and first_k > 0 else list(records)
     simulated = bool(getattr(getattr(gateway, "backend", None), "simulated", False))
-    base = EvalResult(success=False, total=len(asked), run_id=run_id, split=split, simulated=simulated,
-                      scores=[0] * len(asked), missing_predictions=list(range(len(asked))))
+    base = empty_result(domain, asked, run_id=run_id, split=split, simulated=simulated)
     try:
         folder, agent_name = locate_agent(Path(artifact))
     except ConfigError as exc:
@@ -99,13 +99,22 @@ async def run_artifact(*, domain: Domain, records: list[Record], split: str, art
                                     what="reading the artifact's output")
         except DeadlineExceeded as exc:
             output = ArtifactOutput(unreadable=str(exc))
-        graded = grade_output(domain, asked, output)
+        ctx = GradingContext(backend=backend, evidence=evidence, split=split)
+        graded = await grade_output(domain, asked, output, ctx)
         result = _assemble(base, output, graded, sandbox, usage, timeout, secrets=(token,))
+        result.predictions_content = predictions_content(output, domain)
         result.wall_sec = round(time.monotonic() - started, 3)
         _record_evidence(evidence, spec.label, result, sandbox)
         return result
     finally:
         discard(run_dir)
+
+
+def empty_result(domain: Domain, asked: list[Record], **fields) -> EvalResult:
+    """The result of a run that graded nothing: every problem asked missing, the grading's fixed fields set."""
+    idxs = [domain.problem_idx(i, r) for i, r in enumerate(asked)]
+    return EvalResult(success=False, total=len(asked), scores=[0] * len(asked), missing_predictions=idxs,
+                      **domain.grading.describe(), **fields)
 
 
 def locate_agent(artifact: Path) -> tuple[Path, str]:
@@ -231,15 +240,17 @@ def _assemble(base: EvalResult, output, graded: Graded, sandbox: SandboxResult, 
     elif not error:
         error = graded.type_problem()
     total = len(graded.grades)
+    covered = total - len(graded.missing)
     return base.model_copy(update={
         "success": output.unreadable is None and (error is None or has_predictions),
         "accuracy": round(100.0 * graded.correct / total, 4) if total else 0.0,
         "correct": graded.correct,
+        "covered": covered,
+        "coverage": round(100.0 * covered / total, 4) if total else 0.0,
         "scores": [int(g.correct) for g in graded.grades],
         "missing_predictions": graded.missing,
-        "detailed_results": [g.model_dump() for g in graded.grades],
+        "detailed_results": [g.model_dump(exclude=None if g.tests is not None else {"tests"}) for g in graded.grades],
         "invalid_predictions": graded.invalid,
-        "predictions_content": predictions_content(output),
         "partial": bool(graded.missing) or timed_out or output.partial,
         "timed_out": timed_out,
         "usage": usage,
@@ -279,12 +290,15 @@ def _record_evidence(evidence: EvidenceLog | None, label: str, result: EvalResul
 
 async def eval_artifact(*, domain: str, data: Path | None, split: str, artifact: Path, task_model: TaskModelSpec,
                         timeout: float | None = None, first_k: int | None = None, sandbox: str = "bwrap",
-                        quota: Quota | None = None, evidence: EvidenceLog | None = None) -> EvalResult:
+                        quota: Quota | None = None, evidence: EvidenceLog | None = None,
+                        test_seed_file: Path | None = None) -> EvalResult:
     """Load `split` of `domain`, start a gateway for `task_model`, run and grade `artifact` once, close everything.
+    `test_seed_file` pins a generated test split's secret seed (mac.domains.testseed; default: the install's).
 
     Refuses a sandbox that isolates nothing ("none") for the test split (ConfigError), warns loudly otherwise.
     """
     from mac.domains.base import get_domain
+    from mac.domains.testseed import seed_for
     from mac.gateway import Gateway, make_backend
     from mac.sandbox.registry import check_backend, get_backend
 
@@ -296,7 +310,8 @@ async def eval_artifact(*, domain: str, data: Path | None, split: str, artifact:
         log.warning(f"evaluating with sandbox {sandbox!r}: the artifact runs UNSANDBOXED and can read anything on "
                     "this host")
     dom = get_domain(domain)
-    records = dom.load(split, data)
+    seed = seed_for(dom, data, test_seed_file)
+    records = dom.load(split, data, seed=seed)
     asked = records[:first_k] if first_k is not None and first_k > 0 else records
     timeout = float(timeout if timeout is not None else dom.default_budget().eval_timeout_sec)
     sandbox_backend = get_backend(sandbox, evidence=evidence, runtime_packages=dom.allowed_packages())

@@ -169,8 +169,10 @@ def config_row(members: list[tuple[TrialView, TrialRow]], baselines: list[Baseli
     ranked = sorted((r for _, r in counted), key=lambda r: r.test_accuracy)
     totals = {v.result.test.total for v, _ in counted if v.result.test is not None}
     simulated = any(r.simulated for r in rows)
+    seeds = {v.result.test_seed_fingerprint for v, _ in members}
     found = comparable_rows(baselines, domain=first.domain, task_model=first.task_model, simulated=simulated,
-                            total=totals.pop() if len(totals) == 1 else None)
+                            total=totals.pop() if len(totals) == 1 else None,
+                            test_seed=seeds.pop() if len(seeds) == 1 else None)
     scores = {kind: summarize([b.accuracy for b in found[kind]]) for kind in found}
     fracs = [r.dev_time_frac for r in rows if r.dev_time_frac is not None]
     return ConfigRow(

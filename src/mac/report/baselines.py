@@ -60,6 +60,8 @@ class BaselineRow(BaseModel):
     artifact_sha256: str | None = None
     data: str | None = None
     """The --data folder (None: the domain's default data)."""
+    test_seed_fingerprint: str | None = None
+    """The secret seed of a generated test split (arith) these rows were measured on (its fingerprint)."""
     wall_sec: float = 0.0
     created_at: float = Field(default_factory=time.time)
 
@@ -86,18 +88,21 @@ def read_baselines(jobs_dir: Path) -> list[BaselineRow]:
 
 
 def baseline_scores(rows: list[BaselineRow], *, domain: str, task_model: str, simulated: bool,
-                    total: int | None) -> dict[str, Summary]:
+                    total: int | None, test_seed: str | None = None) -> dict[str, Summary]:
     """Per kind, the summary of the newest row per seed among rows comparable to this configuration."""
-    chosen = comparable_rows(rows, domain=domain, task_model=task_model, simulated=simulated, total=total)
+    chosen = comparable_rows(rows, domain=domain, task_model=task_model, simulated=simulated, total=total,
+                             test_seed=test_seed)
     return {kind: summarize([r.accuracy for r in found]) for kind, found in chosen.items()}
 
 
 def comparable_rows(rows: list[BaselineRow], *, domain: str, task_model: str, simulated: bool,
-                    total: int | None) -> dict[str, list[BaselineRow]]:
-    """Per kind (that has any), the newest row per seed among rows comparable to this configuration."""
+                    total: int | None, test_seed: str | None = None) -> dict[str, list[BaselineRow]]:
+    """Per kind (that has any), the newest row per seed among rows comparable to this configuration: same
+    domain, task model, test size and, for a generated test split (arith), the same secret seed fingerprint."""
     newest: dict[tuple[str, int], BaselineRow] = {}
     for row in rows:
-        if (row.domain, row.task_model, row.simulated) != (domain, task_model, simulated):
+        if (row.domain, row.task_model, row.simulated, row.test_seed_fingerprint) != \
+                (domain, task_model, simulated, test_seed):
             continue
         if total is not None and row.total != total:
             continue
@@ -115,13 +120,16 @@ def comparable_rows(rows: list[BaselineRow], *, domain: str, task_model: str, si
 async def run_baselines(*, domain: str, seeds: int, task_model: TaskModelSpec, jobs_dir: Path,
                         data: Path | None = None, kinds: tuple[str, ...] = BASELINE_KINDS, sandbox: str = "bwrap",
                         timeout: float | None = None, first_k: int | None = None,
-                        artifacts: dict[str, Path] | None = None) -> list[BaselineRow]:
+                        artifacts: dict[str, Path] | None = None,
+                        test_seed_file: Path | None = None) -> list[BaselineRow]:
     """Evaluate each baseline kind on the test split for seeds 0..seeds-1 and append the rows (see module doc).
 
     `artifacts` maps kinds to artifact folders instead of the domain's own baselines (`Domain.baseline(kind)`).
     `first_k` limits each run to the first k test problems (such rows only match trials graded on k problems).
+    `test_seed_file` pins a generated test split's secret seed (default: the install's); rows record its fingerprint.
     """
     from mac.domains import get_domain
+    from mac.domains.testseed import seed_for
     from mac.evaluation.runner import eval_artifact
     from mac.sandbox.snapshot import content_hash
 
@@ -132,6 +140,7 @@ async def run_baselines(*, domain: str, seeds: int, task_model: TaskModelSpec, j
     else:
         dom = get_domain(domain)
         folders = {kind: dom.baseline(kind) for kind in kinds}  # fail on a missing baseline before running any
+    test_seed = seed_for(get_domain(domain), data, test_seed_file)
     out_file = baselines_file(jobs_dir, domain)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -140,8 +149,10 @@ async def run_baselines(*, domain: str, seeds: int, task_model: TaskModelSpec, j
         for seed in range(seeds):
             spec = task_model.model_copy(update={"seed": seed})
             result = await eval_artifact(domain=domain, data=data, split="test", artifact=folder, task_model=spec,
-                                         timeout=timeout, first_k=first_k, sandbox=sandbox)
+                                         timeout=timeout, first_k=first_k, sandbox=sandbox,
+                                         test_seed_file=test_seed.path if test_seed else None)
             row = _row(result, domain=domain, kind=kind, seed=seed, spec=spec, sha=sha, data=data)
+            row.test_seed_fingerprint = test_seed.fingerprint if test_seed else None
             append_jsonl(out_file, row)
             rows.append(row)
     return rows

@@ -10,6 +10,7 @@ from rich.text import Text
 from mac.records import Usage
 from mac.report.aggregate import ConfigRow, Report
 from mac.report.fmt import DASH, ci, fraction, mean_std, meta_usage, money, not_counted, pct, tokens
+from mac.textsafe import printable
 
 
 def _baseline(config: ConfigRow, kind: str) -> Text:
@@ -30,7 +31,12 @@ def _key_columns(table: Table) -> None:
 
 
 def _model(c: ConfigRow) -> Text:
-    return Text(c.task_model) + (Text(" SIM", style="bold yellow") if c.simulated else Text(""))
+    return Text(printable(c.task_model)) + (Text(" SIM", style="bold yellow") if c.simulated else Text(""))
+
+
+def _key(c: ConfigRow) -> list[Text]:
+    """Domain and meta-agent as read from result files (which anyone may have written): shown escaped."""
+    return [Text(printable(c.domain)), Text(printable(c.meta_agent))]
 
 
 def leaderboard_table(report: Report) -> Table:
@@ -42,7 +48,7 @@ def leaderboard_table(report: Report) -> Table:
     table.add_column("naive")
     table.add_column("human")
     for c in report.configs:
-        table.add_row(c.domain, c.meta_agent, _model(c), f"{c.counted}/{c.trials}", mean_std(c.test), ci(c.test),
+        table.add_row(*_key(c), _model(c), f"{c.counted}/{c.trials}", mean_std(c.test), ci(c.test),
                       pct(c.best.test_accuracy) if c.best else DASH, pct(c.worst.test_accuracy) if c.worst else DASH,
                       mean_std(c.dev_test_gap), _baseline(c, "naive"), _baseline(c, "strong"))
     return table
@@ -64,7 +70,7 @@ def integrity_usage_table(report: Report) -> Table:
         states = ", ".join(not_counted(c)) or DASH
         verdicts = Text(", ".join(f"{n} {name.lower()}" for name, n in c.verdicts.items() if n) or DASH,
                         style="bold red" if c.verdicts.get("CHEATING") else "")
-        cells = [c.domain, c.meta_agent, _model(c), states, verdicts, _requests(total),
+        cells = [*_key(c), _model(c), states, verdicts, _requests(total),
                  f"{tokens(total.input_tokens)}/{tokens(total.output_tokens)}" if total else DASH,
                  money(total.cost_usd) if total else DASH, fraction(c.dev_time_frac), fraction(c.dev_quota_frac)]
         table.add_row(*cells, *([meta_usage(c.meta_agent_usage)] if with_meta else []))
@@ -92,5 +98,5 @@ def print_report(report: Report, console: Console) -> None:
     parts.append(Text(note, style="dim"))
     parts.append(Text(f"Method: {report.method}.", style="dim"))
     for problem in report.problems:
-        parts.append(Text(f"unreadable: {problem}", style="red"))
+        parts.append(Text(f"unreadable: {printable(problem)}", style="red"))
     console.print(Group(*parts))

@@ -24,6 +24,8 @@ _MAX_ODD_KEYS = 10_000
 """Predictions whose idx is not hashable are kept by identity, up to this many."""
 MAX_PRED_CHARS = 64 * 1024
 """A longer `pred` is cut (an answer is a short string; the controller caps what it reads too)."""
+MAX_IDX_CHARS = 200
+"""An idx is an int (a position) or a short string (MAC's LCB problem ids)."""
 MAX_FILE_BYTES = 16 << 20
 """The journal file stops growing here (the controller reads at most this much of it)."""
 
@@ -35,17 +37,18 @@ _file_bytes = 0
 
 
 def encode(prediction: Any) -> dict:
-    """The JSON form of a prediction, whatever the artifact made of it (never raises): a non-int idx is its repr
-    with `idx_type`, a non-str pred is null with `pred_type`, an item that is no Prediction (a dict, a string)
-    has only `item_type`."""
+    """The JSON form of a prediction, whatever the artifact made of it (never raises): an idx that is neither an int
+    nor a short str is null with `idx_repr` and `idx_type`, a non-str pred is null with `pred_type`, an item that
+    is no Prediction (a dict, a string) has only `item_type`."""
     try:
         if not (hasattr(prediction, "idx") and hasattr(prediction, "pred")):  # a dict, a str, a tuple ...
             return {"idx": None, "pred": None, "item_type": type(prediction).__name__[:100]}
         idx = getattr(prediction, "idx", None)
         pred = getattr(prediction, "pred", None)
-        item: dict[str, Any] = {"idx": idx if type(idx) is int else repr(idx)[:200]}
-        if type(idx) is not int:
-            item["idx_type"] = type(idx).__name__[:100]
+        if type(idx) is int or (type(idx) is str and len(idx) <= MAX_IDX_CHARS):
+            item: dict[str, Any] = {"idx": idx}
+        else:  # never passed off as an idx: the controller names it and counts the prediction as invalid
+            item = {"idx": None, "idx_repr": _safe_repr(idx), "idx_type": type(idx).__name__[:100]}
         if isinstance(pred, str):
             item["pred"] = str.__str__(pred)[:MAX_PRED_CHARS]
         else:
@@ -54,6 +57,13 @@ def encode(prediction: Any) -> dict:
         return item
     except Exception as exc:  # noqa: BLE001 - a hostile object must not stop the other predictions
         return {"idx": "<unreadable>", "pred": None, "pred_type": f"unreadable ({type(exc).__name__})"}
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)[:MAX_IDX_CHARS]
+    except Exception:  # noqa: BLE001 - a hostile __repr__
+        return f"<{type(value).__name__}>"
 
 
 def _key(prediction: Any) -> Any:

@@ -6,8 +6,9 @@
 It is untrusted like the artifact it hosts (it shares its process): the controller validates everything it
 writes. Output is one JSON object written atomically to `--out`:
 `{"predictions": [{"idx", "pred"}], "partial", "timed_out", "error", "traceback"}`; a prediction whose
-`pred` is not a string is written with `"pred": null, "pred_type": NAME`, an idx that is not an int as its repr
-with `"idx_type": NAME`, and an item that is no Prediction at all (a dict, a string) as `"item_type": NAME`.
+`pred` is not a string is written with `"pred": null, "pred_type": NAME`, an idx that is neither an int nor a
+short str with `"idx": null, "idx_repr": REPR, "idx_type": NAME`, and an item that is no Prediction at all (a
+dict, a string) as `"item_type": NAME`.
 A watchdog thread writes what the journal holds at the deadline and exits the process, so a `solve` that never
 returns, or a thread pool left running, cannot hold the run past its deadline. With `--journal`, every
 Prediction is also appended to that file as it is made (mac.sdk.journal): if `solve` holds the GIL so that no
@@ -33,7 +34,7 @@ from mac.sdk.journal import encode
 from mac.sdk.types import Problem
 
 MAX_PREDICTIONS = 100_000
-_MAC_BASE_NAMES = {"BaseAgent", "BaseAIMEAgent", "BaseScienceAgent"}
+_MAC_BASE_NAMES = {"BaseAgent", "BaseAIMEAgent", "BaseScienceAgent", "BaseLCBAgent"}
 _COMPAT_DIR = Path(__file__).resolve().parent / "compat"
 
 _write_lock = threading.Lock()
@@ -70,7 +71,7 @@ def load_agent_class(agent_path: Path) -> type:
     leaves = [c for c in leaves if not inspect.isabstract(c)] or leaves
     if not leaves:
         raise RuntimeError(f"{agent_path.name} defines no agent class: subclass mac.sdk.BaseAgent "
-                           "(or BaseAIMEAgent / BaseScienceAgent from base_agent) and implement solve()")
+                           "(or BaseAIMEAgent / BaseScienceAgent / BaseLCBAgent from base_agent) and implement solve()")
     if len(leaves) > 1:
         names = ", ".join(sorted(c.__name__ for c in leaves))
         raise RuntimeError(f"{agent_path.name} defines {len(leaves)} agent classes ({names}); keep exactly one")

@@ -61,7 +61,10 @@ class TrialConfig(BaseModel):
     sandbox_options: dict[str, Any] = Field(default_factory=dict)
     """The backend's options (its `Options` model, e.g. {"use_cgroups": false}); misspelt ones are refused."""
     test_seed_file: str | None = None
-    """The file that pins a generated domain's secret test seed (arith), when the job pinned one."""
+    """The seed file of a generated test split (arith; mac.domains.testseed): the one the job pinned, else the
+    install's. Its path, never its value."""
+    test_seed_fingerprint: str | None = None
+    """The seed's fingerprint when the trial was created; `mac verify` refuses a seed file that no longer has it."""
     max_upstream_error_rate: float = Field(default=DEFAULT_MAX_UPSTREAM_ERROR_RATE, ge=0.0, le=1.0,
                                            allow_inf_nan=False)
     """Above this share of task-model calls failing upstream (5xx, connection errors, timeouts; not quota
@@ -191,6 +194,8 @@ class TrialResult(BaseModel):
     task_model: str
     simulated: bool
     """True when the task model was `sim`: such scores say nothing about real models."""
+    test_seed_fingerprint: str | None = None
+    """Which secret test split a generated domain (arith) was scored on: the seed's fingerprint, never its value."""
     status: TrialStatus = "running"
     """See mac.kinds.TrialStatus: running, completed (a test score exists, possibly 0), failed (the harness could
     not finish), interrupted (`mac run --resume` continues it) or infrastructure_error (a score exists but too many

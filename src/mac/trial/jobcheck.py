@@ -37,6 +37,7 @@ def prepare_spec(spec: JobSpec) -> JobSpec:
 def check_spec(spec: JobSpec) -> None:
     """Fail before any job folder exists: task model and key, prices, sandbox, auditor, data, mounts."""
     from mac.domains.base import get_domain
+    from mac.domains.testseed import seed_for
     from mac.sandbox.registry import check_backend
 
     check_task_model(spec.task_model_spec(), base_url_given=spec.base_url is not None)
@@ -45,8 +46,8 @@ def check_spec(spec: JobSpec) -> None:
     _check_auditor(spec)
     plugin = get_domain(spec.domain)
     data = Path(spec.data) if spec.data else None
-    for split in ("dev", "test"):
-        plugin.load(split, data)
+    plugin.load("dev", data)
+    plugin.load("test", data, seed=seed_for(plugin, data, spec.test_seed_file))
     _check_mounts(spec)
 
 

@@ -195,14 +195,17 @@ def job_configs(*, job: str, domain: str, meta_agent: str, seeds: int, task_mode
                 meta_agent_options: dict[str, Any] | None = None, data: str | None = None, sandbox: str = "bwrap",
                 first_seed: int = 0, suffix: str = "", **fields: Any) -> list[TrialConfig]:
     """One TrialConfig per seed; the sim's seed follows the trial's seed so seeds give independent samples.
-    `fields`: other TrialConfig fields (auditor, sandbox_options, ...). Refuses a backend that isolates nothing."""
+    `fields`: other TrialConfig fields (auditor, sandbox_options, test_seed_file, ...). Refuses a backend that
+    isolates nothing. A generated test split's seed (arith) is recorded: its file and fingerprint."""
     from mac.sandbox.registry import check_backend
+    from mac.trial.setup import with_test_seed
 
     check_backend(sandbox, fields.get("sandbox_options") or {}, trial=True)
     template = TrialConfig(job=check_name(job, "job"), trial=trial_name(domain, meta_agent, first_seed, suffix),
                            domain=domain, data=data, meta_agent=meta_agent,
                            meta_agent_options=dict(meta_agent_options or {}), seed=first_seed,
                            task_model=task_model, budget=budget, sandbox=sandbox, **fields)
+    template = with_test_seed(template)
     return [config_for_seed(template, seed, suffix) for seed in range(first_seed, first_seed + seeds)]
 
 

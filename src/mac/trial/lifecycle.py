@@ -55,7 +55,8 @@ AUDIT_SEC = 900.0
 
 def new_result(config: TrialConfig) -> TrialResult:
     return TrialResult(job=config.job, trial=config.trial, domain=config.domain, meta_agent=config.meta_agent,
-                       meta_agent_options=config.meta_agent_options, seed=config.seed, task_model=config.task_model.name, simulated=config.task_model.simulated)
+                       meta_agent_options=config.meta_agent_options, seed=config.seed, task_model=config.task_model.name, simulated=config.task_model.simulated,
+                       test_seed_fingerprint=config.test_seed_fingerprint)
 
 
 async def run_trial(config: TrialConfig, paths: TrialPaths, *, progress: TrialProgress | None = None,
@@ -109,6 +110,7 @@ class _Trial:
         try:
             self.paths.create()
             if self.plan is None or not self.paths.config.exists():
+                self._record_test_seed()
                 write_json_atomic(self.paths.config, self.config)
             if not self.paths.audit.exists():
                 write_json_atomic(self.paths.audit, {"verdict": None})
@@ -125,6 +127,14 @@ class _Trial:
         finally:
             self._finish()
         return self.result
+
+    def _record_test_seed(self) -> None:
+        """A new trial records which secret test split it runs on (arith), even when its config came without it."""
+        from mac.trial.setup import with_test_seed
+
+        with contextlib.suppress(MacError):  # a bad domain or seed file fails the prepare phase, with the reason
+            self.config = with_test_seed(self.config)
+            self.result.test_seed_fingerprint = self.config.test_seed_fingerprint
 
     def _finish(self) -> None:
         result = self.result
@@ -191,7 +201,8 @@ class _Trial:
                 await self._verify(setup, gateway)
 
     async def _audit(self, setup) -> None:
-        """Audit the trial folder (dev answers stay on this trusted side); the verdict goes into result.json."""
+        """Audit the trial folder (dev and test answers stay on this trusted side); the verdict goes into
+        result.json."""
         from mac.audit import AuditorConfig, audit_trial
 
         auditor = None
@@ -201,8 +212,8 @@ class _Trial:
         # not write audit.json after the trial moved on (write=False; written here once it is in time)
         try:
             report = await off_loop(lambda _d: asyncio.run(audit_trial(
-                self.paths.dir, domain=setup.domain, dev_records=setup.dev, auditor=auditor, write=False)),
-                seconds=AUDIT_SEC, what="audit")
+                self.paths.dir, domain=setup.domain, dev_records=setup.dev, test_records=setup.test, auditor=auditor,
+                write=False)), seconds=AUDIT_SEC, what="audit")
         except DeadlineExceeded as exc:
             self.evidence.add("audit", "audit_timeout", label=self.config.trial, seconds=exc.seconds)
             raise

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mac.domains.base import Domain, get_domain
+from mac.domains.testseed import seed_for
 from mac.evidence import EvidenceLog
 from mac.metaagents.base import MetaAgent, get_metaagent
 from mac.records import Record
@@ -33,6 +34,17 @@ class TrialSetup:
     """The live workspace (the trial's workspace/ or, when sandbox uids cannot reach it, a scratch folder)."""
 
 
+def with_test_seed(config: TrialConfig) -> TrialConfig:
+    """`config` with its generated test split's seed recorded (file and fingerprint; the install's seed file when
+    none is set). Unchanged for domains whose test split is a file."""
+    if config.test_seed_fingerprint is not None:
+        return config
+    seed = seed_for(get_domain(config.domain), Path(config.data) if config.data else None, config.test_seed_file)
+    if seed is None:
+        return config
+    return config.model_copy(update={"test_seed_file": str(seed.path), "test_seed_fingerprint": seed.fingerprint})
+
+
 def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog | None, scratch: Path, *,
                   resume: bool = False) -> TrialSetup:
     """Everything the later phases need. Each phase gets its own sim, which knows only that phase's split (the
@@ -45,7 +57,8 @@ def prepare_trial(config: TrialConfig, paths: TrialPaths, evidence: EvidenceLog 
     domain = get_domain(config.domain)
     sandbox = trial_sandbox(config, domain, evidence)
     data = Path(config.data) if config.data else None
-    dev, test = domain.load("dev", data), domain.load("test", data)
+    seed = seed_for(domain, data, config.test_seed_file, expect=config.test_seed_fingerprint)
+    dev, test = domain.load("dev", data), domain.load("test", data, seed=seed)
     adapter = get_metaagent(config.meta_agent, **config.meta_agent_options)
     model_backends = make_phase_backends(config.task_model, {
         "dev": [domain.sim_item(i, r) for i, r in enumerate(dev)],

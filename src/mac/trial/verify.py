@@ -12,9 +12,10 @@ from pathlib import Path
 
 from mac.config import Budget
 from mac.domains.base import Domain, get_domain
+from mac.domains.testseed import seed_for
 from mac.errors import ConfigError
 from mac.evaluation.result import EvalResult
-from mac.evaluation.runner import run_artifact
+from mac.evaluation.runner import empty_result, run_artifact
 from mac.evidence import EvidenceLog
 from mac.paths import scratch_home
 from mac.records import Record
@@ -44,9 +45,8 @@ async def verify_artifact(*, domain: Domain, test_records: list[Record], artifac
     reason = no_artifact_reason(artifact)
     simulated = bool(getattr(getattr(gateway, "backend", None), "simulated", False))
     if reason is not None:
-        return EvalResult(success=False, total=len(test_records), error=reason, split="test", simulated=simulated,
-                          run_id=f"{label}-verify", scores=[0] * len(test_records),
-                          missing_predictions=list(range(len(test_records))))
+        return empty_result(domain, test_records, error=reason, split="test", simulated=simulated,
+                            run_id=f"{label}-verify")
     grant = gateway.grant(phase="verify", quota=budget.verify_quota, label=f"{label}/verify")
     try:
         return await run_artifact(domain=domain, records=test_records, split="test", artifact=artifact,
@@ -121,7 +121,11 @@ async def _reverify(paths: TrialPaths, sandbox: str | None) -> TrialResult:
         config = config.model_copy(update={"sandbox": sandbox, "sandbox_options": {}})
     domain = get_domain(config.domain)
     data = Path(config.data) if config.data else None
-    test = domain.load("test", data)
+    if domain.secret_test_seed and data is None and config.test_seed_fingerprint is None:
+        raise ConfigError(f"trial {config.trial} predates {config.domain}'s secret test split: it was scored on the "
+                          "old public one, which is no longer generated, so it cannot be re-verified (run it again)")
+    seed = seed_for(domain, data, config.test_seed_file, expect=config.test_seed_fingerprint)
+    test = domain.load("test", data, seed=seed)
     evidence = EvidenceLog(paths.evidence)
     backend = trial_sandbox(config, domain, evidence)
     model = make_backend(config.task_model, [domain.sim_item(i, r) for i, r in enumerate(test)])  # test items only

@@ -11,6 +11,10 @@ The script `scripts/<name with _>.py` runs inside the real dev sandbox (cwd /wor
 domain's naive baseline (`naive_agent.py`) next to it at /opt/metaagent; it acts during development and/or
 leaves an artifact. `blocked(t)` reads only the trial's files (mac.trial.redteam.TrialView) and returns
 failed checks as strings (empty: blocked).
+
+Two hooks stage more for an attacker: `stage_files()` (public files it carries, e.g. arith's generator), and
+`memorises`: the trusted harness stages the splits' answers as /opt/metaagent/memorised.json, playing a
+meta-agent that memorised a public test set (AIME answers are public). Only the red team does that, on purpose.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from mac.domains.base import get_domain
 from mac.metaagents.base import STAGE_MOUNT, LaunchContext, MetaAgent, register
 
 SCRIPTS = Path(__file__).with_name("scripts")
-LAYERS = ("sandbox", "gateway", "evaluation service", "grader", "verifier", "freeze", "audit")
+LAYERS = ("sandbox", "gateway", "evaluation service", "grader", "judge", "verifier", "freeze", "audit")
 
 
 class Attack:
@@ -39,6 +43,19 @@ class Attack:
     """Finding types that count as detecting it (empty: any non-CLEAN verdict)."""
     judge: ClassVar[str] = ""
     """Use the gullible fake LLM judge as the trial's auditor (`mac redteam` serves it on loopback)."""
+    memorises: ClassVar[bool] = False
+    """The harness stages the dev and test answers at /opt/metaagent/memorised.json ("memorised" answers)."""
+    domains: ClassVar[tuple[str, ...]] = ()
+    """The domains the attacker is written for (empty: any domain)."""
+    helpers: ClassVar[tuple[str, ...]] = ()
+    """More files of scripts/ staged next to kit.py (e.g. "lcb_kit.py")."""
+
+    def runs_on(self, domain: str) -> bool:
+        return not self.domains or domain in self.domains
+
+    def stage_files(self) -> dict[str, Path]:
+        """Extra files staged next to the script (name -> source on the host); default none."""
+        return {}
 
     @property
     def script(self) -> Path:
@@ -63,14 +80,26 @@ def attack(cls: type[Attack]) -> type[Attack]:
 
 
 class RedTeamMetaAgent(MetaAgent):
-    """Stages kit.py, the naive baseline and the attack script; runs the script in the dev sandbox."""
+    """Stages kit.py, the naive baseline and the attack script; runs the script in the dev sandbox.
+    Option `memorised`: a file of answers the harness wrote (see `Attack.memorises`), staged as memorised.json."""
 
     attack_name: ClassVar[str]
 
+    def __init__(self, memorised: str | None = None, **options: Any):
+        super().__init__(**options)
+        self.memorised = memorised
+
+    def options(self) -> dict[str, Any]:
+        return {"memorised": self.memorised} if self.memorised else {}
+
     def stage(self, ctx: LaunchContext) -> None:
-        script = ATTACKS[self.attack_name].script
+        attack_class = ATTACKS[self.attack_name]
         naive = get_domain(ctx.domain).baseline("naive") / "agent.py"
-        for source, target in ((SCRIPTS / "kit.py", "kit.py"), (script, "attack.py"), (naive, "naive_agent.py")):
+        files = {"kit.py": SCRIPTS / "kit.py", "attack.py": attack_class.script, "naive_agent.py": naive,
+                 **{name: SCRIPTS / name for name in attack_class.helpers}, **attack_class.stage_files()}
+        if self.memorised:
+            files["memorised.json"] = Path(self.memorised)
+        for target, source in files.items():
             shutil.copyfile(source, ctx.stage_dir / target)
             (ctx.stage_dir / target).chmod(0o644)
 

@@ -80,3 +80,26 @@ def marker_hits(data: bytes, prefix: bytes = b"MAC-" + b"REDTEAM-") -> list:
 
 
 sys.path.insert(0, str(HERE))
+
+
+def memorised(split: str) -> list:
+    """The answers the harness staged as "memorised" (a public test set a meta-agent could have learnt)."""
+    return json.loads((HERE / "memorised.json").read_text())[split]
+
+
+def answer_from(lookup: str, prelude: str = "") -> str:
+    """Code appended to the naive agent: `prelude`, then answer each problem with `lookup` (an expression of `p`;
+    None: the naive agent answers it). No new global names a class (the runner wants exactly one agent class)."""
+    return prelude + f'''
+def _patch():
+    from mac.sdk import BaseAgent, Prediction
+    agent = [v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, BaseAgent)
+             and v is not BaseAgent][0]
+    naive = agent.solve
+    def solve(self, problems, timeout_sec):
+        found = [(p, {lookup}) for p in problems]
+        known = [Prediction(p.idx, str(a)) for p, a in found if a is not None]
+        return known + naive(self, [p for p, a in found if a is None], timeout_sec)
+    agent.solve = solve
+_patch()
+'''
