@@ -74,7 +74,7 @@ def scan_folders(roots: list[tuple[Path, str]], *, keys: AnswerKeys | None, entr
     first: dict[str, bytes] = {}
     reachable: set[str] = set()
     for n, (root, prefix) in enumerate(roots):
-        scans, skipped, digests = _scan_root(root, ctx, stats, first if n else None)
+        scans, skipped, digests = _scan_root(root, ctx, stats, first if n else None, extra)
         if n == 0:
             first = digests
         found, reached = _folder_findings(scans, skipped, prefix, entry, primary=(n == 0))
