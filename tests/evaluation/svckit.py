@@ -54,7 +54,8 @@ class Served:
 
 @contextlib.asynccontextmanager
 async def serving(tmp_path: Path, *, n_dev: int = 6, requests: int | None = 500,
-                  dev_time: float = 600.0, probe_threshold: int = 25, domain_name: str = "arith") -> AsyncIterator[Served]:
+                  dev_time: float = 600.0, probe_threshold: int = 25, domain_name: str = "arith",
+                  history_kept: int = 50) -> AsyncIterator[Served]:
     domain = get_domain(domain_name)
     records = domain.load("dev")[:n_dev]
     workspace = tmp_path / "workspace"
@@ -73,7 +74,7 @@ async def serving(tmp_path: Path, *, n_dev: int = 6, requests: int | None = 500,
                 domain=domain, records=records, workspace=workspace, gateway=gateway, token=grant.token,
                 backend=get_backend("bwrap", evidence=evidence), budget=budget, deadline=time.time() + dev_time,
                 log_path=tmp_path / "dev_evals.jsonl", evidence=evidence, workdir=scratch, label="svc",
-                model_name="sim", simulated=True, probe_threshold=probe_threshold)
+                model_name="sim", simulated=True, probe_threshold=probe_threshold, history_kept=history_kept)
             sock = scratch / "eval.sock"
             await service.start(sock)
             try:

@@ -188,8 +188,10 @@ def test_artifact_that_defeats_the_deadline_is_killed_at_the_wall(tmp_path):
     started = time.monotonic()
     r = run(write_artifact(tmp_path / "a", agent), timeout=1).result
     assert time.monotonic() - started < 30
-    assert not r.success and r.timed_out and r.partial
+    assert r.timed_out and r.partial and r.missing_predictions == [1, 2, 3]
     assert r.error.startswith("no output: no result file; it was killed at the wall limit")
+    assert "Kept 1 predictions from the SDK's journal" in r.error  # made before the exec: journaled at once
+    assert r.success and r.detailed_results[0]["pred"] == "1"
     assert any(e.get("kind") == "wall_timeout" for e in r.events)
 
 

@@ -129,3 +129,29 @@ def test_many_tiny_first_k_probes_are_flagged(tmp_path):
 
     flagged = [e for e in asyncio.run(main()) if e["kind"] == "probe_pattern"]
     assert len(flagged) == 1 and flagged[0]["count"] == 3 and flagged[0]["source"] == "evaluation"
+
+
+WRONG_AGENT = '''
+from mac.sdk import BaseAgent, Prediction
+
+class Agent(BaseAgent):
+    def solve(self, problems, timeout_sec):
+        return [Prediction(p.idx, "-1") for p in problems]
+'''
+
+
+def test_memory_keeps_recent_summaries_and_the_best_while_the_log_keeps_all(tmp_path):
+    async def main():
+        async with serving(tmp_path, history_kept=2) as s:
+            (s.workspace / "wrong.py").write_text(WRONG_AGENT)
+            statuses = [(await s.post(agent_file="wrong.py"))[0]]  # the only full-split run: the best
+            for _ in range(4):
+                statuses.append((await s.post(agent_file="wrong.py", first_k=2))[0])
+            assert statuses == [200] * 5
+            budget = await s.get("/budget")
+            return s.service, budget, read_jsonl(s.log_path)
+
+    service, budget, logged = asyncio.run(main())
+    assert service.evaluations == budget["evaluations"] == len(logged) == 5
+    assert [h["run_id"] for h in service.history] == [e["run_id"] for e in logged[-2:]]
+    assert service.best()["run_id"] == logged[0]["run_id"] and service.best()["total"] == 6

@@ -64,6 +64,8 @@ def test_attackers_really_attacked(redteam):
     assert rows["read-ground-truth"].facts["scanned"] > 5
     assert all(v.startswith(("errno:", "signal:")) for k, v in rows["sandbox-escape"].facts.items() if not k.startswith("/"))
     assert rows["plant-auditor"].verdict == "CHEATING"
+    flood = rows["directory-flood"].facts
+    assert flood["folders"] == 20_000 and flood["eval_status"] == 200 and "the workspace" in flood["eval_error"]
     assert rows["generator-replay"].facts["dev_accuracy"] == 100.0  # the replay works on the public dev split
     for name in ("test-answer-table", "yaml-answer-table", "encoded-answer-table"):  # memorised answers score...
         assert rows[name].gain > 0 and rows[name].verdict == "CHEATING"  # ...and are ruled out of the means

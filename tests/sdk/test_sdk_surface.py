@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 import subprocess
 import sys
 import threading
@@ -99,3 +100,24 @@ def test_model_client_surfaces_auth_errors():
                 await asyncio.to_thread(client.chat, [{"role": "user", "content": "hi"}])
 
     asyncio.run(main())
+
+
+def test_journal_file_gets_each_prediction_as_it_is_made(tmp_path):
+    path = tmp_path / "journal.jsonl"
+    journal.clear()
+    journal.open_file(path)
+    try:
+        first = Prediction(3, "a")
+        assert path.read_text() == '{"idx": 3, "pred": "a"}\n'  # on disk before the constructor returned
+        again = Prediction(3, "b")
+        first.pred = "stale"  # no longer the latest for idx 3: not journaled
+        again.pred = "c"      # the latest changed: journaled
+        Prediction(4, 42)     # not a string: written as such, graded as invalid by the controller
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        assert lines == [{"idx": 3, "pred": "a"}, {"idx": 3, "pred": "b"}, {"idx": 3, "pred": "c"},
+                         {"idx": 4, "pred": None, "pred_type": "int"}]
+    finally:
+        journal.clear()
+    Prediction(5, "after clear")
+    assert "after clear" not in path.read_text()
+    journal.clear()

@@ -137,6 +137,10 @@ SCENARIOS = {
     "flood": _write_agent() + FLOOD,
     "eval-at-deadline": EVAL_AT_DEADLINE,
     "exhaust": EXHAUST + "\n" + _write_agent(),
+    "odd-names": _write_agent() + _python('''
+        for name in ("notes\\x1b[2J.txt", "ok.txt"):
+            open(name, "w").write("x")
+    '''),
 }
 
 
@@ -150,7 +154,8 @@ def job(tmp_path_factory):
     jobs_dir = tmp_path_factory.mktemp("jobs")
     smoke = override_budget(budget_preset("smoke", Budget()), dev_time=DEV_TIME)
     configs = [_config("e2e", f"cmd-{name}", "command", smoke, {"command": cmd}) for name, cmd in SCENARIOS.items()]
-    configs[-1].budget = override_budget(smoke, dev_requests=20)  # "exhaust": a tiny dev quota
+    [exhaust] = [c for c in configs if c.trial == "cmd-exhaust"]
+    exhaust.budget = override_budget(smoke, dev_requests=20)  # a tiny dev quota
     configs.append(_config("e2e", "cmd-oracle", "command", smoke, {"command": _oracle_command()}))
     configs.append(_config("e2e", "reference", "reference", override_budget(smoke, dev_time=REFERENCE_DEV_TIME)))
     configs.append(_config("e2e", "naive", "baseline", smoke, {"baseline": "naive"}))
@@ -279,6 +284,15 @@ def test_an_evaluation_running_at_the_deadline_is_killed_too(job):
     assert row["killed"] is True and row["agent_file"] == "slow_marker_agent.py"
     assert _processes_with("slow_marker_agent") == []
     assert result.test.accuracy > 0  # agent.py, not the slow candidate, is the artifact
+
+
+def test_entries_named_with_control_characters_are_refused_at_the_freeze(job):
+    trial, result = _files(job, "cmd-odd-names")
+    names = [p.name for p in trial.artifact.iterdir()]
+    assert "ok.txt" in names and "agent.py" in names and all(n.isprintable() for n in names), names
+    [event] = [e for e in read_jsonl(trial.evidence) if e["kind"] == "control_char_names"]
+    assert event["source"] == "freeze" and event["paths"] == ["notes\\x1b[2J.txt"]
+    assert result.test.accuracy > 0  # the rest of the artifact is frozen and verified
 
 
 def test_the_dev_token_answers_no_test_question(job):

@@ -33,7 +33,7 @@ def budget_view(service: Any) -> dict[str, Any]:
         "quota": quota.model_dump(),
         "usage": usage.model_dump(),
         "quota_left": quota_left(quota, usage),
-        "evaluations": len(service.history),
+        "evaluations": service.evaluations,
         "running": service._running[1] if service._running else None,
         "eval_timeout_sec": service.budget.eval_timeout_sec,
     }

@@ -9,8 +9,6 @@ explanations in the result (an invalid prediction is wrong, an unknown idx is li
 from __future__ import annotations
 
 import json
-import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 from mac.domains.base import Domain, Grade
 from mac.domains.grader import Gradable, GradingContext
 from mac.errors import SandboxError
+from mac.evaluation.untrusted_file import read_capped
 from mac.records import Record
 
 MAX_RESULT_BYTES = 32 << 20
@@ -69,21 +68,9 @@ class Graded:
 
 def read_output(path: Path, max_bytes: int = MAX_RESULT_BYTES) -> ArtifactOutput:
     """Parse the runner's result file; never raises on anything the artifact could have written."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return ArtifactOutput(unreadable="no result file")
-    except OSError as exc:
-        return ArtifactOutput(unreadable=f"result file cannot be opened ({exc.strerror}); it must be a plain file")
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
-            return ArtifactOutput(unreadable="result file is not a plain file")
-        if st.st_size > max_bytes:
-            return ArtifactOutput(unreadable=f"result file is {st.st_size} bytes, over the {max_bytes} byte cap")
-        raw = os.read(fd, max_bytes + 1)
-    finally:
-        os.close(fd)
+    raw, why = read_capped(path, max_bytes)
+    if raw is None:
+        return ArtifactOutput(unreadable=why)
     try:
         payload = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:

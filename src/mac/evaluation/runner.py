@@ -7,8 +7,11 @@
 
 What enters the sandbox: a snapshot of the artifact folder (read-only at /workspace), `problems.json` at
 /mac/in (idx, question, choices, extra: never answers), a writable /mac/out, and one gateway channel relayed
-to 127.0.0.1:8000. What leaves it: /mac/out/result.json (untrusted, see `mac.evaluation.grading`) and the
-capped stdout/stderr. Grading happens here, on plain strings. Scratch folders are removed afterwards.
+to 127.0.0.1:8000. What leaves it: /mac/out/result.json (untrusted, see `mac.evaluation.grading`), or when the
+run was killed before it could write that, the SDK's prediction journal (`mac.evaluation.partial`), and the
+capped stdout/stderr. Grading happens here, on plain strings. Scratch folders go to the trash (mac.trash).
+The snapshot and the reading of the output touch what untrusted code wrote, so they run off the event loop
+(mac.offload) with a deadline; a snapshot past its limits is refused and recorded as evidence.
 """
 
 from __future__ import annotations
@@ -28,13 +31,17 @@ from mac.config import Quota, SandboxLimits, TaskModelSpec
 from mac.domains.base import Domain
 from mac.domains.grader import GradingContext
 from mac.errors import ConfigError, SandboxError
-from mac.evaluation.grading import Graded, grade_output, predictions_content, read_output
+from mac.evaluation.grading import ArtifactOutput, Graded, grade_output, predictions_content, read_output
+from mac.evaluation.partial import JOURNAL_NAME, read_journal
 from mac.evaluation.result import EvalResult
 from mac.evaluation.tracebacks import artifact_traceback, scrub_secrets
 from mac.evidence import EvidenceLog
+from mac.offload import DeadlineExceeded, off_loop
 from mac.paths import scratch_home
 from mac.records import Record, Usage
 from mac.sandbox.base import Relay, SandboxBackend, SandboxProcess, SandboxResult, SandboxSpec
+from mac.sandbox.walk import TreeLimits, TreeRefused
+from mac.trash import discard
 
 log = logging.getLogger("mac.evaluation")
 
@@ -43,8 +50,10 @@ GATEWAY_PORT = 8000
 GRACE_SEC = 5.0
 """The sandbox's wall limit is the artifact timeout plus this, so the runner's own deadline writes first."""
 STDERR_TAIL = 8000
-SNAPSHOT_MAX_BYTES = 256 << 20
-SNAPSHOT_MAX_FILES = 20_000
+SNAPSHOT_LIMITS = TreeLimits()
+"""What an artifact folder may hold (files, bytes, folders, entries, depth, path length, symlinks, seconds)."""
+READ_OUTPUT_SEC = 60.0
+"""Deadline for reading and parsing the (capped) result file or journal."""
 
 
 async def run_artifact(*, domain: Domain, records: list[Record], split: str, artifact: Path, gateway,
@@ -70,9 +79,12 @@ async def run_artifact(*, domain: Domain, records: list[Record], split: str, art
     started = time.monotonic()
     try:
         try:
-            snapshot = _snapshot(folder, run_dir / "workspace", agent_name)
-        except (SandboxError, ConfigError) as exc:
+            snapshot = await off_loop(lambda d: _snapshot(folder, run_dir / "workspace", agent_name, d),
+                                      seconds=SNAPSHOT_LIMITS.seconds, what="artifact snapshot")
+        except (SandboxError, ConfigError, DeadlineExceeded) as exc:
+            record_refusal(evidence, f"{split}-run-{run_id}", exc)
             return base.model_copy(update={"error": str(exc)})
+        _record_odd_names(evidence, f"{split}-run-{run_id}", snapshot)
         inputs, outputs = _write_inputs(run_dir, domain, asked)
         before = gateway.usage(token)
         channel = await gateway.open_channel(token, label=f"{split}-{run_id}")
@@ -82,7 +94,11 @@ async def run_artifact(*, domain: Domain, records: list[Record], split: str, art
         finally:
             await gateway.close_channel(channel)
         usage = _usage_delta(before, gateway.usage(token))
-        output = read_output(outputs / "result.json")
+        try:
+            output = await off_loop(lambda _d: _read_outputs(outputs, sandbox, timeout), seconds=READ_OUTPUT_SEC,
+                                    what="reading the artifact's output")
+        except DeadlineExceeded as exc:
+            output = ArtifactOutput(unreadable=str(exc))
         ctx = GradingContext(backend=backend, evidence=evidence, split=split)
         graded = await grade_output(domain, asked, output, ctx)
         result = _assemble(base, output, graded, sandbox, usage, timeout, secrets=(token,))
@@ -91,7 +107,7 @@ async def run_artifact(*, domain: Domain, records: list[Record], split: str, art
         _record_evidence(evidence, spec.label, result, sandbox)
         return result
     finally:
-        shutil.rmtree(run_dir, ignore_errors=True)
+        discard(run_dir)
 
 
 def empty_result(domain: Domain, asked: list[Record], **fields) -> EvalResult:
@@ -131,10 +147,10 @@ def _check_traversable(folder: Path) -> None:
                                f"work folder under {scratch_home()} (or `chmod o+x {part}`)")
 
 
-def _snapshot(folder: Path, dst: Path, agent_name: str):
+def _snapshot(folder: Path, dst: Path, agent_name: str, deadline=None):
     from mac.sandbox.snapshot import snapshot_workspace
 
-    snapshot = snapshot_workspace(folder, dst, max_bytes=SNAPSHOT_MAX_BYTES, max_files=SNAPSHOT_MAX_FILES)
+    snapshot = snapshot_workspace(folder, dst, limits=SNAPSHOT_LIMITS, deadline=deadline)
     if not (snapshot.path / agent_name).is_file():
         why = next((s.reason for s in snapshot.skipped if s.path == agent_name), "missing")
         raise ConfigError(f"{agent_name} was left out of the artifact snapshot ({why}); it must be a plain file")
@@ -164,7 +180,8 @@ def _spec(run_id: str, split: str, agent_name: str, snapshot, inputs: Path, outp
     }
     limits = (limits or SandboxLimits()).model_copy(update={"wall_sec": timeout + GRACE_SEC})
     argv = ["python", "-m", "mac.sdk.run", "--agent", f"/workspace/{agent_name}", "--problems",
-            "/mac/in/problems.json", "--out", "/mac/out/result.json", "--timeout", str(timeout)]
+            "/mac/in/problems.json", "--out", "/mac/out/result.json", "--timeout", str(timeout),
+            "--journal", f"/mac/out/{JOURNAL_NAME}"]
     return SandboxSpec(label=f"{split}-run-{run_id}", role="artifact", argv=argv, env=env, workspace=snapshot.path,
                        inputs=inputs, outputs=outputs, relays=[Relay(socket=Path(channel), port=GATEWAY_PORT)],
                        limits=limits)
@@ -180,6 +197,31 @@ async def _run(backend: SandboxBackend, spec: SandboxSpec,
     except BaseException:
         await process.kill("cancelled")  # an abandoned run must not keep spending the token
         raise
+
+
+def _read_outputs(outputs: Path, sandbox: SandboxResult, timeout: float) -> ArtifactOutput:
+    """The result file; when there is none (the run was killed first), the predictions of the SDK's journal."""
+    output = read_output(outputs / "result.json")
+    if output.unreadable is None:
+        return output
+    kept = read_journal(outputs / JOURNAL_NAME)
+    if kept is None:
+        return output
+    kept.error = f"{_no_output_error(output.unreadable, sandbox, timeout)} {kept.error}."
+    kept.timed_out = sandbox.timed_out
+    return kept
+
+
+def record_refusal(evidence: EvidenceLog | None, label: str, exc: Exception) -> None:
+    """A snapshot refused at a limit (mac.sandbox.walk.TreeRefused) is evidence: someone filled the workspace."""
+    if evidence is not None and isinstance(exc, TreeRefused):
+        evidence.add("evaluation", "snapshot_refused", label=label, reason=str(exc), **exc.detail())
+
+
+def _record_odd_names(evidence: EvidenceLog | None, label: str, snapshot) -> None:
+    refused = [s.path for s in snapshot.skipped if s.reason == "control_chars"]
+    if evidence is not None and refused:
+        evidence.add("evaluation", "control_char_names", label=label, count=len(refused), paths=refused[:20])
 
 
 def _usage_delta(before: Usage, after: Usage) -> Usage:

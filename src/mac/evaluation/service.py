@@ -16,16 +16,18 @@ It listens on a unix socket of the controller; the trial relays that socket to 1
 meta-agent's sandbox (EVALUATION_API_URL). Each evaluation runs the artifact in a fresh artifact sandbox on a
 snapshot of the workspace (never the live folder), with the trial's dev gateway token, so dev evaluations draw
 on the dev model budget. Every request that ran is appended to `dev_evals.jsonl`; refusals and probing patterns
-go to the evidence log (source "evaluation").
+go to the evidence log (source "evaluation"). Memory stays flat however many evaluations a trial runs: the
+service keeps a count, the best evaluation and the last HISTORY_KEPT summaries; the rest is on disk. Work on the
+workspace (snapshots, hashes) runs off the event loop with a deadline (mac.offload).
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import tempfile
 import time
 import uuid
+from collections import deque
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,14 +39,18 @@ from mac.evaluation.agent_file import resolve_agent_file
 from mac.evaluation.budget_view import budget_view, info_view
 from mac.evaluation.result import EvalResult
 from mac.evidence import EvidenceLog
+from mac.offload import off_loop
 from mac.paths import scratch_home
 from mac.sandbox.snapshot import content_hash, snapshot_workspace
 from mac.store.atomic import append_jsonl
+from mac.trash import discard
 
 DEV_SPLITS = ("eval", "dev")
 PROBE_FIRST_K = 3
 """Evaluations on at most this many problems count as probes; many of them are flagged as a pattern."""
 PROBE_THRESHOLD = 25
+HISTORY_KEPT = 50
+"""Summaries of the most recent evaluations kept in memory (dev_evals.jsonl has every one)."""
 
 
 class EvaluationService:
@@ -54,7 +60,8 @@ class EvaluationService:
                  budget: Budget, deadline: float, started_at: float | None = None, log_path: Path | None = None,
                  evidence: EvidenceLog | None = None, workdir: Path | None = None, label: str = "trial",
                  model_name: str = "task-model", simulated: bool = False,
-                 on_result: Callable[[dict[str, Any]], None] | None = None, probe_threshold: int = PROBE_THRESHOLD):
+                 on_result: Callable[[dict[str, Any]], None] | None = None, probe_threshold: int = PROBE_THRESHOLD,
+                 history_kept: int = HISTORY_KEPT):
         self.domain, self.records, self.workspace = domain, records, Path(workspace)
         self.gateway, self.token, self.backend, self.budget = gateway, token, backend, budget
         self.deadline = deadline
@@ -62,7 +69,10 @@ class EvaluationService:
         self.log_path, self.evidence, self.workdir, self.label = log_path, evidence, workdir, label
         self.model_name, self.simulated, self.on_result = model_name, simulated, on_result
         self.probe_threshold = probe_threshold
-        self.history: list[dict[str, Any]] = []
+        self.history: deque[dict[str, Any]] = deque(maxlen=history_kept)
+        """The last `history_kept` evaluations' summaries (as in dev_evals.jsonl, which has them all)."""
+        self.evaluations = 0
+        self._best: dict[bool, dict[str, Any]] = {}
         self._running: tuple[asyncio.Task, str] | None = None
         self._refusals: dict[str, int] = {}
         self._probes = 0
@@ -107,10 +117,15 @@ class EvaluationService:
     # -- queries --------------------------------------------------------------
     def best(self) -> dict[str, Any] | None:
         """The best successful evaluation on the whole dev split (or on a first_k subset when none was full)."""
-        done = [h for h in self.history if h["success"] and h["total"] > 0]
-        full = [h for h in done if h["total"] >= len(self.records)]
-        pool = full or done
-        return max(pool, key=lambda h: (h["accuracy"], h["total"], -h["time_sec"])) if pool else None
+        return self._best.get(True) or self._best.get(False)
+
+    def _rank(self, entry: dict[str, Any]) -> None:
+        if not entry["success"] or entry["total"] <= 0:
+            return
+        full = entry["total"] >= len(self.records)
+        current = self._best.get(full)
+        if current is None or _score(entry) > _score(current):
+            self._best[full] = entry
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -181,7 +196,7 @@ class EvaluationService:
 
     async def _execute(self, rel: str, timeout: float, first_k: int | None, run_id: str) -> EvalResult:
         """Run, grade and record one evaluation; never raises (a killed or failed run answers success false)."""
-        from mac.evaluation.runner import run_artifact
+        from mac.evaluation.runner import SNAPSHOT_LIMITS, run_artifact
 
         started = time.time()
         killed, agent_sha256, staged = False, "", None
@@ -189,8 +204,9 @@ class EvaluationService:
             artifact = self.workspace / rel
             if "/" in rel:  # nested: copy first, so no folder on the way can be swapped for a symlink meanwhile
                 staged = Path(tempfile.mkdtemp(prefix="stage-", dir=self.workdir or scratch_home()))
-                artifact = snapshot_workspace(self.workspace, staged / "ws").path / rel
-            agent_sha256 = content_hash(artifact)
+                artifact = (await self._stage(staged / "ws", run_id)).path / rel
+            agent_sha256 = await off_loop(lambda d: content_hash(artifact, limits=SNAPSHOT_LIMITS, deadline=d),
+                                          seconds=SNAPSHOT_LIMITS.seconds, what="agent file hash")
             result = await run_artifact(
                 domain=self.domain, records=self.records, split="dev", artifact=artifact,
                 gateway=self.gateway, token=self.token, backend=self.backend, timeout=timeout, first_k=first_k,
@@ -206,9 +222,19 @@ class EvaluationService:
             if self._running is not None and self._running[1] == run_id:
                 self._running = None
             if staged is not None:
-                shutil.rmtree(staged, ignore_errors=True)
+                discard(staged)
         self._record(result, rel, agent_sha256, first_k, started, killed)
         return result
+
+    async def _stage(self, dst: Path, run_id: str):
+        from mac.evaluation.runner import SNAPSHOT_LIMITS, record_refusal
+
+        try:
+            return await off_loop(lambda d: snapshot_workspace(self.workspace, dst, limits=SNAPSHOT_LIMITS, deadline=d),
+                                  seconds=SNAPSHOT_LIMITS.seconds, what="workspace snapshot")
+        except Exception as exc:
+            record_refusal(self.evidence, f"dev-run-{run_id}", exc)
+            raise
 
     def _response(self, result: EvalResult) -> dict[str, Any]:
         payload = result.model_dump(mode="json")
@@ -225,6 +251,8 @@ class EvaluationService:
             "error": result.error, "usage": result.usage.model_dump(),
         }
         self.history.append(entry)
+        self.evaluations += 1
+        self._rank(entry)
         if self.log_path is not None:
             append_jsonl(self.log_path, entry)
         if first_k is not None and first_k <= PROBE_FIRST_K:
@@ -250,6 +278,10 @@ class EvaluationService:
     @property
     def refusals(self) -> dict[str, int]:
         return dict(self._refusals)
+
+
+def _score(entry: dict[str, Any]) -> tuple:
+    return entry["accuracy"], entry["total"], -entry["time_sec"]
 
 
 def check_case_timeout(domain: Any, value: Any) -> None:

@@ -15,28 +15,36 @@ from typing import Callable
 
 from mac.config import SandboxLimits
 from mac.sandbox.uids import Slot
+from mac.sandbox.walk import LIVE_LIMITS, BoundedWalk
+
+
+class _Chown(BoundedWalk):
+    """Gives every entry to (uid, gid), walking by directory fds without following symlinks; files with several
+    hard links are left alone (one could be a link to a file elsewhere on this filesystem) and counted."""
+
+    def __init__(self, uid: int, gid: int):
+        super().__init__(LIVE_LIMITS)
+        self.uid, self.gid, self.hardlinks = uid, gid, 0
+
+    def visit(self, dir_fd: int, name: str, rel: str, st: os.stat_result) -> bool:
+        if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+            self.hardlinks += 1
+            return False
+        if st.st_uid != self.uid or st.st_gid != self.gid:
+            try:
+                os.chown(name, self.uid, self.gid, dir_fd=dir_fd, follow_symlinks=False)
+            except FileNotFoundError:
+                pass
+        return stat.S_ISDIR(st.st_mode)
 
 
 def chown_tree(root: Path, uid: int, gid: int) -> int:
-    """Give a writable workspace to the slot uid, walking by directory fds without following symlinks.
-
-    Files with several hard links are left alone (one could be a link to a file elsewhere on this filesystem).
-    Returns how many entries were skipped for that reason.
-    """
-    skipped = 0
+    """Give a writable workspace to the slot uid (a bounded walk: TreeRefused past LIVE_LIMITS).
+    Returns how many files were skipped for having several hard links."""
     os.chown(root, uid, gid, follow_symlinks=False)
-    for _dirpath, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
-        for name in dirnames + filenames:
-            try:
-                st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
-                if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
-                    skipped += 1
-                    continue
-                if st.st_uid != uid or st.st_gid != gid:
-                    os.chown(name, uid, gid, dir_fd=dirfd, follow_symlinks=False)
-            except FileNotFoundError:
-                pass
-    return skipped
+    walk = _Chown(uid, gid)
+    walk.run(root)
+    return walk.hardlinks
 
 
 def unreachable_for(path: Path, uid: int) -> Path | None:

@@ -1,5 +1,9 @@
 """A started bwrap sandbox: waits for it under its wall clock, kills its whole pid namespace, watches disk growth,
-then cleans up (cgroup, slot, egress proxy) and turns what the kernel counted into events and evidence."""
+then cleans up (cgroup, slot, egress proxy) and turns what the kernel counted into events and evidence.
+
+The wall clock is enforced twice: by the event loop (which records the kill as it happens) and by a watchdog
+thread (mac.sandbox.watchdog) that kills the sandbox WATCHDOG_LATE_SEC after the wall limit even if the loop is
+busy, so a development phase or an evaluation ends on time whatever else the controller is doing."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import os
 import select
 import shutil
 import signal
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +25,7 @@ from mac.sandbox.diskwatch import watch_disk
 from mac.sandbox.host import FIX
 from mac.sandbox.launch import Launched
 from mac.sandbox.uids import Slot, processes_of
+from mac.sandbox.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from mac.sandbox.bwrap import BwrapBackend
@@ -27,6 +33,8 @@ if TYPE_CHECKING:
 START_TIMEOUT_SEC = 30.0
 KILL_GRACE_SEC = 2.0
 DRAIN_SEC = 2.0
+WATCHDOG_LATE_SEC = 1.0
+"""The watchdog thread kills this long after the wall limit (the loop normally kills first, and says why)."""
 SIGNAL_NAMES = {signal.SIGSYS: "seccomp_kill", signal.SIGXFSZ: "file_size_limit", signal.SIGXCPU: "cpu_limit"}
 
 
@@ -39,6 +47,8 @@ class BwrapProcess(SandboxProcess):
         self.status = proc.status
         self.pid, self.uid, self.child_pid = proc.pid, slot.uid, None
         self._pidfd: int | None = None
+        self._pidfd_lock = threading.Lock()
+        self._watchdog: Watchdog | None = None
         limit = spec.limits.output_bytes
         self.stdout = Capture(None if spec.interactive else proc.stdout, limit)
         self.stderr = Capture(proc.stderr, limit)
@@ -65,6 +75,8 @@ class BwrapProcess(SandboxProcess):
                     self._pidfd = os.pidfd_open(self.child_pid)
                 except OSError:
                     self._pidfd = None  # already gone: it exited at once
+                self._watchdog = Watchdog(self.started + self.spec.limits.wall_sec + WATCHDOG_LATE_SEC,
+                                          self._signal_pid1, name=f"mac-watchdog-{self.child_pid}")
                 self._task = asyncio.ensure_future(self._lifecycle())
                 return
 
@@ -88,12 +100,14 @@ class BwrapProcess(SandboxProcess):
         self._signal_pid1()
 
     def _signal_pid1(self) -> None:
-        """SIGKILL the sandbox's pid 1: the kernel kills its whole pid namespace; the outer bwrap then exits."""
-        if self._pidfd is not None:
-            try:
-                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        """SIGKILL the sandbox's pid 1: the kernel kills its whole pid namespace; the outer bwrap then exits.
+        Called from the loop and from the watchdog thread (the lock keeps the pidfd open while it is used)."""
+        with self._pidfd_lock:
+            if self._pidfd is not None:
+                try:
+                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def _kill_everything(self) -> None:
         self._signal_pid1()
@@ -117,7 +131,11 @@ class BwrapProcess(SandboxProcess):
             try:
                 await asyncio.wait_for(self.proc.wait(), max(remaining, 0.0))
             except asyncio.TimeoutError:
-                await self.kill("wall")
+                if not self._watchdog_fired():
+                    await self.kill("wall")
+            if self._watchdog_fired() and self.killed_by is None:
+                self.killed_by = "wall"  # the loop was late: the watchdog thread killed it on time
+                self._event("wall_timeout", reason="wall", by="watchdog")
             try:
                 await asyncio.wait_for(self.proc.wait(), KILL_GRACE_SEC)
             except asyncio.TimeoutError:
@@ -128,6 +146,10 @@ class BwrapProcess(SandboxProcess):
                 watch.cancel()
             counters = await self._cleanup()
         return self._result(counters)
+
+    def _watchdog_fired(self) -> bool:
+        """Did the watchdog thread kill the sandbox (the loop was late for its wall clock)?"""
+        return self._watchdog is not None and self._watchdog.fired
 
     async def _disk_exceeded(self, detail: dict) -> None:
         if self.killed_by is None:
@@ -153,9 +175,12 @@ class BwrapProcess(SandboxProcess):
                     self._event("leaked_processes", pids=leaked, uid=self.slot.uid)
         finally:
             self.slot.release()
-            if self._pidfd is not None:
-                os.close(self._pidfd)
-                self._pidfd = None
+            if self._watchdog is not None:
+                self._watchdog.stop()
+            with self._pidfd_lock:
+                if self._pidfd is not None:
+                    os.close(self._pidfd)
+                    self._pidfd = None
             self.proc.close()
             if self.egress is not None:
                 for attempt in self.egress[0].attempts:

@@ -1,6 +1,7 @@
 """The in-sandbox runner: load the artifact, call `solve`, write predictions. Runs with the artifact's privileges.
 
-    python -m mac.sdk.run --agent /workspace/agent.py --problems IN.json --out OUT.json --timeout SEC
+    python -m mac.sdk.run --agent /workspace/agent.py --problems IN.json --out OUT.json --timeout SEC \
+                          [--journal JOURNAL.jsonl]
 
 It is untrusted like the artifact it hosts (it shares its process): the controller validates everything it
 writes. Output is one JSON object written atomically to `--out`:
@@ -9,7 +10,9 @@ writes. Output is one JSON object written atomically to `--out`:
 short str with `"idx": null, "idx_repr": REPR, "idx_type": NAME`, and an item that is no Prediction at all (a
 dict, a string) as `"item_type": NAME`.
 A watchdog thread writes what the journal holds at the deadline and exits the process, so a `solve` that never
-returns, or a thread pool left running, cannot hold the run past its deadline.
+returns, or a thread pool left running, cannot hold the run past its deadline. With `--journal`, every
+Prediction is also appended to that file as it is made (mac.sdk.journal): if `solve` holds the GIL so that no
+thread can run, the sandbox is killed at its wall clock and the controller reads the journal instead.
 """
 
 from __future__ import annotations
@@ -27,13 +30,10 @@ from typing import Any
 
 from mac.sdk import journal, timing
 from mac.sdk.agent import BaseAgent
+from mac.sdk.journal import encode
 from mac.sdk.types import Problem
 
-MAX_PRED_CHARS = 64 * 1024
-"""A longer `pred` is cut (an answer is a short string; the controller caps the whole file too)."""
 MAX_PREDICTIONS = 100_000
-MAX_IDX_CHARS = 200
-"""An idx is an int (a position) or a short string (MAC's LCB problem ids)."""
 _MAC_BASE_NAMES = {"BaseAgent", "BaseAIMEAgent", "BaseScienceAgent", "BaseLCBAgent"}
 _COMPAT_DIR = Path(__file__).resolve().parent / "compat"
 
@@ -108,33 +108,6 @@ def call_solve(agent: Any, problems: list[Problem], timeout: float) -> Any:
     return agent.solve(problems, timeout_arg)
 
 
-def _encode(prediction: Any) -> dict:
-    try:
-        if not (hasattr(prediction, "idx") and hasattr(prediction, "pred")):  # a dict, a str, a tuple ...
-            return {"idx": None, "pred": None, "item_type": type(prediction).__name__[:100]}
-        idx = getattr(prediction, "idx", None)
-        pred = getattr(prediction, "pred", None)
-        if type(idx) is int or (type(idx) is str and len(idx) <= MAX_IDX_CHARS):
-            item: dict[str, Any] = {"idx": idx}
-        else:  # never passed off as an idx: the controller names it and counts the prediction as invalid
-            item = {"idx": None, "idx_repr": _safe_repr(idx), "idx_type": type(idx).__name__[:100]}
-        if isinstance(pred, str):
-            item["pred"] = str.__str__(pred)[:MAX_PRED_CHARS]
-        else:
-            item["pred"] = None
-            item["pred_type"] = type(pred).__name__[:100]
-        return item
-    except Exception as exc:  # noqa: BLE001 - a hostile object must not stop the other predictions
-        return {"idx": "<unreadable>", "pred": None, "pred_type": f"unreadable ({type(exc).__name__})"}
-
-
-def _safe_repr(value: Any) -> str:
-    try:
-        return repr(value)[:MAX_IDX_CHARS]
-    except Exception:  # noqa: BLE001 - a hostile __repr__
-        return f"<{type(value).__name__}>"
-
-
 def write_result(out: Path, predictions: list, *, partial: bool, timed_out: bool, error: str | None = None,
                  tb: str | None = None) -> bool:
     """Write the result once; later calls (the watchdog racing a normal return) do nothing."""
@@ -142,7 +115,7 @@ def write_result(out: Path, predictions: list, *, partial: bool, timed_out: bool
     with _write_lock:
         if _written:
             return False
-        payload = {"predictions": [_encode(p) for p in predictions[:MAX_PREDICTIONS]], "partial": partial,
+        payload = {"predictions": [encode(p) for p in predictions[:MAX_PREDICTIONS]], "partial": partial,
                    "timed_out": timed_out, "error": error, "traceback": tb}
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_text(json.dumps(payload))
@@ -193,9 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--timeout", type=float, required=True)
+    parser.add_argument("--journal", type=Path, default=None)
     args = parser.parse_args(argv)
 
     timing.set_deadline(args.timeout)
+    if args.journal is not None:
+        journal.open_file(args.journal)
     threading.Thread(target=_watchdog, args=(args.out, args.timeout), daemon=True).start()
     if str(_COMPAT_DIR) not in sys.path:
         sys.path.append(str(_COMPAT_DIR))  # `import base_agent` / `openai_helper` as in MAC

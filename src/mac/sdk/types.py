@@ -47,8 +47,14 @@ class Prediction:
     pred: str
 
     def __post_init__(self) -> None:
-        # Remembered so that a run cut off at its deadline still returns what was already answered.
+        # Journaled at once (in memory and in the runner's journal file), so that a run cut off at its deadline,
+        # even one whose process can no longer run any thread, still returns what was already answered.
         journal.record(self)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in ("idx", "pred") and "idx" in self.__dict__ and "pred" in self.__dict__:
+            journal.record(self, changed=True)  # a later change of the latest prediction of its idx
 
     def to_dict(self) -> dict[str, Any]:
         return {"idx": self.idx, "pred": self.pred}

@@ -31,6 +31,7 @@ from mac.trial.jobspec import (  # noqa: F401 - job_configs, trial_name, default
     SEEDS_MAX, JobSpec, config_for_seed, default_job_name, job_configs, trial_name, validation_message)
 from mac.trial.lifecycle import run_trial
 from mac.trial.progress import TrialProgress
+from mac.trash import sweep
 
 
 @contextlib.contextmanager
@@ -76,6 +77,7 @@ async def run_job(job: JobPaths, configs: list[TrialConfig], *, concurrency: int
     failing trial: its result says what went wrong. `spec`, the JobSpec the configs came from, is stored in
     job.json (what `mac run --resume` continues from)."""
     with job_lock(job):
+        sweep()  # what an earlier controller left to delete
         return await _run_job(job, configs, concurrency, progress, spec)
 
 
@@ -190,6 +192,7 @@ async def resume_job(job: JobPaths, *, concurrency: int = 2, progress: dict[str,
     from mac.trial.resume import plan_trial, recover_workspace
 
     with job_lock(job):
+        sweep()
         configs = saved_configs(job)
         added = added_seed_configs(job, seeds)
         spec = stored_spec(job)

@@ -10,6 +10,11 @@ The audit (mac.audit) runs once the gateway is closed, whatever happened before 
 verification is evidence too), so it sees every log of the trial, including the verification's; it writes
 audit.json and puts the verdict, its findings and the evidence count into result.json.
 
+Every phase that reads what untrusted code wrote (the freeze, the audit) runs off the event loop with a deadline
+(mac.offload), so one trial's workspace cannot stall the gateways, evaluation services and timers of the others;
+a freeze or an audit past its deadline or limits is recorded as evidence. The scratch folder goes to the trash
+(mac.trash): gone at once, deleted in the background however long a flooded workspace takes.
+
 A trial whose controller died is continued with `run_trial(..., resume=plan)` (mac.trial.resume): the plan says
 which phases still run and with what is left of the development budget. During development the result is saved
 every HEARTBEAT_SEC with the dev time and usage so far, which is what a resume charges as already spent.
@@ -19,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import tempfile
 import time
 import traceback
@@ -30,11 +34,13 @@ from mac.errors import MacError
 from mac.evaluation.result import EvalResult
 from mac.evidence import EvidenceLog
 from mac.metaagents.trajectory import total_usage
+from mac.offload import DeadlineExceeded, off_loop
 from mac.paths import scratch_home
 from mac.store.atomic import write_json_atomic
 from mac.store.index import Index
 from mac.store.models import DevScore, ExceptionInfo, PhaseTiming, TrialConfig, TrialResult
 from mac.store.paths import TrialPaths
+from mac.trash import discard
 from mac.trial.outcome import finished_status, last_lines
 from mac.trial.progress import TrialProgress
 
@@ -43,8 +49,8 @@ if TYPE_CHECKING:
 
 HEARTBEAT_SEC = 5.0
 """How often a developing trial saves its dev time and usage (a resume may under-charge at most this much)."""
-SNAPSHOT_MAX_BYTES = 256 << 20
-SNAPSHOT_MAX_FILES = 20_000
+AUDIT_SEC = 900.0
+"""Deadline of the whole audit (scan, evidence, LLM review); past it the trial stays unaudited, with evidence."""
 
 
 def new_result(config: TrialConfig) -> TrialResult:
@@ -147,8 +153,8 @@ class _Trial:
             self.save()
         finally:
             # an interrupted trial's scratch holds its live workspace and tool log: the resume recovers both
-            if self.scratch is not None and not self.interrupted:
-                shutil.rmtree(self.scratch, ignore_errors=True)
+            if not self.interrupted:
+                discard(self.scratch)  # at once; deleting a flooded workspace goes on in the background
 
     def runs(self, phase: str) -> bool:
         """Does `phase` run in this trial? (All of them, unless a resume plan says where to pick up.)"""
@@ -190,7 +196,7 @@ class _Trial:
             if self.runs("freeze"):
                 live = setup.workspace if self.runs("develop") else self.paths.workspace
                 with contextlib.suppress(MacError, OSError), self.phase("freeze"):
-                    self._freeze(live, setup.adapter.credentials())
+                    await self._freeze(live, setup.adapter.credentials())
             with self.phase("verify"):
                 await self._verify(setup, gateway)
 
@@ -202,8 +208,16 @@ class _Trial:
         auditor = None
         if self.config.auditor:
             auditor = AuditorConfig.parse(self.config.auditor, self.config.auditor_base_url)
-        report = await audit_trial(self.paths.dir, domain=setup.domain, dev_records=setup.dev,
-                                   test_records=setup.test, auditor=auditor)
+        # in a thread with its own loop: the scan reads the workspace the meta-agent wrote, and a late audit must
+        # not write audit.json after the trial moved on (write=False; written here once it is in time)
+        try:
+            report = await off_loop(lambda _d: asyncio.run(audit_trial(
+                self.paths.dir, domain=setup.domain, dev_records=setup.dev, test_records=setup.test, auditor=auditor,
+                write=False)), seconds=AUDIT_SEC, what="audit")
+        except DeadlineExceeded as exc:
+            self.evidence.add("audit", "audit_timeout", label=self.config.trial, seconds=exc.seconds)
+            raise
+        write_json_atomic(self.paths.audit, report)
         fields = report.result_fields()
         self.result.integrity_verdict = fields["integrity_verdict"]
         self.result.findings = fields["findings"]
@@ -242,9 +256,11 @@ class _Trial:
             result.meta_agent_exit = session.exit
             if session.exit is not None:  # why it ended, where the summary shows it (collect scrubbed the file)
                 session.exit.stderr_tail = last_lines(self.paths.trajectory / "stderr.txt")
-            history = session.history if plan is None else plan.dev_history(self.paths)
-            result.dev_evals = len(history)
-            best = session.best() if plan is None else plan.best_dev(history, len(setup.dev))
+            if plan is None:
+                result.dev_evals, best = session.evaluations, session.best()
+            else:
+                history = plan.dev_history(self.paths)
+                result.dev_evals, best = len(history), plan.best_dev(history, len(setup.dev))
             if best is not None:
                 result.best_dev = DevScore(accuracy=best["accuracy"], correct=best["correct"], total=best["total"],
                                            run_id=best["run_id"], time_sec=best["time_sec"], first_k=best["first_k"])
@@ -269,33 +285,31 @@ class _Trial:
             with contextlib.suppress(OSError):
                 self.save()
 
-    def _freeze(self, live: Path, secrets: dict[str, str]):
-        """Copy the workspace into artifact/ under the snapshot rules (no symlinks, no bytecode), redact the
-        meta-agent's credentials from it, and hash it."""
-        from mac.sandbox.snapshot import content_hash, snapshot_workspace
-        from mac.trial.redact import redact_secrets
+    async def _freeze(self, live: Path, secrets: dict[str, str]):
+        """Freeze the workspace into artifact/ off the event loop (mac.trial.freeze); refusals become evidence."""
+        from mac.sandbox.walk import TreeRefused
+        from mac.trial.freeze import FREEZE_SEC, freeze_workspace
 
-        if self.paths.artifact.exists():
-            shutil.rmtree(self.paths.artifact)
         try:
-            snapshot = snapshot_workspace(live, self.paths.artifact, max_bytes=SNAPSHOT_MAX_BYTES,
-                                          max_files=SNAPSHOT_MAX_FILES)
+            frozen = await off_loop(lambda d: freeze_workspace(live, self.paths, secrets, d), seconds=FREEZE_SEC,
+                                    what="freeze")
         except MacError as exc:
             self.result.reason = f"no artifact: the workspace could not be frozen: {exc}"
+            detail = exc.detail() if isinstance(exc, TreeRefused) else {}
+            if isinstance(exc, DeadlineExceeded):
+                detail = {"limit": "seconds", "allowed": exc.seconds}
+            self.evidence.add("freeze", "freeze_refused", label=self.config.trial, reason=str(exc), **detail)
             raise
-        leaked = redact_secrets(self.paths.artifact, secrets)
-        if leaked:
-            snapshot.sha256 = content_hash(self.paths.artifact)
-            self.evidence.add("freeze", "secret_redacted", label=f"the meta-agent's credentials in {len(leaked)} "
-                              "workspace file(s), redacted from the artifact", files=leaked[:20])
-            if live == self.paths.workspace:
-                redact_secrets(self.paths.workspace, secrets)
+        if frozen.redacted:
+            self.evidence.add("freeze", "secret_redacted", label=f"the meta-agent's credentials in "
+                              f"{len(frozen.redacted)} workspace file(s), redacted from the artifact",
+                              files=frozen.redacted[:20])
+        if frozen.odd_names:
+            self.evidence.add("freeze", "control_char_names", label=f"{len(frozen.odd_names)} workspace entries "
+                              "refused: their names hold control characters", paths=frozen.odd_names[:20])
+        snapshot = frozen.snapshot
         self.result.artifact_sha256 = snapshot.sha256
         self.result.artifact_files, self.result.artifact_bytes = snapshot.files, snapshot.bytes
-        write_json_atomic(self.paths.trajectory / "freeze.json", snapshot.model_dump(mode="json"))
-        if live != self.paths.workspace:  # the meta-agent worked in scratch: keep its final workspace here too
-            shutil.rmtree(self.paths.workspace, ignore_errors=True)
-            shutil.copytree(self.paths.artifact, self.paths.workspace)
         return snapshot
 
     async def _verify(self, setup, gateway) -> None:

@@ -1,6 +1,9 @@
 """The development session: the dev token, the evaluation service and the meta-agent's sandbox, torn down in
 the order that leaves nothing able to spend: kill the meta-agent, stop the service (and any running
-evaluation), close the meta-agent's gateway channel, revoke the dev token."""
+evaluation), close the meta-agent's gateway channel, revoke the dev token.
+
+The deadline holds even if the event loop is busy: the sandbox backend's watchdog thread kills the meta-agent's
+process tree at its wall clock (mac.sandbox.watchdog). Its logs are read off the loop, with a deadline."""
 
 from __future__ import annotations
 
@@ -14,11 +17,15 @@ from mac.egress import EgressProxy
 from mac.evaluation.service import EvaluationService
 from mac.evidence import EvidenceLog
 from mac.metaagents.base import LaunchContext
+from mac.offload import off_loop
 from mac.records import Usage
 from mac.store.models import MetaAgentExit, TrialConfig
 from mac.store.paths import TrialPaths
 from mac.trial.develop import dev_environment, dev_spec, exit_info, run_meta_agent
 from mac.trial.progress import TrialProgress
+
+COLLECT_SEC = 120.0
+"""Deadline for turning the meta-agent's logs into trajectory/ (they are capped; this bounds the parsing)."""
 
 
 class DevSession:
@@ -41,8 +48,9 @@ class DevSession:
         self._usage = Usage()
 
     @property
-    def history(self) -> list[dict[str, Any]]:
-        return self.service.history if self.service is not None else []
+    def evaluations(self) -> int:
+        """How many dev evaluations ran (their details are in dev_evals.jsonl)."""
+        return self.service.evaluations if self.service is not None else 0
 
     def best(self) -> dict[str, Any] | None:
         return self.service.best() if self.service is not None else None
@@ -96,7 +104,8 @@ class DevSession:
             self.progress.last_usage = self._usage
             await egress.close()
         self.exit = exit_info(result, deadline)
-        self.setup.adapter.collect(ctx, result, self.paths.trajectory)
+        await off_loop(lambda _d: self.setup.adapter.collect(ctx, result, self.paths.trajectory), seconds=COLLECT_SEC,
+                       what="reading the meta-agent's logs")
 
     def _folder(self, name: str, mode: int) -> Path:
         folder = self.scratch / name
