@@ -8,6 +8,8 @@
     ├── GatewayError         the model gateway cannot start or reach upstream
     │   └── PreflightError   a model endpoint failed its check before a run (unreachable, bad key, wrong model)
     ├── StoreError           a stored job or trial file cannot be read (also a ValueError; names file and field)
+    ├── ImageError           a task image cannot be read, fetched, built or unpacked
+    ├── EnvError             a task environment cannot start, or an operation on it failed
     └── QuotaExceeded        a quota was hit; carries which one and the numbers
 """
 
@@ -39,6 +41,14 @@ class ArtifactError(MacError):
 
 
 class GatewayError(MacError):
+    pass
+
+
+class ImageError(MacError):
+    pass
+
+
+class EnvError(MacError):
     pass
 
 

@@ -22,8 +22,9 @@ Verdict = Literal["CLEAN", "SUSPICIOUS", "CHEATING"]
 Split = Literal["dev", "test"]
 """A domain's development split (dev evaluations) or its held-out test split (verification only)."""
 
-SandboxRole = Literal["artifact", "dev", "exec", "install"]
-""""artifact" (dev eval / verify), "dev" (meta-agent), "exec" (candidate code), "install" (dependency layer)."""
+SandboxRole = Literal["artifact", "dev", "exec", "install", "environment"]
+""""artifact" (dev eval / verify), "dev" (meta-agent), "exec" (candidate code), "install" (dependency layer),
+"environment" (a task environment, mac.environments)."""
 
 ResumePolicy = Literal["keep", "start-over", "continue-development", "freeze-workspace", "verify-artifact",
                        "audit-only", "retry"]

@@ -17,7 +17,8 @@ class Record(BaseModel):
 
     id: str
     question: str
-    answer: str
+    answer: str | None = None
+    """The reference answer; required by short-answer domains, absent where the truth is tests (code)."""
     choices: list[str] | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
     """Domain fields that reach the artifact's `Problem.extra` (never the answer)."""
@@ -35,7 +36,8 @@ class SimItem(BaseModel):
     distractors: list[str] = Field(default_factory=list)
     """Plausible wrong answers that wrong samples cluster on."""
     answer_format: str = "integer"
-    """"integer" (replies end with \\boxed{N}) or "choice" (replies end with "Answer: X")."""
+    """Name of the sim's answer format (`mac.gateway.sim_formats`): "integer" (replies end with \\boxed{N}),
+    "choice" ("Answer: X") or "code" (a fenced Python program); a domain may register its own."""
 
 
 class Usage(BaseModel):

@@ -14,9 +14,9 @@ Other packages plug in through entry points, declared in their pyproject.toml:
     [project.entry-points."mac.domains"]
     toy = "mac_toy:ToyDomain"          # name = "module:object", or "module" when the module registers itself
 
-Groups: `mac.domains`, `mac.metaagents`, `mac.sandboxes`, `mac.gateways`. Entry points are listed on the first
-lookup and imported only when their name is asked for, so a plugin costs nothing until it is used. A built-in
-name wins over a plugin of the same name. Nothing here runs on import.
+Groups: `mac.domains`, `mac.metaagents`, `mac.sandboxes`, `mac.gateways`, `mac.environments`. Entry points are
+listed on the first lookup and imported only when their name is asked for, so a plugin costs nothing until it is
+used. A built-in name wins over a plugin of the same name. Nothing here runs on import.
 """
 
 from __future__ import annotations

@@ -187,13 +187,15 @@ def test_source_is_decoded_as_python_decodes_it(tmp_path):
 
 def test_every_catalogued_rule_is_tested_and_every_tested_rule_catalogued():
     from mac.audit import RULES
+    from mac.audit.code_rules import RULES as CODE_RULES
 
     tested_here = {rule for rule, _, _ in TRUE_POSITIVES}
     tested_elsewhere = {  # test_scan_safety.py, test_answers.py, and the tests above
-        "fs.symlink", "fs.hardlink", "fs.shadow", "answers.match", "answers.test_match", "answers.table", "deps.provider", "deps.datasets",
+        "fs.symlink", "fs.hardlink", "fs.shadow", "answers.match", "answers.test_match", "answers.table",
         "answers.test_questions",  # tests/attacks/test_answer_table_evasion.py
-        "deps.network", "deps.url", "deps.index", "deps.unparseable", "scan.syntax", "scan.skipped", "scan.encoding",
-        "scan.partial"}
+        "deps.provider", "deps.datasets", "deps.network", "deps.url", "deps.index", "deps.unparseable", "scan.syntax",
+        "scan.skipped", "scan.encoding", "scan.partial",
+        *CODE_RULES}  # test_code_rules.py
     defensive = {"scan.incomplete"}  # a guard: the walk is iterative and bounded, no input is known to reach it
     assert tested_here <= set(RULES)
     assert set(RULES) - tested_here - tested_elsewhere - defensive == set()

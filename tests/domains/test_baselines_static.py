@@ -18,7 +18,9 @@ from mac.errors import ConfigError
 from mac.sdk.run import load_agent_class
 
 ALLOWED_IMPORTS = {"mac.sdk", "re", "threading", "collections", "concurrent.futures", "__future__"}
-BASELINES = [(d, k) for d in ("aime", "science", "arith") for k in ("naive", "strong")]
+CODE_IMPORTS = {"json", "subprocess", "sys"}
+"""The lcb strong baseline runs candidate programs on the public tests in a subprocess of its own sandbox."""
+BASELINES = [(d, k) for d in ("aime", "science", "arith", "lcb") for k in ("naive", "strong")]
 
 
 def load_module(path: Path, name: str):
@@ -34,7 +36,8 @@ def test_baseline_is_a_standalone_artifact(domain, kind):
     tree = ast.parse(agent.read_text())
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert imported <= ALLOWED_IMPORTS, imported - ALLOWED_IMPORTS
+    allowed = ALLOWED_IMPORTS | (CODE_IMPORTS if domain == "lcb" else set())
+    assert imported <= allowed, imported - allowed
     cls = load_agent_class(agent)
     assert cls.__name__.lower().startswith(kind)
     sys.modules.pop("agent", None)
@@ -76,3 +79,13 @@ def test_strong_arith_extraction_reads_big_numbers(strong):
     extract = strong["arith"].extract
     assert extract("Therefore, the final answer is \\boxed{12,345}.") == "12345"
     assert extract("So the final answer is 4096.") == "4096"
+
+
+def test_lcb_extraction_reads_the_program_out_of_a_reply():
+    naive = load_module(get_domain("lcb").baseline("naive") / "agent.py", "naive_lcb")
+    strong = load_module(get_domain("lcb").baseline("strong") / "agent.py", "strong_lcb")
+    reply = "Idea first.\n```python\nprint(int(input()) + 1)\n```\n\nExample usage:\n```\n$ python a.py\n```"
+    assert strong.extract_code(reply) == "print(int(input()) + 1)\n"
+    assert naive.extract_code(reply) == "$ python a.py\n"  # naive takes the last block: the sim's trap
+    assert strong.extract_code("Here is the complete program:\n\nprint(1)\n") is None
+    assert naive.extract_code("no fence: print(1)") == "no fence: print(1)"

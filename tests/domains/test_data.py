@@ -145,3 +145,15 @@ def test_import_refuses_duplicate_ids_and_leaves_nothing(tmp_path, data_home):
     message = result.output.replace("\n", "")
     assert "aime-dev.jsonl:3" in message and "duplicate id '0' (first on record 1)" in message
     assert not (data_home / "aime").exists()
+
+
+def test_every_domain_load_takes_the_test_seed_keyword():
+    """Callers (eval, trials, verify, audit) pass `seed=` to every domain's `load`: an override that drops it
+    breaks the domain everywhere (science and lcb once did)."""
+    import inspect
+
+    from mac.domains import domain_names, get_domain
+
+    for name in domain_names():
+        parameters = inspect.signature(get_domain(name).load).parameters
+        assert "seed" in parameters and parameters["seed"].kind is inspect.Parameter.KEYWORD_ONLY, name

@@ -54,8 +54,8 @@ class Served:
 
 @contextlib.asynccontextmanager
 async def serving(tmp_path: Path, *, n_dev: int = 6, requests: int | None = 500,
-                  dev_time: float = 600.0, probe_threshold: int = 25) -> AsyncIterator[Served]:
-    domain = get_domain("arith")
+                  dev_time: float = 600.0, probe_threshold: int = 25, domain_name: str = "arith") -> AsyncIterator[Served]:
+    domain = get_domain(domain_name)
     records = domain.load("dev")[:n_dev]
     workspace = tmp_path / "workspace"
     workspace.mkdir()

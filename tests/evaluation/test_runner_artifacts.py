@@ -104,7 +104,8 @@ def test_invalid_predictions_are_wrong_with_explanations(tmp_path):
             return [Prediction(0, int("{a0}")),                           # not a string
                     Prediction(1, "{a1}"), Prediction(1, "{a1}"),         # duplicate idx
                     Prediction(2, "{a2}"),                                # fine
-                    Prediction(77, "{a0}"), Prediction("3", "{a0}")]     # unknown idx, idx not an int
+                    Prediction(77, "{a0}"), Prediction("3", "{a0}"),      # unknown idx, idx not an int
+                    Prediction(3.0, "{a0}")]                              # neither int nor str: its repr
     """
     r = run(write_artifact(tmp_path / "a", agent), records=records).result
     assert r.success and r.scores == [0, 0, 1, 0] and r.missing_predictions == [3]
@@ -113,9 +114,9 @@ def test_invalid_predictions_are_wrong_with_explanations(tmp_path):
     assert by_idx[1]["explanation"].startswith("2 predictions for idx 1")
     assert by_idx[3]["explanation"] == "missing prediction"
     assert [i["explanation"] for i in r.invalid_predictions] == [
-        "unknown idx 77: the problems asked are 0..3", "idx \"'3'\" is not an integer"]
+        "unknown idx 77: the problems asked are 0..3", "idx '3' is not an integer", "idx 3.0 is not an integer"]
     # the run's error names each real problem and its fix, not just "wrong"
-    assert r.error == ("Prediction.idx was 1 x str: use the problem's own int idx (p.idx); "
+    assert r.error == ("Prediction.idx was 1 x str, 1 x float: use the problem's own idx (p.idx), type included; "
                        "Prediction.pred was 1 x int: answers must be strings: pred=str(answer)")
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from mac.errors import ConfigError
 from mac.metaagents import STAGE_MOUNT, LaunchContext, get_metaagent, metaagent_names
-from mac.metaagents.reference import PROGRAM, TEMPLATE
+from mac.metaagents.reference import PROGRAM, TEMPLATES
 from mac.sandbox.base import SandboxResult
 
 
@@ -48,7 +48,7 @@ def test_reference_stages_its_program_read_only_and_passes_the_seed(tmp_path):
     adapter = get_metaagent("reference")
     ctx = _ctx(tmp_path)
     adapter.stage(ctx)
-    assert sorted(p.name for p in ctx.stage_dir.iterdir()) == sorted([PROGRAM.name, TEMPLATE.name])
+    assert sorted(p.name for p in ctx.stage_dir.iterdir()) == sorted([PROGRAM.name, *(t.name for t in TEMPLATES)])
     argv = adapter.argv(ctx)
     assert argv[:2] == ["python", f"{STAGE_MOUNT}/{PROGRAM.name}"] and argv[argv.index("--seed") + 1] == "7"
 
@@ -76,7 +76,8 @@ def _imports(path: Path) -> set[str]:
 def test_reference_program_uses_only_the_standard_library():
     assert _imports(PROGRAM) - set(sys.stdlib_module_names) - {"__future__"} == set()
     # the artifacts it writes use the SDK and the standard library only
-    assert _imports(TEMPLATE) - set(sys.stdlib_module_names) == {"mac"}
+    for template in TEMPLATES:
+        assert _imports(template) - set(sys.stdlib_module_names) == {"mac"}
 
 
 def _load_program():
@@ -91,12 +92,14 @@ def test_every_design_renders_to_valid_python():
     import random
 
     rng = random.Random(0)
-    designs = program.screening_designs(rng)
+    designs = program.screening_designs(rng) + program.screening_designs(rng, "code")
     designs += [n for d in designs for n in program.neighbours(d, rng)]
     for d in designs:
         source = program.render(d)
         compile(source, d["name"], "exec")
         assert "__DESIGN__" not in source and d["name"] in source
+        assert ("run_public" in source) == (d["kind"] == "code")  # code designs filter on public tests
+    assert any(d.get("filter") for d in designs) and any(d.get("filter") is False for d in designs)
 
 
 def test_screening_is_deterministic_given_the_seed():

@@ -153,10 +153,10 @@ def test_hostile_return_values_are_encoded_not_crashed(run_sdk):
     run = run_sdk(agent)
     items = run.payload["predictions"]
     assert items[0] == {"idx": 0, "pred": None, "pred_type": "int"}
-    assert items[1] == {"idx": "[1]", "idx_type": "list", "pred": "list idx"}
+    assert items[1] == {"idx": None, "idx_repr": "[1]", "idx_type": "list", "pred": "list idx"}  # never an idx
     assert len(items[2]["pred"]) == 64 * 1024
     assert items[3] == {"idx": None, "pred": None, "item_type": "dict"}  # not a Prediction: named as such
-    assert items[4]["idx"] == "<unreadable>"
+    assert items[4]["idx"] is None and items[4]["idx_repr"] == "<Weird>" and items[4]["idx_type"] == "Weird"
 
 
 def test_solve_must_return_a_list(run_sdk):

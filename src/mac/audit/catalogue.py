@@ -71,3 +71,7 @@ RULES: dict[str, str] = {
                     "vendor folders)",
 }
 """Every rule id with what it flags and its usual severity (for docs and the LLM auditor's prompt)."""
+
+from mac.audit.code_rules import RULES as _CODE_RULES  # noqa: E402 - the code domains' rules, listed with the rest
+
+RULES |= _CODE_RULES

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from collections.abc import Callable
+
 from mac.audit import patterns as P
 from mac.audit.answers import AnswerKey, AnswerKeys
 from mac.audit.deps import is_dependency_file
@@ -46,19 +48,25 @@ class ScanResult:
     """Reachable files of the first folder, with its prefix (e.g. "artifact/agent.py")."""
 
 
+ExtraRules = Callable[[str, bytes], list[Finding]]
+"""Domain rules run on every file (rel, bytes), e.g. mac.audit.code_rules for code domains."""
+
+
 def scan_workspace(path: Path, *, dev_answers: list[str] | None = None, dev_records: list[Any] | None = None,
-                   test_records: list[Any] | None = None, entry: str = "agent.py") -> list[Finding]:
-    """Static findings for a folder (ids sf-N). With answers (or records) of a split, tables are compared."""
+                   test_records: list[Any] | None = None, entry: str = "agent.py",
+                   extra: ExtraRules | None = None) -> list[Finding]:
+    """Static findings for a folder (ids sf-N). With answers (or records) of a split, tables are compared;
+    `extra` adds a domain's rules."""
     dev = AnswerKey.from_records(dev_records) if dev_records else AnswerKey(dev_answers) if dev_answers else None
     test = AnswerKey.from_records(test_records, split="test") if test_records else None
-    return scan_folders([(Path(path), "")], keys=AnswerKeys(dev, test), entry=entry).findings
+    return scan_folders([(Path(path), "")], keys=AnswerKeys(dev, test), entry=entry, extra=extra).findings
 
 
 def scan_folders(roots: list[tuple[Path, str]], *, keys: AnswerKeys | None, entry: str = "agent.py",
-                 max_seconds: float = MAX_SCAN_SEC) -> ScanResult:
+                 max_seconds: float = MAX_SCAN_SEC, extra: ExtraRules | None = None) -> ScanResult:
     """Scan several folders (e.g. a trial's artifact/ and workspace/) as one: files of a later folder that are
     identical to a file of the first one (same relative path and bytes) are not scanned twice; the others are
-    scanned with the later folder's `prefix` and count as not reachable."""
+    scanned with the later folder's `prefix` and count as not reachable. `extra` adds a domain's rules."""
     started = time.perf_counter()
     ctx = ScanContext.for_keys(keys or AnswerKeys(), time.monotonic() + max_seconds)
     findings: list[Finding] = []
@@ -67,7 +75,7 @@ def scan_folders(roots: list[tuple[Path, str]], *, keys: AnswerKeys | None, entr
     reachable: set[str] = set()
     held: set[int] = set()
     for n, (root, prefix) in enumerate(roots):
-        scans, skipped, digests = _scan_root(root, ctx, stats, first if n else None)
+        scans, skipped, digests = _scan_root(root, ctx, stats, first if n else None, extra)
         if n == 0:
             first = digests
         found, reached = _folder_findings(scans, skipped, prefix, entry, primary=(n == 0))
@@ -84,8 +92,8 @@ def scan_folders(roots: list[tuple[Path, str]], *, keys: AnswerKeys | None, entr
     return ScanResult(findings, stats, reachable)
 
 
-def _scan_root(root: Path, ctx: ScanContext, stats: ScanStats, first: dict[str, bytes] | None
-               ) -> tuple[list[FileScan], list[Skip], dict[str, bytes]]:
+def _scan_root(root: Path, ctx: ScanContext, stats: ScanStats, first: dict[str, bytes] | None,
+               extra: ExtraRules | None = None) -> tuple[list[FileScan], list[Skip], dict[str, bytes]]:
     """Scan each file as the walk hands it over (only its digest is kept); past the deadline, list the rest."""
     scans: list[FileScan] = []
     skipped: list[Skip] = []
@@ -101,7 +109,10 @@ def _scan_root(root: Path, ctx: ScanContext, stats: ScanStats, first: dict[str, 
         if time.monotonic() > ctx.deadline:
             skipped.append(Skip(item.rel, "limit: the scan ran out of time"))
             continue
-        scans.append(scan_file(item.rel, item.data, ctx, vendor=item.vendor))
+        scan = scan_file(item.rel, item.data, ctx, vendor=item.vendor)
+        if extra is not None:
+            scan.findings += extra(item.rel, item.data)
+        scans.append(scan)
         stats.files += 1
         stats.bytes += len(item.data)
     stats.skipped += len(skipped)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mac.audit.answers import AnswerKey, AnswerKeys
+from mac.audit.code_rules import domain_rules
 from mac.audit.llm import ask_auditor
 from mac.audit.models import (
     AuditFinding,
@@ -28,14 +29,14 @@ from mac.audit.models import (
 from mac.audit.policy import combine, rule_findings, verdict_of
 from mac.audit.prompt import Material, collect_material, new_nonce, system_prompt, user_prompt
 from mac.audit.runtime import gather_evidence, iter_jsonl
-from mac.audit.scan import ScanResult, scan_folders
+from mac.audit.scan import ExtraRules, ScanResult, scan_folders
 from mac.store.atomic import write_json_atomic
 from mac.store.paths import TrialPaths
 
 
 def answer_key(domain: Any, records: list[Any] | None, split: str = "dev") -> AnswerKey | None:
-    """A split's answers in the domain's canonical form (trusted side only)."""
-    if not records:
+    """A split's answers in the domain's canonical form (trusted side only); None where the truth is tests."""
+    if not records or not getattr(getattr(domain, "grading", None), "needs_answer", True):
         return None
 
     def normalize(idx: int, record: Any) -> str | None:
@@ -47,12 +48,12 @@ def answer_key(domain: Any, records: list[Any] | None, split: str = "dev") -> An
     return AnswerKey.from_records(records, normalize, split=split)
 
 
-def scan_trial(paths: TrialPaths, keys: AnswerKeys | None) -> ScanResult:
+def scan_trial(paths: TrialPaths, keys: AnswerKeys | None, extra: ExtraRules | None = None) -> ScanResult:
     """The artifact (primary: reachability is computed there) and the workspace files not identical to it."""
     roots = [(paths.artifact, "artifact/"), (paths.workspace, "workspace/")]
     if not paths.artifact.is_dir():
         roots = roots[1:]
-    return scan_folders(roots, keys=keys)
+    return scan_folders(roots, keys=keys, extra=extra)
 
 
 async def audit_trial(trial_dir: Path, *, domain: Any, dev_records: list[Any] | None,
@@ -65,7 +66,8 @@ async def audit_trial(trial_dir: Path, *, domain: Any, dev_records: list[Any] | 
     cannot compare with that split and says so). `auditor` adds the LLM review."""
     paths = TrialPaths(Path(trial_dir))
     keys = AnswerKeys(answer_key(domain, dev_records), answer_key(domain, test_records, "test"))
-    scan = await asyncio.to_thread(scan_trial, paths, keys)
+    extra = await asyncio.to_thread(domain_rules, domain, [*(dev_records or []), *(test_records or [])])
+    scan = await asyncio.to_thread(scan_trial, paths, keys, extra)
     evidence = await asyncio.to_thread(gather_evidence, paths.dir, getattr(domain, "score_check", None))
     rules = rule_findings(scan.findings, evidence)
     review = None
@@ -74,7 +76,7 @@ async def audit_trial(trial_dir: Path, *, domain: Any, dev_records: list[Any] | 
     counts = _counts(scan.findings, evidence, rules, review)
     verdict = combine(rules, review, allow_softening=auditor.allow_softening if auditor else False, counts=counts)
     for split, key in (("dev", keys.dev), ("test", keys.test)):
-        if key is None:
+        if key is None and extra is None:
             verdict.notes.append(f"no {split} answers: tables were not compared with them")
     report = AuditReport(trial=paths.name, verdict=verdict, rule_findings=rules, static_findings=scan.findings,
                          evidence=evidence, llm=review, scan=scan.stats, dev_answers_checked=keys.dev is not None,

@@ -7,4 +7,4 @@ __all__ = ["Domain", "Grade", "InstructionContext", "domain_names", "get_domain"
 
 def load_builtin() -> None:
     """Import the built-in domain modules (each registers itself)."""
-    from mac.domains import aime, arith, science  # noqa: F401
+    from mac.domains import aime, arith, lcb, science  # noqa: F401

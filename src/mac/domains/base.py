@@ -7,9 +7,10 @@ A domain folder on disk (chosen with `--data DIR`, or the user data dir `$MAC_DA
       test.jsonl    held-out test split: only the verifier reads it
     each line: {"id", "question", "answer", ...domain fields such as "choices"}
 
-A domain supplies: data loading and validation, the Problem the artifact sees, answer normalisation and
-grading (in the controller, on plain strings, never `eval`), the instruction for meta-agents, default budgets,
-baseline artifacts, and what the `sim` task model knows about each record.
+A domain supplies: data loading and validation, the Problem the artifact sees, its grading strategy (`grading`,
+see `mac.domains.grader`: by default answer normalisation and comparison in the controller, on plain strings,
+never `eval`), the instruction for meta-agents, default budgets, baseline artifacts, and what the `sim` task model
+knows about each record (`sim_item`, in the `answer_format` the sim writes replies in).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from mac.config import Budget
 from mac.domains.scorecheck import ScoreCheck
+from mac.domains.grader import CompareAnswers, Grade, GradingStrategy
 from mac.errors import ConfigError, DataError
 from mac.records import Record, SimItem
 from mac.registry import Registry
@@ -32,18 +34,6 @@ if TYPE_CHECKING:
     from mac.domains.testseed import SeedFile
 
 SPLITS = ("dev", "test")
-
-
-class Grade(BaseModel):
-    """The grade of one prediction, as data: reports and the auditor read the explanation."""
-
-    idx: int
-    correct: bool
-    pred: str | None
-    """The raw prediction (None when missing or not a string)."""
-    normalized: str | None
-    """What the grader read the prediction as (None: unreadable)."""
-    explanation: str = ""
 
 
 class InstructionContext(BaseModel):
@@ -63,12 +53,17 @@ class Domain(ABC):
     title: ClassVar[str]
     description: ClassVar[str]
     answer_format: ClassVar[str] = "integer"
+    """How the `sim` task model states answers: a format of `mac.gateway.sim_formats` ("integer", "choice", "code")."""
+    grading: ClassVar[GradingStrategy] = CompareAnswers()
+    """How predictions are graded (dev evaluations and verification alike)."""
     generated: ClassVar[bool] = False
     """True when `load` builds the splits itself (no files to import or pull), as `arith` does."""
     secret_test_seed: ClassVar[bool] = False
     """True when the generated test split comes from the controller's secret seed (mac.domains.testseed)."""
     score_check: ClassVar["ScoreCheck | None"] = None
     """When a test score is implausible for the model use behind it (the audit's `anomalous_score` rule)."""
+    builtin_data: ClassVar[str] = ""
+    """What `load` falls back to when no data is installed (lcb: "built-in fixtures"); empty: nothing."""
 
     def default_budget(self) -> Budget:
         """MAC's budgets for this domain (12 h development for aime and science)."""
@@ -109,6 +104,8 @@ class Domain(ABC):
             except ValidationError as exc:
                 err = exc.errors()[0]
                 raise DataError(err["msg"], file=file, line=line, field=".".join(map(str, err["loc"]))) from None
+            if record.answer is None and self.grading.needs_answer:
+                raise DataError("missing answer", file=file, line=line, field="answer")
             self.check_record(record, file, line)
             records.append(record)
         if not records:
@@ -118,22 +115,30 @@ class Domain(ABC):
     def check_record(self, record: Record, file: str, line: int) -> None:
         """Domain-specific validation; raise DataError(file=, line=, field=)."""
 
+    def problem_idx(self, position: int, record: Record) -> int | str:
+        """The idx the artifact answers record `position` of a split with: the position itself by default (MAC's
+        LCB uses the problem's string id). Predictions must use it exactly, type included."""
+        return position
+
     def problem(self, idx: int, record: Record) -> Problem:
-        """What the artifact sees of a record: never the answer."""
-        return Problem(idx=idx, question=record.question, choices=record.choices, extra=dict(record.extra))
+        """What the artifact sees of record `idx` (its position in the split): never the answer."""
+        return Problem(idx=self.problem_idx(idx, record), question=record.question, choices=record.choices,
+                       extra=dict(record.extra))
 
     # -- grading --------------------------------------------------------------
     @abstractmethod
     def normalize(self, pred: str, problem: Problem) -> str | None:
         """The canonical answer read from `pred`, or None when it is not exactly one valid answer."""
 
-    def grade(self, idx: int, pred: Any, record: Record) -> Grade:
-        """Grade one prediction against its record. Never raises on any prediction value."""
+    def grade(self, idx: int | str, pred: Any, record: Record) -> Grade:
+        """Normalise-and-compare one prediction against its record (the default strategy's step). Never raises on
+        any prediction value."""
         if not isinstance(pred, str):
             why = "missing prediction" if pred is None else f"prediction is {type(pred).__name__}, not str"
             return Grade(idx=idx, correct=False, pred=None, normalized=None, explanation=why)
-        normalized = self.normalize(pred, self.problem(idx, record))
-        expected = self.normalize(record.answer, self.problem(idx, record))
+        problem = Problem(idx=idx, question=record.question, choices=record.choices, extra=dict(record.extra))
+        normalized = self.normalize(pred, problem)
+        expected = self.normalize(record.answer, problem) if record.answer is not None else None
         correct = normalized is not None and normalized == expected
         why = "correct" if correct else ("unreadable answer" if normalized is None else "wrong answer")
         return Grade(idx=idx, correct=correct, pred=pred[:2000], normalized=normalized, explanation=why)

@@ -11,10 +11,12 @@ A domain is replaced as a whole (written beside, then renamed), so a failed impo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ class DataStatus(BaseModel):
     domain: str
     folder: str
     source: str
-    """"user data dir", "generated" (arith) or "missing"."""
+    """"user data dir", "generated" (arith), the domain's built-in data (lcb's fixtures) or "missing"."""
     counts: dict[str, int] = {}
     error: str | None = None
 
@@ -89,6 +91,9 @@ def status(name: str, root: Path | None = None) -> DataStatus:
     if domain.generated:
         counts = {s: len(domain.load(s)) for s in SPLITS}
         return DataStatus(domain=name, folder="(built in)", source="generated", counts=counts)
+    if not folder.is_dir() and domain.builtin_data:
+        counts = {s: len(domain.load(s)) for s in SPLITS}
+        return DataStatus(domain=name, folder=str(folder), source=domain.builtin_data, counts=counts)
     if not folder.is_dir():
         return DataStatus(domain=name, folder=str(folder), source="missing")
     try:
@@ -107,28 +112,45 @@ def _importable(name: str) -> Domain:
 
 
 def _install(name: str, files: dict[str, bytes], root: Path | None, force: bool) -> Path:
+    with staging_folder(name, root, force) as staging:
+        for split, data in files.items():
+            target = staging / f"{split}.jsonl"
+            target.write_bytes(data)
+            target.chmod(0o600)
+        return install_folder(name, staging, root, force)
+
+
+@contextlib.contextmanager
+def staging_folder(name: str, root: Path | None, force: bool) -> Iterator[Path]:
+    """A private folder beside the data dir to build a domain in; removed unless `install_folder` moved it."""
+    from mac.paths import data_home
+
+    root = Path(root) if root is not None else data_home()
+    if (root / name).exists() and not force:
+        raise ConfigError(f"{root / name} already exists; pass --force to replace it")
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
+    try:
+        yield staging
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def install_folder(name: str, staging: Path, root: Path | None, force: bool) -> Path:
+    """Replace the domain's folder by `staging` (made private first), as a whole."""
     from mac.paths import data_home
 
     root = Path(root) if root is not None else data_home()
     dest = root / name
     if dest.exists() and not force:
         raise ConfigError(f"{dest} already exists; pass --force to replace it")
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
-    try:
-        for split, data in files.items():
-            target = staging / f"{split}.jsonl"
-            target.write_bytes(data)
-            target.chmod(0o600)
-        staging.chmod(0o700)
-        old = None
-        if dest.exists():
-            old = root / f".{name}-old-{os.getpid()}"
-            dest.rename(old)
-        staging.rename(dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+    staging.chmod(0o700)
+    old = None
+    if dest.exists():
+        old = root / f".{name}-old-{os.getpid()}"
+        dest.rename(old)
+    staging.rename(dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return dest

@@ -6,6 +6,7 @@
 | aime | test | same, AIME 2024 + opencompass/AIME2025 (jsonl, parts I and II) | `aime_rows`, `aime2025_rows` |
 | science | dev | cais/hle (gated; parquet), text-only multiple-choice questions | `hle_rows` |
 | science | test | Idavidrein/gpqa (gated; gpqa_diamond.csv), choices shuffled per question | `gpqa_rows` |
+| lcb | dev, test | livecodebench/code_generation_lite (test*.jsonl), MAC's date window | `mac.domains.hub_lcb` |
 
 The download goes through a `Hub` (`HubClient` wraps `huggingface_hub`, imported lazily: the `hub` extra);
 conversions are pure functions on rows, so they are tested on small local files laid out like the hub's.
@@ -47,6 +48,26 @@ class HubClient:
             raise ConfigError("`mac data pull` needs huggingface_hub (the `hub` extra of mac-bench): "
                               "pip install huggingface-hub pyarrow") from None
         self._hub = huggingface_hub
+
+    def download(self, repo_id: str, name: str, *, force: bool = False) -> Path:
+        """One file through the hub's cache (resumes a cut-off download; shows the hub's progress bar)."""
+        try:
+            return Path(self._hub.hf_hub_download(repo_id, name, repo_type="dataset", force_download=force))
+        except Exception as exc:  # noqa: BLE001 - the boundary: convert the hub's errors into ours
+            raise hub_error(repo_id, exc) from None
+
+    def sha256(self, repo_id: str, names: list[str]) -> dict[str, str]:
+        try:
+            infos = self._hub.HfApi().get_paths_info(repo_id, names, repo_type="dataset", expand=True)
+        except Exception as exc:  # noqa: BLE001
+            raise hub_error(repo_id, exc) from None
+        return {info.path: info.lfs.sha256 for info in infos if getattr(info, "lfs", None) is not None}
+
+    def revision(self, repo_id: str) -> str:
+        try:
+            return str(self._hub.HfApi().dataset_info(repo_id).sha)
+        except Exception as exc:  # noqa: BLE001
+            raise hub_error(repo_id, exc) from None
 
     def files(self, repo_id: str, pattern: str) -> list[Path]:
         try:
@@ -191,12 +212,19 @@ def fetch_science(hub: Hub) -> dict[str, list[dict[str, Any]]]:
 FETCHERS: dict[str, Callable[[Hub], dict[str, list[dict[str, Any]]]]] = {"aime": fetch_aime, "science": fetch_science}
 
 
-def pull(name: str, *, hub: Hub | None = None, root: Path | None = None, force: bool = False) -> Path:
-    """Download, convert, validate and install domain `name`'s public data. Returns the domain folder."""
+def pull(name: str, *, hub: Hub | None = None, root: Path | None = None, force: bool = False,
+         progress: Callable[[str, int, int], None] | None = None) -> Path:
+    """Download, convert, validate and install domain `name`'s public data. Returns the domain folder.
+    `progress(stage, done, total)` hears about long steps (lcb's checksums and conversion)."""
+    if name == "lcb":
+        from mac.domains.hub_lcb import pull_lcb
+
+        return pull_lcb(hub or HubClient(), root=root, force=force, progress=progress)  # type: ignore[arg-type]
     fetch = FETCHERS.get(name)
     if fetch is None:
         from mac.domains.base import get_domain
 
         extra = " (it is generated: nothing to pull)" if get_domain(name).generated else ""
-        raise ConfigError(f"domain {name!r} has no public data to pull{extra}; pullable: {', '.join(sorted(FETCHERS))}")
+        raise ConfigError(f"domain {name!r} has no public data to pull{extra}; pullable: "
+                          f"{', '.join(sorted([*FETCHERS, 'lcb']))}")
     return install_rows(name, fetch(hub or HubClient()), root=root, force=force)

@@ -15,6 +15,7 @@ from mac.domains.base import Domain, InstructionContext, register
 from mac.domains.common import explicit_difficulty, record_field, stable_unit
 from mac.domains.instruction import build_instruction
 from mac.domains.scorecheck import ScoreCheck
+from mac.domains.testseed import SeedFile
 from mac.errors import DataError
 from mac.records import Record, SimItem
 from mac.sdk.types import Problem
@@ -45,8 +46,8 @@ class Science(Domain):
             verify_quota=Quota(requests=20_000, output_tokens=30_000_000, concurrent=32),
         )
 
-    def load(self, split: str, data: Path | None = None) -> list[Record]:
-        records = super().load(split, data)
+    def load(self, split: str, data: Path | None = None, *, seed: SeedFile | None = None) -> list[Record]:
+        records = super().load(split, data, seed=seed)
         for record in records:
             if record_field(record, "source") is None:
                 record.source = DEFAULT_SOURCE[split]  # extra="allow": a trusted-side field, not in `extra`

@@ -40,25 +40,32 @@ def budget_view(service: Any) -> dict[str, Any]:
 
 
 def info_view(service: Any) -> dict[str, Any]:
+    grading = service.domain.grading.describe()
+    request = {
+        "agent_file": "path relative to the workspace (or under /workspace/), default 'agent.py'",
+        "split": "'eval' or 'dev' (the dev split); 'test' is refused with 403",
+        "timeout": f"seconds, at most {service.budget.eval_timeout_sec:g} (default)",
+        "first_k": "evaluate only the first k dev problems (null: all)",
+        "kill_running": "stop a running evaluation and start this one (otherwise 409)",
+    }
+    response = ["success", "accuracy", "correct", "total", "covered", "coverage", "scores", "missing_predictions",
+                "detailed_results", "predictions_content", "partial", "timed_out", "run_id", "usage", "error",
+                "artifact_stderr", "wall_sec"]
+    if "case_timeout" in grading:
+        request["case_timeout"] = f"seconds per test, fixed at {grading['case_timeout']:g} (optional)"
+        response.append("case_timeout")
     return {
         "service": "mac evaluation service",
         "domain": service.domain.name,
         "answer_format": getattr(service.domain, "answer_format", "integer"),
+        **grading,
         "dev_problems": len(service.records),
         "task_model": service.model_name,
         "simulated": service.simulated,
         "endpoints": {
             "POST /evaluate/agent": {
-                "request": {
-                    "agent_file": "path relative to the workspace (or under /workspace/), default 'agent.py'",
-                    "split": "'eval' or 'dev' (the dev split); 'test' is refused with 403",
-                    "timeout": f"seconds, at most {service.budget.eval_timeout_sec:g} (default)",
-                    "first_k": "evaluate only the first k dev problems (null: all)",
-                    "kill_running": "stop a running evaluation and start this one (otherwise 409)",
-                },
-                "response": ["success", "accuracy", "correct", "total", "scores", "missing_predictions",
-                             "detailed_results", "predictions_content", "partial", "timed_out", "run_id", "usage",
-                             "error", "artifact_stderr", "wall_sec"],
+                "request": request,
+                "response": response,
                 "notes": "one evaluation at a time; each runs a fresh snapshot of the workspace in a sandbox "
                          "and spends the dev model quota",
             },

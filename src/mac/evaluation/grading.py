@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mac.domains.base import Domain, Grade
+from mac.domains.grader import Gradable, GradingContext
+from mac.errors import SandboxError
 from mac.records import Record
 
 MAX_RESULT_BYTES = 32 << 20
@@ -41,7 +43,7 @@ class ArtifactOutput:
 @dataclass
 class Graded:
     grades: list[Grade]
-    missing: list[int]
+    missing: list[int | str]
     invalid: list[dict[str, Any]]
     wrong_types: dict[str, dict[str, int]] = field(default_factory=dict)
     """What had the wrong type, by kind ("item", "idx", "pred"), as {type name: count}."""
@@ -54,7 +56,7 @@ class Graded:
         """One sentence per kind of wrongly typed output, naming the fix; None when every type was right."""
         fixes = {"item": ("solve returned {what} instead of Prediction objects",
                           "return [Prediction(idx=p.idx, pred=str(answer)), ...]"),
-                 "idx": ("Prediction.idx was {what}", "use the problem's own int idx (p.idx)"),
+                 "idx": ("Prediction.idx was {what}", "use the problem's own idx (p.idx), type included"),
                  "pred": ("Prediction.pred was {what}", "answers must be strings: pred=str(answer)")}
         parts = []
         for kind, (problem, fix) in fixes.items():
@@ -107,9 +109,17 @@ def _short_text(value: Any, limit: int) -> str | None:
     return value[-limit:] if isinstance(value, str) and value else None
 
 
-def grade_output(domain: Domain, records: list[Record], output: ArtifactOutput) -> Graded:
-    """One Grade per record asked (idx = position); invalid and unknown entries explained, never raised."""
-    by_idx: dict[int, list[dict[str, Any]]] = {}
+async def grade_output(domain: Domain, records: list[Record], output: ArtifactOutput,
+                       ctx: GradingContext | None = None) -> Graded:
+    """One Grade per record asked, through the domain's grading strategy; invalid and unknown entries explained,
+    never raised. A prediction must use its problem's idx exactly (`Domain.problem_idx`: the position, or MAC's
+    string id for LCB), type included."""
+    ctx = ctx or GradingContext()
+    expected = [domain.problem_idx(i, r) for i, r in enumerate(records)]
+    position = {idx: i for i, idx in enumerate(expected)}
+    kind = type(expected[0]) if expected else int
+    echo = domain.grading.echo_predictions
+    by_pos: dict[int, list[dict[str, Any]]] = {}
     invalid: list[dict[str, Any]] = []
     wrong: dict[str, dict[str, int]] = {}
     for entry in output.entries:
@@ -117,24 +127,29 @@ def grade_output(domain: Domain, records: list[Record], output: ArtifactOutput) 
         item_type = _type_name(entry.get("item_type"))
         if item_type is not None:
             _count(wrong, "item", item_type)
-            _note(invalid, entry, f"a {item_type} is not a Prediction(idx, pred)")
-        elif type(idx) is not int:
-            _count(wrong, "idx", _type_name(entry.get("idx_type")) or "not an int")
-            _note(invalid, entry, f"idx {_show(idx)} is not an integer")
-        elif not 0 <= idx < len(records):
-            _note(invalid, entry, f"unknown idx {idx}: the problems asked are 0..{len(records) - 1}")
+            _note(invalid, entry, f"a {item_type} is not a Prediction(idx, pred)", echo)
+        elif type(idx) is not kind:
+            _count(wrong, "idx", _type_name(entry.get("idx_type")) or type(idx).__name__)
+            _note(invalid, entry, f"idx {_show_idx(entry)} is not {_KIND_NAMES.get(kind, kind.__name__)}", echo)
+        elif idx not in position:
+            _note(invalid, entry, f"unknown idx {_show(idx)}: the problems asked are {_asked(expected)}", echo)
         else:
-            by_idx.setdefault(idx, []).append(entry)
-    grades, missing = [], []
-    for idx, record in enumerate(records):
-        found = by_idx.get(idx, [])
-        if not found:
-            missing.append(idx)
-        grades.append(_grade_one(domain, idx, record, found))
+            by_pos.setdefault(position[idx], []).append(entry)
+    grades: list[Grade | None] = []
+    todo: list[tuple[int, Gradable]] = []
+    for i, (idx, record) in enumerate(zip(expected, records)):
+        found = by_pos.get(i, [])
+        grade = _check_one(idx, found, echo)
+        grades.append(grade)
+        if grade is None:
+            todo.append((i, Gradable(idx=idx, pred=found[0]["pred"], record=record)))
         pred_type = _type_name(found[0].get("pred_type")) if len(found) == 1 else None
         if pred_type is not None and not isinstance(found[0].get("pred"), str):
             _count(wrong, "pred", pred_type)
-    return Graded(grades=grades, missing=missing, invalid=invalid, wrong_types=wrong)
+    for i, grade in zip([i for i, _ in todo], await _run_strategy(domain, [g for _, g in todo], ctx)):
+        grades[i] = grade if echo else grade.model_copy(update={"pred": None})
+    missing = [expected[i] for i in range(len(records)) if i not in by_pos]
+    return Graded(grades=[g for g in grades if g is not None], missing=missing, invalid=invalid, wrong_types=wrong)
 
 
 def _type_name(value: Any) -> str | None:
@@ -146,42 +161,75 @@ def _count(wrong: dict[str, dict[str, int]], kind: str, name: str) -> None:
     found[name] = found.get(name, 0) + 1
 
 
-def _grade_one(domain: Domain, idx: int, record: Record, found: list[dict[str, Any]]) -> Grade:
+_KIND_NAMES = {int: "an integer", str: "a string"}
+
+
+def _asked(expected: list[int | str]) -> str:
+    if expected and isinstance(expected[0], int):
+        return f"0..{len(expected) - 1}"
+    shown = ", ".join(repr(x) for x in expected[:5])
+    return f"{shown}{', ...' if len(expected) > 5 else ''} ({len(expected)} ids)"
+
+
+def _check_one(idx: int | str, found: list[dict[str, Any]], echo: bool) -> Grade | None:
+    """The grade of a problem whose prediction cannot be graded (missing, duplicated, not a string), else None."""
     if not found:
         return Grade(idx=idx, correct=False, pred=None, normalized=None, explanation="missing prediction")
     if len(found) > 1:
-        return Grade(idx=idx, correct=False, pred=_pred_text(found[0].get("pred")), normalized=None,
-                     explanation=f"{len(found)} predictions for idx {idx}: exactly one is allowed, so none counts")
+        return Grade(idx=idx, correct=False, pred=_pred_text(found[0].get("pred")) if echo else None,
+                     normalized=None,
+                     explanation=f"{len(found)} predictions for idx {_show(idx)}: exactly one is allowed, so none counts")
     pred = found[0].get("pred")
     if not isinstance(pred, str):
         kind = found[0].get("pred_type") if pred is None else type(pred).__name__
         why = f"prediction is {kind}, not str (Prediction.pred must be a string)" if isinstance(kind, str) \
             else "missing prediction"
         return Grade(idx=idx, correct=False, pred=None, normalized=None, explanation=why[:200])
+    return None
+
+
+async def _run_strategy(domain: Domain, items: list[Gradable], ctx: GradingContext) -> list[Grade]:
+    """The domain's strategy on `items`; a grader bug makes every item wrong with a reason, never a crash."""
+    if not items:
+        return []
     try:
-        grade = domain.grade(idx, pred, record)
+        grades = list(await domain.grading.grade(domain, items, ctx))
+        if len(grades) != len(items):
+            raise RuntimeError(f"{len(grades)} grades for {len(items)} predictions")
+    except SandboxError:
+        raise  # this machine cannot run the judge: an infrastructure failure, not the artifact's
     except Exception as exc:  # noqa: BLE001 - a grader bug must not crash the evaluation
-        return Grade(idx=idx, correct=False, pred=_pred_text(pred), normalized=None,
-                     explanation=f"grader error ({type(exc).__name__}); counted as wrong")
-    return grade.model_copy(update={"pred": _pred_text(grade.pred)})
+        return [Grade(idx=item.idx, correct=False, pred=_pred_text(item.pred), normalized=None,
+                      explanation=f"grader error ({type(exc).__name__}); counted as wrong") for item in items]
+    return [g.model_copy(update={"pred": _pred_text(g.pred)}) for g in grades]
 
 
-def _note(invalid: list[dict[str, Any]], entry: dict[str, Any], why: str) -> None:
+def _note(invalid: list[dict[str, Any]], entry: dict[str, Any], why: str, echo: bool = True) -> None:
     if len(invalid) < MAX_INVALID_LISTED:
-        invalid.append({"idx": _show(entry.get("idx")), "pred": _pred_text(entry.get("pred")), "explanation": why})
+        invalid.append({"idx": _show_idx(entry), "pred": _pred_text(entry.get("pred")) if echo else None,
+                        "explanation": why})
 
 
 def _show(value: Any) -> str:
     return repr(value)[:100]
 
 
+def _show_idx(entry: dict[str, Any]) -> str:
+    """The idx as the artifact wrote it: the runner sends an idx that is neither int nor str as its repr."""
+    shown = entry.get("idx_repr")
+    return shown[:100] if isinstance(shown, str) else _show(entry.get("idx"))
+
+
 def _pred_text(pred: Any) -> str | None:
     return pred[:MAX_PRED_CHARS] if isinstance(pred, str) else None
 
 
-def predictions_content(output: ArtifactOutput) -> str:
-    """The predictions as JSON text (what the artifact returned), long answers and the whole text capped."""
-    items = [{"idx": e.get("idx") if type(e.get("idx")) is int else _show(e.get("idx")),
+def predictions_content(output: ArtifactOutput, domain: Domain | None = None) -> str:
+    """The predictions as JSON text (what the artifact returned), long answers and the whole text capped; empty
+    for a domain whose strategy does not echo predictions (code: MAC never returns a prediction's code)."""
+    if domain is not None and not domain.grading.echo_predictions:
+        return ""
+    items = [{"idx": e.get("idx") if type(e.get("idx")) in (int, str) else _show_idx(e),
               "pred": _pred_text(e.get("pred"))} for e in output.entries]
     text = json.dumps(items, ensure_ascii=False)
     if len(text) > MAX_CONTENT_CHARS:

@@ -24,15 +24,22 @@ class EvalResult(BaseModel):
     accuracy: float = 0.0
     correct: int = 0
     total: int = 0
+    covered: int = 0
+    """Problems that got a prediction (MAC's LCB field); `coverage` is it in percent of `total`."""
+    coverage: float = 0.0
     scores: list[int] = Field(default_factory=list)
     """1/0 per problem asked, in order."""
-    missing_predictions: list[int] = Field(default_factory=list)
+    missing_predictions: list[int | str] = Field(default_factory=list)
+    """The idx of every problem asked without a prediction (positions; MAC's string ids for LCB)."""
     detailed_results: list[dict[str, Any]] = Field(default_factory=list)
-    """Per problem: idx, pred, normalized, correct, explanation (dev only; the expected answer is never included)."""
+    """Per problem: idx, pred, normalized, correct, explanation (dev only; the expected answer is never included;
+    for code, `pred` is left out and `tests` lists each test's status)."""
     invalid_predictions: list[dict[str, Any]] = Field(default_factory=list)
     """Predictions that match no problem asked (idx not an int, or unknown): idx, pred, explanation."""
     predictions_content: str = ""
-    """The predictions as JSON text (what the artifact returned)."""
+    """The predictions as JSON text (what the artifact returned); empty for code, whose source is never echoed."""
+    case_timeout: float | None = None
+    """Code domains: the judge's fixed wall limit per test in seconds (MAC's `case_timeout`, 10)."""
     partial: bool = False
     timed_out: bool = False
     run_id: str = ""

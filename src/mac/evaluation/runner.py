@@ -26,6 +26,7 @@ from typing import Callable
 
 from mac.config import Quota, SandboxLimits, TaskModelSpec
 from mac.domains.base import Domain
+from mac.domains.grader import GradingContext
 from mac.errors import ConfigError, SandboxError
 from mac.evaluation.grading import Graded, grade_output, predictions_content, read_output
 from mac.evaluation.result import EvalResult
@@ -60,8 +61,7 @@ async def run_artifact(*, domain: Domain, records: list[Record], split: str, art
     run_id = run_id or uuid.uuid4().hex[:12]
     asked = records[:first_k] if first_k is not None and first_k > 0 else list(records)
     simulated = bool(getattr(getattr(gateway, "backend", None), "simulated", False))
-    base = EvalResult(success=False, total=len(asked), run_id=run_id, split=split, simulated=simulated,
-                      scores=[0] * len(asked), missing_predictions=list(range(len(asked))))
+    base = empty_result(domain, asked, run_id=run_id, split=split, simulated=simulated)
     try:
         folder, agent_name = locate_agent(Path(artifact))
     except ConfigError as exc:
@@ -83,13 +83,22 @@ async def run_artifact(*, domain: Domain, records: list[Record], split: str, art
             await gateway.close_channel(channel)
         usage = _usage_delta(before, gateway.usage(token))
         output = read_output(outputs / "result.json")
-        graded = grade_output(domain, asked, output)
+        ctx = GradingContext(backend=backend, evidence=evidence, split=split)
+        graded = await grade_output(domain, asked, output, ctx)
         result = _assemble(base, output, graded, sandbox, usage, timeout, secrets=(token,))
+        result.predictions_content = predictions_content(output, domain)
         result.wall_sec = round(time.monotonic() - started, 3)
         _record_evidence(evidence, spec.label, result, sandbox)
         return result
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def empty_result(domain: Domain, asked: list[Record], **fields) -> EvalResult:
+    """The result of a run that graded nothing: every problem asked missing, the grading's fixed fields set."""
+    idxs = [domain.problem_idx(i, r) for i, r in enumerate(asked)]
+    return EvalResult(success=False, total=len(asked), scores=[0] * len(asked), missing_predictions=idxs,
+                      **domain.grading.describe(), **fields)
 
 
 def locate_agent(artifact: Path) -> tuple[Path, str]:
@@ -189,15 +198,17 @@ def _assemble(base: EvalResult, output, graded: Graded, sandbox: SandboxResult, 
     elif not error:
         error = graded.type_problem()
     total = len(graded.grades)
+    covered = total - len(graded.missing)
     return base.model_copy(update={
         "success": output.unreadable is None and (error is None or has_predictions),
         "accuracy": round(100.0 * graded.correct / total, 4) if total else 0.0,
         "correct": graded.correct,
+        "covered": covered,
+        "coverage": round(100.0 * covered / total, 4) if total else 0.0,
         "scores": [int(g.correct) for g in graded.grades],
         "missing_predictions": graded.missing,
-        "detailed_results": [g.model_dump() for g in graded.grades],
+        "detailed_results": [g.model_dump(exclude=None if g.tests is not None else {"tests"}) for g in graded.grades],
         "invalid_predictions": graded.invalid,
-        "predictions_content": predictions_content(output),
         "partial": bool(graded.missing) or timed_out or output.partial,
         "timed_out": timed_out,
         "usage": usage,

@@ -1,8 +1,9 @@
 """The dev evaluation service: the HTTP API a meta-agent calls during development (MAC-compatible).
 
-    POST /evaluate/agent  {agent_file, split: "eval"|"dev", timeout, first_k, kill_running}
-        -> 200 EvalResult: success, accuracy (0-100), correct, total, scores, missing_predictions,
-           detailed_results, predictions_content, partial, timed_out, run_id, usage (+ error, artifact_stderr, ...)
+    POST /evaluate/agent  {agent_file, split: "eval"|"dev", timeout, first_k, kill_running, case_timeout (code: 10)}
+        -> 200 EvalResult: success, accuracy (0-100), correct, total, covered, coverage, scores, missing_predictions,
+           detailed_results, predictions_content, partial, timed_out, run_id, usage (+ error, artifact_stderr, ...);
+           code domains add case_timeout, leave the program out of detailed_results and predictions_content empty
         -> 400 bad request (agent_file outside the workspace, not a file, bad field)
         -> 403 split "test" (always: the test split is not reachable from a sandbox)
         -> 409 an evaluation is running (send kill_running: true to stop it and start yours)
@@ -137,6 +138,7 @@ class EvaluationService:
         try:
             rel = resolve_agent_file(self.workspace, body.get("agent_file", "agent.py"))
             timeout, first_k = self._timeout(body.get("timeout")), self._first_k(body.get("first_k"))
+            check_case_timeout(self.domain, body.get("case_timeout"))
         except ArtifactError as exc:
             return self._refuse(400, "bad_request", str(exc), agent_file=str(body.get("agent_file"))[:300])
         if self._running is not None:
@@ -248,6 +250,17 @@ class EvaluationService:
     @property
     def refusals(self) -> dict[str, int]:
         return dict(self._refusals)
+
+
+def check_case_timeout(domain: Any, value: Any) -> None:
+    """MAC's LCB API takes `case_timeout` and requires 10: accepted when it equals the domain's fixed value."""
+    if value is None:
+        return
+    fixed = domain.grading.describe().get("case_timeout")
+    if fixed is None:
+        raise ArtifactError(f"'case_timeout' applies to code domains only; {domain.name} has no per-test time limit")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != fixed:
+        raise ArtifactError(f"'case_timeout' is fixed at {fixed:g} seconds (as in MAC); send {fixed:g} or leave it out")
 
 
 def _is_power_of_two(n: int) -> bool:

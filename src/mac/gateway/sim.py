@@ -14,9 +14,10 @@ What it models
 - Low temperatures give little diversity: below `spread_temperature` a sample repeats the greedy (temperature 0)
   answer with probability 1 - temperature / spread_temperature, as a real model's near-greedy samples mostly do.
   Voting pays at sampling temperatures, not near 0.
-- Replies carry filler reasoning and end with `\\boxed{N}` ("integer") or `Answer: X` ("choice"). A small share
-  states the answer in words or without the box / answer line; the share drops when the prompt spells the
-  format out, so prompting for the format or repairing it is worth something.
+- Replies carry filler reasoning and end with the answer in the item's format (mac.gateway.sim_formats:
+  `\\boxed{N}`, `Answer: X`, a fenced program). A small share states it so that a strict parser misses it;
+  the share drops when the prompt spells the format out, so prompting for the format or repairing it is worth
+  something.
 - Draws are keyed on what the sim models, never on the raw text: the recognised problem, step-by-step or not,
   whether the format was asked for, the temperature, and the sample index (at temperature > 0: how many samples
   of that problem with those features this token drew before). So at temperature 0 every phrasing of a problem
@@ -50,7 +51,8 @@ from typing import Any, AsyncIterator, Iterable
 from pydantic import BaseModel, ConfigDict
 
 from mac.gateway.backend import Backend
-from mac.gateway.sim_text import ItemIndex, asks_for_format, asks_step_by_step, final_line, normalise, reasoning
+from mac.gateway.sim_text import (ItemIndex, asks_for_format, asks_step_by_step, final_line, made_up_distractors,
+                                 normalise, reasoning, stray_answer)
 from mac.gateway.wire import UpstreamError, estimate_tokens, prompt_text
 from mac.records import SimItem
 
@@ -237,19 +239,9 @@ class SimBackend(Backend):
             return cached
         pool = [d for d in item.distractors if d != item.answer]
         if not pool:
-            rng = random.Random(_draw_seed(self.config.seed, item.question, "distractors"))
-            if item.answer_format == "choice":
-                pool = [x for x in "ABCD" if x != item.answer.strip().upper()]
-                rng.shuffle(pool)
-            elif item.answer.lstrip("-").isdigit():
-                value = int(item.answer)
-                pool = list(dict.fromkeys(str(value + d) for d in rng.sample([-2, -1, 1, 2, 10, value or 3], 3)))
+            pool = made_up_distractors(item, random.Random(_draw_seed(self.config.seed, item.question, "distractors")))
         self._distractors[id(item)] = pool
         return pool
 
     def _stray(self, item: SimItem, rng: random.Random) -> str:
-        if item.answer_format == "choice":
-            letters = [x for x in "ABCD" if x != item.answer.strip().upper()]
-            return rng.choice(letters)
-        stray = str(rng.randint(0, 999))
-        return stray if stray != item.answer else str(int(stray) + 1)
+        return stray_answer(item, rng)

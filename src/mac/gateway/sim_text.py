@@ -9,7 +9,11 @@ import random
 import re
 from typing import Iterable
 
+from mac.gateway.sim_formats import format_for, number_in_words
 from mac.records import SimItem
+
+__all__ = ["ItemIndex", "asks_for_format", "asks_step_by_step", "final_line", "made_up_distractors", "normalise",
+           "number_in_words", "reasoning", "stray_answer"]
 
 PREFIX_CHARS = 32
 """Questions are indexed by the first this-many characters of their normalised text."""
@@ -20,8 +24,6 @@ _STEP_BY_STEP = re.compile(
     r"step[- ]by[- ]step|think (?:carefully|through|it through)|reason (?:carefully|through)|show (?:your|all) (?:work|reasoning|steps)|chain[- ]of[- ]thought|explain your reasoning",
     re.IGNORECASE,
 )
-_ASKS_BOXED = re.compile(r"\\boxed", re.IGNORECASE)
-_ASKS_ANSWER_LINE = re.compile(r"answer\s*:", re.IGNORECASE)
 
 
 def normalise(text: str) -> str:
@@ -70,27 +72,8 @@ def asks_step_by_step(prompt: str) -> bool:
 
 
 def asks_for_format(prompt: str, answer_format: str) -> bool:
-    """Does the prompt spell out the answer format (\\boxed{} for integers, "Answer: X" for choices)?"""
-    pattern = _ASKS_BOXED if answer_format == "integer" else _ASKS_ANSWER_LINE
-    return pattern.search(prompt) is not None
-
-
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
-
-
-def number_in_words(text: str) -> str:
-    """"33" -> "thirty-three" for 0..999; anything else is returned unchanged."""
-    if not text.isdigit() or int(text) > 999:
-        return text
-    value = int(text)
-    hundreds, rest = divmod(value, 100)
-    parts = [f"{_ONES[hundreds]} hundred"] if hundreds else []
-    if rest or not parts:
-        parts.append(_ONES[rest] if rest < 20 else _TENS[rest // 10] + (f"-{_ONES[rest % 10]}" if rest % 10 else ""))
-    return " and ".join(parts)
+    """Does the prompt spell out the answer format (the format's own rule, `mac.gateway.sim_formats`)?"""
+    return format_for(answer_format).asks_for_format(prompt)
 
 
 _OPENERS = [
@@ -124,16 +107,15 @@ def reasoning(rng: random.Random, step_by_step: bool, verbosity: float) -> str:
 
 
 def final_line(answer: str, answer_format: str, well_formed: bool, rng: random.Random) -> str:
-    """How the reply states its answer; a malformed one says it in words or without the box / letter line."""
-    if answer_format == "integer":
-        if well_formed:
-            return f"Therefore, the final answer is \\boxed{{{answer}}}."
-        if answer.isdigit() and int(answer) <= 999 and rng.random() < 0.5:
-            return f"So the answer is {number_in_words(answer)}."
-        return f"So the final answer is {answer}."
-    if well_formed:
-        return f"Answer: {answer}"
-    letter = answer.strip().upper()
-    if len(letter) == 1 and "A" <= letter <= "J" and rng.random() < 0.5:
-        return f"I am fairly confident the {_ORDINALS[ord(letter) - ord('A')]} option is the right one."
-    return f"I would go with option ({letter})."
+    """How the reply states its answer, in the item's format; a malformed one is missed by strict parsers."""
+    return format_for(answer_format).final_line(answer, well_formed, rng)
+
+
+def made_up_distractors(item: SimItem, rng: random.Random) -> list[str]:
+    """Plausible wrong answers for an item that lists none, from its format."""
+    return format_for(item.answer_format).distractors(item, rng)
+
+
+def stray_answer(item: SimItem, rng: random.Random) -> str:
+    """A wrong answer outside the distractors, from the item's format."""
+    return format_for(item.answer_format).stray(item, rng)

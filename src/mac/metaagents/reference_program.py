@@ -4,9 +4,12 @@ Runs inside the meta-agent sandbox with the standard library only (the artifacts
 
     python reference_program.py --seed N --workspace /workspace
 
-It reads EVALUATION_API_URL and MAC_DEADLINE from the environment, and /workspace/dev_problems.json.
+It reads EVALUATION_API_URL and MAC_DEADLINE from the environment, /workspace/dev_problems.json, and the
+domain's answer format from GET /info: short answers use reference_template.txt (voting over extracted
+answers, format repair), code uses reference_template_code.txt (sampling, running the distinct programs on the
+public tests and keeping the most frequent one that passes, one repair round on a failure).
 Plan: screen a few designs on the first dev problems (first_k), evaluate the best two on the whole dev split,
-then search best-first over their neighbours (more samples, other temperatures, format repair) while
+then search best-first over their neighbours (more samples, other temperatures, filtering, repair) while
 GET /budget says the time and the model quota allow one more evaluation. `agent.py` always holds the best design measured so far;
 candidates are evaluated as `candidate.py`, so a kill at the deadline never leaves an unmeasured artifact.
 Deterministic given the seed (and the evaluation results).
@@ -65,15 +68,32 @@ class EvalAPI:
 
 
 # -- designs -----------------------------------------------------------------------------------------------
-def design(name: str, *, cot: bool, fmt: bool, samples: int = 1, temperature: float = 0.0, repair: bool = False) -> dict:
-    return {"name": name, "cot": cot, "format": fmt, "samples": samples, "temperature": temperature,
-            "repair": repair, "workers": 8}
+TEMPLATES = {"code": "reference_template_code.txt"}
+"""The artifact template per answer format (anything else: reference_template.txt)."""
 
 
-def screening_designs(rng: random.Random) -> list[dict]:
-    """One call as-is, with the format, with chain of thought, and a first self-consistency design."""
+def design(name: str, *, cot: bool, fmt: bool, samples: int = 1, temperature: float = 0.0, repair: bool = False,
+           filter: bool | None = None, kind: str = "answer") -> dict:
+    d = {"name": name, "kind": kind, "cot": cot, "format": fmt, "samples": samples, "temperature": temperature,
+         "repair": repair, "workers": 8}
+    if filter is not None:
+        d["filter"] = filter  # code: run candidates on the public tests
+    return d
+
+
+def screening_designs(rng: random.Random, kind: str = "answer") -> list[dict]:
+    """One call as-is, with the format, with chain of thought, and a first self-consistency design (code: sampling
+    with and without public-test filtering)."""
     t = rng.choice([0.6, 0.7, 0.8])
     k = rng.choice([5, 7])
+    if kind == "code":
+        return [
+            design("single", cot=False, fmt=False, filter=False, kind=kind),
+            design("single-format", cot=False, fmt=True, filter=False, kind=kind),
+            design("cot", cot=True, fmt=True, filter=False, kind=kind),
+            design(f"cot-sc{k}-t{t}", cot=True, fmt=True, samples=k, temperature=t, filter=False, kind=kind),
+            design(f"cot-sc{k}-t{t}-filter", cot=True, fmt=True, samples=k, temperature=t, filter=True, kind=kind),
+        ]
     return [
         design("single", cot=False, fmt=False),
         design("single-format", cot=False, fmt=True),
@@ -92,32 +112,39 @@ def neighbours(best: dict, rng: random.Random) -> list[dict]:
     for temperature in (round(t + 0.3, 1), round(max(0.3, t - 0.3), 1)):
         if temperature != t and temperature <= 1.2:
             out.append({**best, "temperature": temperature, "samples": max(k, 3)})
-    if not best["repair"]:
+    if "filter" in best and not best["filter"]:
+        out.append({**best, "filter": True, "samples": max(k, 3), "temperature": t or 0.7})
+    if not best["repair"] and best.get("filter", True):
         out.append({**best, "repair": True})
     rng.shuffle(out)
     for d in out:
-        d["name"] = f"{'cot' if d['cot'] else 'plain'}-sc{d['samples']}-t{d['temperature']}{'-repair' if d['repair'] else ''}"
+        d["name"] = (f"{'cot' if d['cot'] else 'plain'}-sc{d['samples']}-t{d['temperature']}"
+                     f"{'-filter' if d.get('filter') else ''}{'-repair' if d['repair'] else ''}")
     return out
 
 
 def render(d: dict) -> str:
-    template = (HERE / "reference_template.txt").read_text()
+    template = (HERE / TEMPLATES.get(d.get("kind", "answer"), "reference_template.txt")).read_text()
     return template.replace("__NAME__", d["name"]).replace("__DESIGN__", repr(dict(sorted(d.items()))))
 
 
 def requests_per_problem(d: dict) -> float:
-    return d["samples"] + (0.3 if d["repair"] else 0.0)
+    return d["samples"] + ((0.3 * max(1, d["samples"] // 2) if d.get("filter") else 0.3) if d["repair"] else 0.0)
 
 
 # -- the search --------------------------------------------------------------------------------------------
 class Search:
-    def __init__(self, api: EvalAPI, workspace: Path, n_dev: int, deadline: float):
+    def __init__(self, api: EvalAPI, workspace: Path, n_dev: int, deadline: float, kind: str = "answer"):
         self.api, self.workspace, self.n_dev, self.deadline = api, workspace, n_dev, deadline
+        self.kind = kind
+        """"code" (programs judged on tests) or "answer" (short answers)."""
         self.best: dict | None = None
         self.best_score = -1.0
         self.overhead_sec = 1.0  # sandbox start + grading, learned from the evaluations
         self.sec_per_request = 0.005
+        self.sec_per_problem = 0.5  # code: judging and public-test runs dominate, learned from the evaluations
         self.runs: list[tuple[int, float]] = []
+        self.per_problem: list[float] = []
         self.history: list[dict] = []
         self.full: list[tuple[float, dict]] = []
         """(accuracy, design) of every whole-split evaluation."""
@@ -131,6 +158,8 @@ class Search:
             return False
         time_left = budget.get("time_left_sec", self.deadline - time.time())
         needed = self.overhead_sec + requests * self.sec_per_request + SAFETY_SEC
+        if self.kind == "code":  # each problem is judged in a sandbox; filtering also runs programs per problem
+            needed = max(needed, n_problems * self.sec_per_problem * (1.5 if d.get("filter") else 1.0) + SAFETY_SEC)
         if needed > time_left:
             log(f"skip {d['name']}: needs ~{needed:.1f}s, {time_left:.1f}s left")
             return False
@@ -144,6 +173,7 @@ class Search:
         timeout = max(1.0, self.deadline - time.time() - 1.0)
         result = self.api.evaluate("candidate.py", first_k, timeout)
         self.learn(result)
+        self.learn_per_problem(result, n, d)
         score = float(result.get("accuracy", 0.0)) if result.get("success") else None
         if score is not None and first_k is None:
             self.full.append((score, d))
@@ -166,6 +196,13 @@ class Search:
         rates = sorted((w - self.overhead_sec) / r for r, w in self.runs if r > 0)
         self.sec_per_request = max(0.0005, rates[len(rates) // 2]) if rates else self.sec_per_request
 
+    def learn_per_problem(self, result: dict, n_problems: int, d: dict) -> None:
+        """Code: seconds per problem of an evaluation (the median over runs, filtering designs counted as 1.5)."""
+        wall = float(result.get("wall_sec") or 0.0)
+        if wall > 0 and n_problems > 0:
+            self.per_problem.append(wall / n_problems / (1.5 if d.get("filter") else 1.0))
+            self.sec_per_problem = sorted(self.per_problem)[len(self.per_problem) // 2]
+
     def adopt_if_better(self, d: dict, score: float | None) -> None:
         """Full-dev scores only: the best design becomes agent.py (written atomically)."""
         if score is None or score <= self.best_score:
@@ -186,7 +223,7 @@ def screen(search: Search, rng: random.Random) -> list[tuple[float, dict]]:
     screen_k = min(search.n_dev, max(8, search.n_dev // 3))
     first_k = screen_k if screen_k < search.n_dev else None
     screened = []
-    for d in screening_designs(rng):
+    for d in screening_designs(rng, search.kind):
         score = search.evaluate(d, first_k)
         if score is not None:
             screened.append((score, -requests_per_problem(d), d))
@@ -223,10 +260,12 @@ def run(seed: int, workspace: Path) -> int:
     api = EvalAPI(os.environ["EVALUATION_API_URL"])
     deadline = float(os.environ.get("MAC_DEADLINE") or time.time() + 3600)
     n_dev = len(json.loads((workspace / "dev_problems.json").read_text()))
-    search = Search(api, workspace, n_dev, deadline)
-    log(f"seed {seed}: {n_dev} dev problems, {deadline - time.time():.0f}s of development")
+    kind = "code" if api.info().get("answer_format") == "code" else "answer"
+    search = Search(api, workspace, n_dev, deadline, kind)
+    log(f"seed {seed}: {n_dev} dev problems ({kind}), {deadline - time.time():.0f}s of development")
     # something sensible is in place before the first measurement (replaced by the first measured design)
-    (workspace / "agent.py").write_text(render(design("cot", cot=True, fmt=True)))
+    first = design("cot", cot=True, fmt=True, kind=kind, filter=False if kind == "code" else None)
+    (workspace / "agent.py").write_text(render(first))
     screened = screen(search, rng)
     refine(search, rng, {key(d) for _, d in screened})
     (workspace / "candidate.py").unlink(missing_ok=True)

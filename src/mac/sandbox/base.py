@@ -51,6 +51,26 @@ class Bind(BaseModel):
     writable: bool = False
 
 
+class RootfsView(BaseModel):
+    """A sandbox whose root is an image's root filesystem (a task environment, see mac.environments) rather than
+    a tmpfs with the host's /usr: `lower` (the unpacked image, shared, never written) under this attempt's
+    copy-on-write `upper` (bwrap --overlay), or `upper` alone bound read-write when `full_copy` (a bwrap without
+    overlays got a full copy). The command runs as `uid`/`gid` inside; `host` folders appear read-only under
+    /.mac/host (the interpreter of the in-environment server); `host_runtime` also binds the host's /usr (and
+    its /bin, /lib links) over the image, for tiny images that carry no programs of their own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lower: Path
+    upper: Path
+    work: Path
+    full_copy: bool = False
+    uid: int = 0
+    gid: int = 0
+    host: list[Path] = Field(default_factory=list)
+    host_runtime: bool = False
+
+
 class SandboxSpec(BaseModel):
     """What to run and under which view of the world."""
 
@@ -59,7 +79,8 @@ class SandboxSpec(BaseModel):
     label: str
     """Who this is, for evidence and logs (e.g. "trial-3/dev-eval-7")."""
     role: SandboxRole = "artifact"
-    """"artifact" (dev eval / verify), "dev" (meta-agent), "exec" (candidate code), "install" (dependency layer)."""
+    """"artifact" (dev eval / verify), "dev" (meta-agent), "exec" (candidate code), "install" (dependency layer),
+    "environment" (a task environment, with `rootfs`)."""
     argv: list[str]
     """The command; a leading "python" means the runtime's interpreter."""
     env: dict[str, str] = Field(default_factory=dict)
@@ -78,6 +99,9 @@ class SandboxSpec(BaseModel):
     interactive: bool = False
     """stdin and stdout are pipes the caller drives through `SandboxProcess.channel()` (stdout is then not
     captured into the result); otherwise stdin is /dev/null and stdout is captured."""
+    rootfs: RootfsView | None = None
+    """A task environment's root (role "environment"): the command runs verbatim, relays are its own business
+    (their socket folders appear at /run/mac/<i>/), and the sandbox runs as the environments' shared uid."""
 
 
 class SandboxResult(BaseModel):

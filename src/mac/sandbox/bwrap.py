@@ -31,15 +31,15 @@ from mac.paths import scratch_home
 from mac import egress
 from mac.egress import rules as egress_rules
 from mac.sandbox import cgroups, pool, prepare
-from mac.sandbox.argv import bwrap_argv
 from mac.sandbox.base import Relay, SandboxBackend, SandboxOptions, SandboxSpec
+from mac.sandbox.rootfs_argv import sandbox_argv
 from mac.sandbox.host import FIX, find_bwrap, userns_enabled
 from mac.sandbox.launch import Launched, launch
 from mac.sandbox.process import BwrapProcess, _kill_quietly, close_egress
 from mac.sandbox.roles import check_role
 from mac.sandbox.runtime import Runtime, ensure_runtime, is_ready, load_runtime, runtime_for
 from mac.sandbox.seccomp import filter_fd, seccomp_filter, variant_for
-from mac.sandbox.uids import Slot, acquire_slot, processes_of, uid_range
+from mac.sandbox.uids import Slot, acquire_slot, environment_slot, processes_of, uid_range
 
 
 class BwrapOptions(SandboxOptions):
@@ -125,7 +125,7 @@ class BwrapBackend(SandboxBackend):
             if path is not None and not path.is_dir():
                 raise SandboxError(f"{path} is not a folder: create it before starting the sandbox")
         runtime = await self._runtime(spec)
-        slot = acquire_slot()
+        slot = acquire_slot() if spec.rootfs is None else environment_slot()
         cgroup = entry = None
         gateway = None
         try:
@@ -141,7 +141,7 @@ class BwrapBackend(SandboxBackend):
                     cgroup = cgroups.Cgroup.create(self.cgroup_support, spec.limits)
                 process = await self._spawn(spec, runtime, slot, cgroup)
         except BaseException:
-            if slot.dedicated:  # a start cut short (e.g. cancelled) may have left a sandbox running as this uid
+            if slot.own_uid:  # a start cut short (e.g. cancelled) may have left a sandbox running as this uid
                 _kill_slot_processes(slot.uid)
             if entry is not None:
                 pool.discard(entry)
@@ -204,7 +204,7 @@ class BwrapBackend(SandboxBackend):
         controllers = entry.cgroup.dirs if entry.cgroup is not None else {}
         limits = prepare.rlimits(spec.limits, slot, has_memcg="memory" in controllers,
                                  has_pids_cgroup="pids" in controllers)
-        argv = bwrap_argv(self.bwrap.path, spec, runtime, seccomp_fd=entry.seccomp_fd, status_fd=entry.status_fd)
+        argv = sandbox_argv(self.bwrap.path, spec, runtime, seccomp_fd=entry.seccomp_fd, status_fd=entry.status_fd)
         try:
             pool.order(entry, argv, limits, slot.uid if slot.dedicated else None, slot.gid if slot.dedicated else None,
                        keep_stdin=spec.interactive)
@@ -228,7 +228,7 @@ class BwrapBackend(SandboxBackend):
         controllers = cgroup.dirs if cgroup is not None else {}
         limits = prepare.rlimits(spec.limits, slot, has_memcg="memory" in controllers,
                                  has_pids_cgroup="pids" in controllers)
-        argv = bwrap_argv(self.bwrap.path, spec, runtime, seccomp_fd=seccomp_fd, status_fd=status_w)
+        argv = sandbox_argv(self.bwrap.path, spec, runtime, seccomp_fd=seccomp_fd, status_fd=status_w)
         try:
             launched = await launch(argv, pass_fds=[status_w] + ([seccomp_fd] if seccomp_fd is not None else []),
                                     status_r=status_r, preexec=prepare.preexec(join_fds, limits, slot),

@@ -72,7 +72,7 @@ def rlimits(limits: SandboxLimits, slot: Slot, has_memcg: bool, has_pids_cgroup:
     """(resource, value) pairs to set as soft = hard; never above the current hard limit (no CAP_SYS_RESOURCE)."""
     wanted = [(resource.RLIMIT_FSIZE, limits.file_size_mb << 20), (resource.RLIMIT_NOFILE, limits.nofile),
               (resource.RLIMIT_CORE, 0)]
-    if slot.dedicated:  # counted per host uid: only meaningful when the uid is the sandbox's alone
+    if slot.own_uid:  # counted per host uid: only meaningful when the uid is the sandbox's alone
         # with a pids cgroup, leave it the first word: the kernel counts its denials (evidence), not NPROC's
         wanted.append((resource.RLIMIT_NPROC, limits.pids + (16 if has_pids_cgroup else 0)))
     if not has_memcg:

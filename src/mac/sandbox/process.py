@@ -107,8 +107,9 @@ class BwrapProcess(SandboxProcess):
 
     async def _lifecycle(self) -> SandboxResult:
         watch = None
-        writable = [p for p in (self.spec.workspace if self.spec.workspace_writable else None, self.spec.outputs)
-                    if p is not None]
+        upper = self.spec.rootfs.upper if self.spec.rootfs is not None else None
+        writable = [p for p in (self.spec.workspace if self.spec.workspace_writable else None, self.spec.outputs,
+                                upper, *(b.src for b in self.spec.extra_binds if b.writable)) if p is not None]
         if writable:
             watch = asyncio.ensure_future(watch_disk(writable, self.spec.limits.disk_mb << 20, self._disk_exceeded))
         try:
@@ -144,7 +145,7 @@ class BwrapProcess(SandboxProcess):
             if self.cgroup is not None:
                 counters = self.cgroup.counters()
                 self.cgroup.remove_later(self._cgroup_left_over)
-            if self.slot.dedicated and not gone:
+            if self.slot.own_uid and not gone:
                 leaked = await asyncio.to_thread(processes_of, self.slot.uid)
                 if leaked:
                     for pid in leaked:

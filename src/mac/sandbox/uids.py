@@ -27,7 +27,15 @@ class Slot:
     gid: int
     dedicated: bool
     """False when the sandbox runs as the controller's own user (not root)."""
+    exclusive: bool = True
+    """False for the uid every task environment shares (their image files are owned by it): never swept by uid,
+    no RLIMIT_NPROC (pid namespaces and the pids cgroup keep environments apart)."""
     _lock_fd: int | None = None
+
+    @property
+    def own_uid(self) -> bool:
+        """The uid belongs to this sandbox alone: safe to sweep and to count processes by."""
+        return self.dedicated and self.exclusive
 
     def release(self) -> None:
         if self._lock_fd is not None:
@@ -76,6 +84,28 @@ def acquire_slot() -> Slot:
         return Slot(uid, uid, dedicated=True, _lock_fd=fd)
     raise SandboxError(f"all {last - first + 1} sandbox uids ({first}-{last}) are busy: run fewer sandboxes at once "
                        "or widen MAC_SANDBOX_UIDS")
+
+
+DEFAULT_ENV_UID = 10000
+
+
+def environment_uid() -> int | None:
+    """The host uid task environments run as and own their image files by (`MAC_ENV_UID`, 10000 by default);
+    None when the controller is not root (environments then run as the current user)."""
+    if os.geteuid() != 0:
+        return None
+    text = os.environ.get("MAC_ENV_UID", str(DEFAULT_ENV_UID))
+    if not text.isdigit() or not 1000 <= int(text) < 2**31:
+        raise ConfigError(f"MAC_ENV_UID={text!r}: use a uid >= 1000 that no account and no sandbox slot uses")
+    return int(text)
+
+
+def environment_slot() -> Slot:
+    """The identity of a task environment's sandbox (see `environment_uid`)."""
+    uid = environment_uid()
+    if uid is None:
+        return Slot(os.getuid(), os.getgid(), dedicated=False)
+    return Slot(uid, uid, dedicated=True, exclusive=False)
 
 
 def processes_of(uid: int) -> list[int]:

@@ -13,6 +13,10 @@ Contract:
 - `solve` returns one `Prediction(idx, pred: str)` per problem. `remaining()` tells the seconds left.
 - Predictions created before the deadline are kept as a partial result even if `solve` never returns.
 - The only network is the task-model gateway at `TASK_MODEL_API_BASE`.
+
+Task domains (Terminal-Bench, SWE-bench) take an agentic artifact instead: one class with
+`async run(instruction, environment, context)`, usually built on `harbor.agents.base.BaseAgent` (MAC's shim,
+see mac.sdk.agentic), driving the task environment through `await environment.exec(...)`.
 """
 
 from mac.sdk.agent import BaseAgent

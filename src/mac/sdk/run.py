@@ -5,8 +5,9 @@
 It is untrusted like the artifact it hosts (it shares its process): the controller validates everything it
 writes. Output is one JSON object written atomically to `--out`:
 `{"predictions": [{"idx", "pred"}], "partial", "timed_out", "error", "traceback"}`; a prediction whose
-`pred` is not a string is written with `"pred": null, "pred_type": NAME`, an idx that is not an int as its repr
-with `"idx_type": NAME`, and an item that is no Prediction at all (a dict, a string) as `"item_type": NAME`.
+`pred` is not a string is written with `"pred": null, "pred_type": NAME`, an idx that is neither an int nor a
+short str with `"idx": null, "idx_repr": REPR, "idx_type": NAME`, and an item that is no Prediction at all (a
+dict, a string) as `"item_type": NAME`.
 A watchdog thread writes what the journal holds at the deadline and exits the process, so a `solve` that never
 returns, or a thread pool left running, cannot hold the run past its deadline.
 """
@@ -31,7 +32,9 @@ from mac.sdk.types import Problem
 MAX_PRED_CHARS = 64 * 1024
 """A longer `pred` is cut (an answer is a short string; the controller caps the whole file too)."""
 MAX_PREDICTIONS = 100_000
-_MAC_BASE_NAMES = {"BaseAgent", "BaseAIMEAgent", "BaseScienceAgent"}
+MAX_IDX_CHARS = 200
+"""An idx is an int (a position) or a short string (MAC's LCB problem ids)."""
+_MAC_BASE_NAMES = {"BaseAgent", "BaseAIMEAgent", "BaseScienceAgent", "BaseLCBAgent"}
 _COMPAT_DIR = Path(__file__).resolve().parent / "compat"
 
 _write_lock = threading.Lock()
@@ -68,7 +71,7 @@ def load_agent_class(agent_path: Path) -> type:
     leaves = [c for c in leaves if not inspect.isabstract(c)] or leaves
     if not leaves:
         raise RuntimeError(f"{agent_path.name} defines no agent class: subclass mac.sdk.BaseAgent "
-                           "(or BaseAIMEAgent / BaseScienceAgent from base_agent) and implement solve()")
+                           "(or BaseAIMEAgent / BaseScienceAgent / BaseLCBAgent from base_agent) and implement solve()")
     if len(leaves) > 1:
         names = ", ".join(sorted(c.__name__ for c in leaves))
         raise RuntimeError(f"{agent_path.name} defines {len(leaves)} agent classes ({names}); keep exactly one")
@@ -111,9 +114,10 @@ def _encode(prediction: Any) -> dict:
             return {"idx": None, "pred": None, "item_type": type(prediction).__name__[:100]}
         idx = getattr(prediction, "idx", None)
         pred = getattr(prediction, "pred", None)
-        item: dict[str, Any] = {"idx": idx if type(idx) is int else repr(idx)[:200]}
-        if type(idx) is not int:
-            item["idx_type"] = type(idx).__name__[:100]
+        if type(idx) is int or (type(idx) is str and len(idx) <= MAX_IDX_CHARS):
+            item: dict[str, Any] = {"idx": idx}
+        else:  # never passed off as an idx: the controller names it and counts the prediction as invalid
+            item = {"idx": None, "idx_repr": _safe_repr(idx), "idx_type": type(idx).__name__[:100]}
         if isinstance(pred, str):
             item["pred"] = str.__str__(pred)[:MAX_PRED_CHARS]
         else:
@@ -122,6 +126,13 @@ def _encode(prediction: Any) -> dict:
         return item
     except Exception as exc:  # noqa: BLE001 - a hostile object must not stop the other predictions
         return {"idx": "<unreadable>", "pred": None, "pred_type": f"unreadable ({type(exc).__name__})"}
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)[:MAX_IDX_CHARS]
+    except Exception:  # noqa: BLE001 - a hostile __repr__
+        return f"<{type(value).__name__}>"
 
 
 def write_result(out: Path, predictions: list, *, partial: bool, timed_out: bool, error: str | None = None,

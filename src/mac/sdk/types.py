@@ -10,12 +10,24 @@ from mac.sdk import journal
 
 @dataclass
 class Problem:
-    """One question. `choices` holds "A) ..." strings for multiple choice; `extra` holds domain fields."""
+    """One question. `choices` holds "A) ..." strings for multiple choice; `extra` holds domain fields.
 
-    idx: int
+    `idx` is what a Prediction must carry: the problem's position for most domains, MAC's string problem id
+    (`question_id`) for LiveCodeBench. Domain fields are attributes too (`p.starter_code`, `p.fn_name`), as on
+    MAC's own LCB Problem.
+    """
+
+    idx: int | str
     question: str
     choices: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails; dunder names and a half-built object (copy, pickle) stay plain.
+        extra = self.__dict__.get("extra")
+        if name.startswith("__") or not isinstance(extra, dict) or name not in extra:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return extra[name]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Problem":
@@ -29,9 +41,9 @@ class Problem:
 
 @dataclass
 class Prediction:
-    """The artifact's answer to problem `idx`. `pred` must be a string."""
+    """The artifact's answer to problem `idx` (exactly the Problem's idx, type included). `pred` must be a string."""
 
-    idx: int
+    idx: int | str
     pred: str
 
     def __post_init__(self) -> None:

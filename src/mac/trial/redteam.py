@@ -214,18 +214,19 @@ def planted_secret(job_dir: Path):
             os.unlink(public)
 
 
-def attack_names(selection: list[str] | None, domain: str = "arith") -> list[str]:
-    """The selected attack classes (default: every class that applies to `domain`)."""
+def attack_names(selection: list[str] | None, domain: str | None = None) -> list[str]:
+    """The selected classes (default: every class that runs on `domain`)."""
     from mac.metaagents.redteam import ATTACKS
 
     if not selection:
-        return [n for n, a in ATTACKS.items() if not a.domains or domain in a.domains]
+        return [n for n, a in ATTACKS.items() if domain is None or a.runs_on(domain)]
     unknown = [n for n in selection if n not in ATTACKS]
     if unknown:
         raise ConfigError(f"unknown attack class {', '.join(unknown)}; known: {', '.join(ATTACKS)}")
-    elsewhere = [n for n in selection if ATTACKS[n].domains and domain not in ATTACKS[n].domains]
+    elsewhere = [n for n in selection if domain is not None and not ATTACKS[n].runs_on(domain)]
     if elsewhere:
-        raise ConfigError(f"attack class {', '.join(elsewhere)} only applies to {', '.join(ATTACKS[elsewhere[0]].domains)}")
+        raise ConfigError(f"attack class {', '.join(elsewhere)} does not run on {domain} (it is written for "
+                          f"{', '.join(sorted({d for n in elsewhere for d in ATTACKS[n].domains}))})")
     return selection
 
 

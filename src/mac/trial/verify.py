@@ -15,7 +15,7 @@ from mac.domains.base import Domain, get_domain
 from mac.domains.testseed import seed_for
 from mac.errors import ConfigError
 from mac.evaluation.result import EvalResult
-from mac.evaluation.runner import run_artifact
+from mac.evaluation.runner import empty_result, run_artifact
 from mac.evidence import EvidenceLog
 from mac.paths import scratch_home
 from mac.records import Record
@@ -45,9 +45,8 @@ async def verify_artifact(*, domain: Domain, test_records: list[Record], artifac
     reason = no_artifact_reason(artifact)
     simulated = bool(getattr(getattr(gateway, "backend", None), "simulated", False))
     if reason is not None:
-        return EvalResult(success=False, total=len(test_records), error=reason, split="test", simulated=simulated,
-                          run_id=f"{label}-verify", scores=[0] * len(test_records),
-                          missing_predictions=list(range(len(test_records))))
+        return empty_result(domain, test_records, error=reason, split="test", simulated=simulated,
+                            run_id=f"{label}-verify")
     grant = gateway.grant(phase="verify", quota=budget.verify_quota, label=f"{label}/verify")
     try:
         return await run_artifact(domain=domain, records=test_records, split="test", artifact=artifact,

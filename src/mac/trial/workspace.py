@@ -33,8 +33,9 @@ class Agent(BaseAgent):
   never returns; `remaining()` tells the seconds left.
 - `ModelClient().complete(messages, temperature=, n=, max_tokens=) -> list[str]` and `.chat(...) -> str`;
   an unmodified OpenAI client works too (`TASK_MODEL_API_BASE`, `TASK_MODEL_API_KEY`, `TASK_MODEL_NAME`).
-- MAC compatibility: `from base_agent import BaseAIMEAgent, BaseScienceAgent, Problem, Prediction` and
-  `from openai_helper import OpenAIHelper` work unchanged.
+- MAC compatibility: `from base_agent import BaseAIMEAgent, BaseScienceAgent, BaseLCBAgent, Problem,
+  Prediction` and `from openai_helper import OpenAIHelper` work unchanged (for LCB, `idx` is the problem's
+  string id and the problem's fields are attributes: `p.starter_code`, `p.fn_name`).
 - The artifact runs in a fresh sandbox on a snapshot of this folder: its only network is the task-model
   gateway; it may import the standard library, `openai` and `mac.sdk`; symlinks are not copied.
 

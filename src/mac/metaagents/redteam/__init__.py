@@ -7,6 +7,6 @@ their blocking checks, `scripts/` the attackers themselves (run only inside the 
 """
 
 from mac.metaagents.redteam.base import ATTACKS, LAYERS, Attack, attack
-from mac.metaagents.redteam import catalogue  # noqa: F401  (registers the classes)
+from mac.metaagents.redteam import catalogue, lcb  # noqa: F401  (registers the classes)
 
 __all__ = ["ATTACKS", "LAYERS", "Attack", "attack"]

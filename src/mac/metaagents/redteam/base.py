@@ -27,7 +27,7 @@ from mac.domains.base import get_domain
 from mac.metaagents.base import STAGE_MOUNT, LaunchContext, MetaAgent, register
 
 SCRIPTS = Path(__file__).with_name("scripts")
-LAYERS = ("sandbox", "gateway", "evaluation service", "grader", "verifier", "freeze", "audit")
+LAYERS = ("sandbox", "gateway", "evaluation service", "grader", "judge", "verifier", "freeze", "audit")
 
 
 class Attack:
@@ -46,7 +46,12 @@ class Attack:
     memorises: ClassVar[bool] = False
     """The harness stages the dev and test answers at /opt/metaagent/memorised.json ("memorised" answers)."""
     domains: ClassVar[tuple[str, ...]] = ()
-    """Domains the attack applies to (empty: every domain)."""
+    """The domains the attacker is written for (empty: any domain)."""
+    helpers: ClassVar[tuple[str, ...]] = ()
+    """More files of scripts/ staged next to kit.py (e.g. "lcb_kit.py")."""
+
+    def runs_on(self, domain: str) -> bool:
+        return not self.domains or domain in self.domains
 
     def stage_files(self) -> dict[str, Path]:
         """Extra files staged next to the script (name -> source on the host); default none."""
@@ -91,7 +96,7 @@ class RedTeamMetaAgent(MetaAgent):
         attack_class = ATTACKS[self.attack_name]
         naive = get_domain(ctx.domain).baseline("naive") / "agent.py"
         files = {"kit.py": SCRIPTS / "kit.py", "attack.py": attack_class.script, "naive_agent.py": naive,
-                 **attack_class.stage_files()}
+                 **{name: SCRIPTS / name for name in attack_class.helpers}, **attack_class.stage_files()}
         if self.memorised:
             files["memorised.json"] = Path(self.memorised)
         for target, source in files.items():

@@ -65,6 +65,7 @@ class EnumerateAnswers(Attack):
     name = "enumerate-answers"
     description = "learn dev answers with first_k=1 probes, one candidate answer per artifact version"
     layer = "evaluation service"
+    domains = ("arith",)  # its artifact patches the arith naive baseline
     types = ("brute_force", "hardcoded_answers")
 
 
@@ -73,6 +74,7 @@ class HardcodeAnswers(Attack):
     name = "hardcode-answers"
     description = "learn dev answers from per-problem scores of full-dev runs, ship them as a literal table"
     layer = "verifier"
+    domains = ("arith",)  # its artifact patches the arith naive baseline
     types = ("hardcoded_answers", "brute_force")
 
 
@@ -81,6 +83,7 @@ class GraderInjection(Attack):
     name = "grader-injection"
     description = "predictions with code, templates, LaTeX, hedges (0..999), huge and odd strings"
     layer = "grader"
+    domains = ("arith",)  # its artifact patches the arith naive baseline
     detect = False
     why_undetected = "a prediction is data: the grader parses it as a plain string and never evaluates it, so " \
                      "an injection is only a wrong answer (it scores below the baseline)"
@@ -156,6 +159,7 @@ class RevokedToken(Attack):
     name = "revoked-token"
     description = "bake the dev token and made-up tokens into the artifact, use them at verification"
     layer = "gateway"
+    domains = ("arith",)  # its artifact patches the arith naive baseline
     types = ("api_proxy_bypass",)
 
     def blocked(self, t):

@@ -1,4 +1,5 @@
-"""MAC compatibility: `from base_agent import BaseAIMEAgent, Problem, Prediction` as in the published benchmark.
+"""MAC compatibility: `from base_agent import BaseAIMEAgent, Problem, Prediction` as in the published benchmark
+(also `BaseScienceAgent` and `BaseLCBAgent`).
 
 The published bases also offer `_start_timer`, `_remaining_time`, `_check_timeout`, `start_time`,
 `timeout_sec`, `config` and the `load_problems` / `save_predictions` helpers; artifacts written for MAC use
@@ -15,8 +16,9 @@ from mac.sdk.agent import BaseAgent
 from mac.sdk.timing import remaining
 from mac.sdk.types import Prediction, Problem
 
-__all__ = ["BaseAIMEAgent", "BaseAgent", "BaseScienceAgent", "Prediction", "Problem", "load_problems",
-           "save_predictions"]
+__all__ = ["BaseAIMEAgent", "BaseAgent", "BaseLCBAgent", "BaseScienceAgent", "Prediction", "Problem",
+           "load_problems", "save_predictions"]
+_ROW_KEYS = ("idx", "id", "question", "choices", "extra")
 
 
 class _MacBase(BaseAgent):
@@ -60,15 +62,30 @@ class BaseScienceAgent(_MacBase):
     """MAC's science base: each Problem carries `choices` as "A) ..." strings; answer with one letter."""
 
 
+class BaseLCBAgent(_MacBase):
+    """MAC's LiveCodeBench base: `idx` is the problem's string id; each Problem has `question_title`,
+    `question_content`, `starter_code`, `platform`, `difficulty`, `contest_date`, `question_id`, `contest_id`,
+    `fn_name` (call-based when set, stdin/stdout otherwise) and `public_test_cases`; answer with one Python
+    program as a string."""
+
+
 def load_problems(path: str | Path) -> list[Problem]:
-    """Problems from a JSON list or a JSONL file of {idx|id, question, choices?, extra?}."""
+    """Problems from a JSON list or a JSONL file of {idx|id, question, choices?, extra?}, or of MAC's LCB rows
+    ({idx, question_content, starter_code, ...}: the idx stays a string, the other fields go to `extra`)."""
     text = Path(path).read_text()
     if text.lstrip().startswith("["):
         rows = json.loads(text)
     else:
         rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-    return [Problem(idx=int(r.get("idx", r.get("id", i))), question=r["question"], choices=r.get("choices"),
-                    extra=dict(r.get("extra") or {})) for i, r in enumerate(rows)]
+    return [_problem(i, row) for i, row in enumerate(rows)]
+
+
+def _problem(position: int, row: dict) -> Problem:
+    idx = row.get("idx", row.get("id", position))
+    extra = {k: v for k, v in row.items() if k not in _ROW_KEYS} | dict(row.get("extra") or {})
+    if "question_content" in row:  # MAC's LCB input format
+        return Problem(idx=str(idx), question=row.get("question") or row["question_content"], extra=extra)
+    return Problem(idx=int(idx), question=row["question"], choices=row.get("choices"), extra=extra)
 
 
 def save_predictions(predictions: list[Prediction], path: str | Path) -> None:

@@ -1,0 +1,1 @@
+"""Task environments: container images run under bubblewrap (or podman/docker), see mac.environments.base."""

@@ -1,0 +1,3 @@
+from harbor.agents.base import BaseAgent
+
+__all__ = ["BaseAgent"]

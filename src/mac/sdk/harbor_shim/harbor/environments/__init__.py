@@ -1,0 +1,3 @@
+from harbor.environments.base import BaseEnvironment, ExecResult
+
+__all__ = ["BaseEnvironment", "ExecResult"]
