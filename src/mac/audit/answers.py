@@ -120,17 +120,26 @@ class AnswerKey:
             k = int(text)
             found += [(kind, i) for kind, i in (("0-based position", k), ("1-based position", k - 1))
                       if 0 <= i < len(self.answers)]
-            if k in self._checksums:
-                i, algo = self._checksums[k]
-                found.append((f"{algo} of the question", i))
+            found += self.checksum_reading(k)
             return found
         low = text.lower()
         if _HEX.match(low):
-            found += [(f"{algo} of the question", i) for digest, i, algo in self._hashes.get(low[:8], [])
-                      if digest.startswith(low)][:1]
+            found += self.hash_reading(low)
         elif len(low) >= 16:
             found += self._text_reading(low)
         return found
+
+    def hash_reading(self, low: str) -> list[tuple[str, int]]:
+        """The question a lower-case hex digest (or a prefix of 8+ digits) is of: [] or [(kind, index)]."""
+        return [(f"{algo} of the question", i) for digest, i, algo in self._hashes.get(low[:8], [])
+                if digest.startswith(low)][:1]
+
+    def checksum_reading(self, k: int) -> list[tuple[str, int]]:
+        """The question an integer is the crc32 or adler32 of: [] or [(kind, index)]."""
+        if k not in self._checksums:
+            return []
+        i, algo = self._checksums[k]
+        return [(f"{algo} of the question", i)]
 
     def _text_reading(self, low: str) -> list[tuple[str, int]]:
         piece = " ".join(low.split())

@@ -9,8 +9,8 @@ Recognised by content first, then by name:
 - text: JSON and JSON lines, YAML (safe loader), TOML, CSV/TSV/;/| (delimiter sniffed), and every text line by
   line (mac.audit.tables.tables_in_lines); in other binary data, its runs of printable text (a git object's
   content after its header, strings inside a blob);
-- encodings inside text or Python literals: base64 (standard and URL-safe) and hex runs, and raw deflate inside
-  them. A decoded blob is recognised again, from the top.
+- encodings inside text or Python literals: base64 (standard and URL-safe), base32 and hex runs, and raw
+  deflate inside them. A decoded blob is recognised again, from the top.
 
 Bounds, so that a hostile file costs a bounded amount: at most MAX_DEPTH nested decodings, MAX_DECODED bytes
 decoded per file, MAX_BLOBS encoded runs tried per file, structured parsers only on texts below MAX_PARSE bytes
@@ -20,6 +20,7 @@ decoded per file, MAX_BLOBS encoded runs tried per file, structured parsers only
 from __future__ import annotations
 
 import ast
+import base64
 import binascii
 import bz2
 import csv
@@ -31,6 +32,7 @@ import time
 import tomllib
 import zlib
 from dataclasses import dataclass
+from typing import Callable
 
 from mac.audit.binformats import (NPY_MAGIC, SQLITE_MAGIC, ZIP_MAGIC, npy_tables, pickle_tables, sqlite_tables,
                                   zip_members)
@@ -44,6 +46,7 @@ MAX_TEXT_RUNS = 64
 _TEXT_RUN = re.compile(rb"[\t\n\r\x20-\x7e]{64,}")
 _B64_RUN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{32,}={0,2}")  # starts only where a run starts
 _HEX_RUN = re.compile(r"^(?:[0-9a-fA-F]{2})+$")
+_B32_RUN = re.compile(r"^[A-Z2-7]+=*$")
 _B64_ONLY = re.compile(r"^[A-Za-z0-9+/=_\-\s]+$")
 _COMPRESSED = (".gz", ".gzip", ".bz2", ".xz", ".lzma", ".zz", ".z")
 _PICKLE_NAMES = (".pkl", ".pickle", ".pck", ".joblib", ".pt", ".pth")
@@ -61,18 +64,22 @@ class DecodeBudget:
         return time.monotonic() > self.deadline
 
 
+OnData = Callable[[bytes], None]
+"""Called with every piece of data the decoder visits (the file's bytes, each decompressed or decoded blob)."""
+
+
 def data_tables(data: bytes, name: str, budget: DecodeBudget, *, depth: int = 0, line: int = 1,
-                via: str = "") -> list[Table]:
+                via: str = "", on_data: OnData | None = None) -> list[Table]:
     """Every table in `data` (a file's bytes or a decoded blob), whatever its format."""
     out: list[Table] = []
-    _Decoder(budget, out).visit(data, name, depth, line, via)
+    _Decoder(budget, out, on_data).visit(data, name, depth, line, via)
     return out
 
 
-def literal_blob_tables(tree: ast.AST, budget: DecodeBudget) -> list[Table]:
+def literal_blob_tables(tree: ast.AST, budget: DecodeBudget, on_data: OnData | None = None) -> list[Table]:
     """Tables inside the encoded or compressed string and bytes literals of a parsed Python module."""
     out: list[Table] = []
-    decoder = _Decoder(budget, out)
+    decoder = _Decoder(budget, out, on_data)
     for node in ast.walk(tree):
         if budget.expired() or budget.blobs <= 0:
             break
@@ -85,12 +92,14 @@ def literal_blob_tables(tree: ast.AST, budget: DecodeBudget) -> list[Table]:
 
 
 class _Decoder:
-    def __init__(self, budget: DecodeBudget, out: list[Table]):
-        self.budget, self.out = budget, out
+    def __init__(self, budget: DecodeBudget, out: list[Table], on_data: OnData | None = None):
+        self.budget, self.out, self.on_data = budget, out, on_data
 
     def visit(self, data: bytes, name: str, depth: int, line: int, via: str) -> None:
         if self.budget.expired() or depth > MAX_DEPTH or not data:
             return
+        if self.on_data is not None:
+            self.on_data(data)
         start = len(self.out)
         unpacked = decompress(data, max(0, self.budget.decoded))
         if unpacked is not None:
@@ -202,10 +211,13 @@ def decompress(data: bytes, cap: int) -> tuple[str, bytes] | None:
 
 
 def decode_run(run: str) -> tuple[str, bytes] | None:
-    """A hex or base64 run decoded ("hex"/"base64", bytes), or None."""
+    """A hex, base32 or base64 run decoded ("hex"/"base32"/"base64", bytes), or None."""
     try:
         if _HEX_RUN.match(run):
             return "hex", bytes.fromhex(run)
+        if _B32_RUN.match(run):
+            bare = run.rstrip("=")
+            return "base32", base64.b32decode(bare + "=" * (-len(bare) % 8))
         padded = run + "=" * (-len(run.rstrip("=")) % 4)
         if "-" in run or "_" in run:
             return "base64", binascii.a2b_base64(padded.replace("-", "+").replace("_", "/"))

@@ -32,7 +32,7 @@ from mac.audit.deps import is_dependency_file
 from mac.audit.files import VENDOR_DIRS, Skip, walk_tree
 from mac.audit.models import Finding, ScanStats, severity_rank
 from mac.audit.scanfile import PY as _PY
-from mac.audit.scanfile import FileScan, ScanContext, scan_file
+from mac.audit.scanfile import FileScan, ScanContext, question_findings, scan_file
 
 _SHADOWED = {"mac", "openai", "base_agent", "openai_helper", "sitecustomize", "usercustomize", "httpx", "pydantic"}
 MAX_SKIP_NOTES = 40
@@ -68,11 +68,12 @@ def scan_folders(roots: list[tuple[Path, str]], *, keys: AnswerKeys | None, entr
     identical to a file of the first one (same relative path and bytes) are not scanned twice; the others are
     scanned with the later folder's `prefix` and count as not reachable. `extra` adds a domain's rules."""
     started = time.perf_counter()
-    ctx = ScanContext(keys or AnswerKeys(), time.monotonic() + max_seconds)
+    ctx = ScanContext.for_keys(keys or AnswerKeys(), time.monotonic() + max_seconds)
     findings: list[Finding] = []
     stats = ScanStats()
     first: dict[str, bytes] = {}
     reachable: set[str] = set()
+    held: set[int] = set()
     for n, (root, prefix) in enumerate(roots):
         scans, skipped, digests = _scan_root(root, ctx, stats, first if n else None, extra)
         if n == 0:
@@ -80,6 +81,10 @@ def scan_folders(roots: list[tuple[Path, str]], *, keys: AnswerKeys | None, entr
         found, reached = _folder_findings(scans, skipped, prefix, entry, primary=(n == 0))
         findings += found
         reachable |= reached
+        held = held.union(*(s.test_questions for s in scans))
+    if roots:  # a few in each of many files
+        findings += question_findings(held, roots[0][1] or ".", ctx, spread=", spread over several files",
+                                      already=findings)
     findings.sort(key=lambda f: (f.path, f.line, f.rule))
     for i, f in enumerate(findings, 1):
         f.id = f"sf-{i}"

@@ -25,8 +25,10 @@ Endpoints: POST /v1/chat/completions (streaming and not; the model name is force
 GET /v1/models, GET /v1/stats (usage, quota and what is left for the calling token).
 Unknown, revoked or foreign-channel tokens -> 401; an exhausted quota -> 429 with
 {"error": {"type": "quota_exceeded", "quota", "limit", "used", "message"}}. Token and cost budgets are hard under
-concurrency: each request's worst case is reserved before it goes upstream (max_tokens clamped to what is left)
-and settled to its usage after (mac.gateway.meter); streams are metered (upstream usage, else ~4 characters a
+concurrency: each request's worst case is reserved before it goes upstream (max_tokens clamped to what is left;
+both caps set to the one reserved when a request gives max_tokens and max_completion_tokens) and settled to its
+usage after (mac.gateway.meter); content parts other than text are refused (400: an image costs the upstream
+more tokens than its bytes, which is all the gateway can reserve); streams are metered (upstream usage, else ~4 characters a
 token). Upstream failures pass through
 with their status (401/403 from upstream become 502; a hung upstream gives 504); those of status >= 500 count in
 `Usage.upstream_errors`, apart from the gateway's own refusals (`Usage.refused`).

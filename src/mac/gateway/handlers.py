@@ -15,6 +15,7 @@ from mac.gateway.state import Caller, GatewayState
 from mac.gateway.wire import (SSE_DONE, RawReply, RequestError, UpstreamError, dumps, error_body, error_response,
                               estimate_tokens, loads, prompt_text, sse, validate_chat)
 
+_CAP_FIELDS = ("max_tokens", "max_completion_tokens")
 _SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -110,13 +111,18 @@ class Handlers:
         return None
 
     def _prepare_upstream(self, body: dict[str, Any], meter: Meter, plan: Reservation) -> None:
-        """Force the model name; clamp max tokens to what the reservation holds per choice."""
+        """Force the model name; clamp max tokens to what the reservation holds per choice. A request with both
+        fields goes upstream with the smaller one (the one reserved) in both: upstreams differ in which they
+        read (vLLM and SGLang take max_completion_tokens first)."""
         body["model"] = meter.backend.upstream_model
-        if plan.cap is None:
-            return
-        asked = [k for k in ("max_tokens", "max_completion_tokens") if body.get(k) is not None]
+        asked = [k for k in _CAP_FIELDS if body.get(k) is not None]
+        cap = plan.cap
+        if cap is None:
+            if len(asked) < 2 or body[asked[0]] == body[asked[1]]:
+                return
+            cap = min(body[k] for k in asked)
         for key in asked or [meter.backend.max_tokens_field]:
-            body[key] = plan.cap
+            body[key] = cap
 
     def _quota_refusal(self, call: Call, exc: QuotaExceeded) -> web.Response:
         meter, where = call.caller.meter, call.caller.where
@@ -234,7 +240,7 @@ class Handlers:
 
 def _wanted(body: dict[str, Any], meter: Meter) -> int:
     """The most output tokens per choice the request may produce: its max tokens, else the model's limit."""
-    asked = [v for v in (body.get("max_tokens"), body.get("max_completion_tokens")) if v is not None]
+    asked = [body[k] for k in _CAP_FIELDS if body.get(k) is not None]
     return min(asked) if asked else meter.backend.max_output_tokens
 
 

@@ -74,6 +74,10 @@ def prompt_text(messages: list[Any]) -> str:
     return "\n".join(content_text(m.get("content")) for m in messages if isinstance(m, dict))
 
 
+TEXT_PARTS = ("text", "refusal")
+"""Content part types a request may carry: their tokens are at most their bytes, which the gateway reserves."""
+
+
 def validate_chat(body: Any) -> tuple[list[Any], int, bool]:
     """(messages, n, stream) of a chat-completions body, or RequestError naming what is wrong."""
     if not isinstance(body, dict):
@@ -93,6 +97,12 @@ def validate_chat(body: Any) -> tuple[list[Any], int, bool]:
         value = body.get(key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise RequestError(f"'{key}' must be a positive integer")
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list) and any(not isinstance(p, dict) or p.get("type") not in TEXT_PARTS
+                                             for p in content):
+            raise RequestError("message content parts must be text: the task model takes text only (an image, "
+                               "audio or file part costs prompt tokens the gateway cannot reserve in advance)")
     return messages, n, stream
 
 

@@ -44,15 +44,16 @@ class CommandMetaAgent(MetaAgent):
 
 def check_mounts(mounts: Iterable[str], protected: Iterable[Path] = ()) -> list[str]:
     """The mounts as absolute, real folder paths, once each is known to be safe and reachable: an existing
-    folder, not a path the sandbox reserves (/tmp, /usr, /workspace, ...), not overlapping MAC's data, scratch
-    and runtime folders nor `protected` (a job's data and jobs folder), and traversable by the sandbox uids."""
-    from mac.paths import data_home, is_root, runtime_home, scratch_home
+    folder, not a path the sandbox reserves (/tmp, /usr, /workspace, ...), not overlapping MAC's data, scratch,
+    runtime and secrets folders nor `protected` (a job's data and jobs folder, a pinned test seed file), and
+    traversable by the sandbox uids."""
+    from mac.paths import data_home, is_root, runtime_home, scratch_home, secrets_home
     from mac.sandbox.argv import check_destination
     from mac.sandbox.prepare import unreachable_for
 
     if isinstance(mounts, (str, bytes)):
         raise ConfigError(f"mounts must be a list of folders, not {mounts!r}: mounts = [\"/opt/builder\"]")
-    guarded = [Path(p).resolve() for p in (data_home(), scratch_home(), runtime_home(), *protected)]
+    guarded = [Path(p).resolve() for p in (data_home(), scratch_home(), runtime_home(), secrets_home(), *protected)]
     checked = []
     for mount in mounts:
         folder = Path(mount).resolve()
@@ -60,7 +61,7 @@ def check_mounts(mounts: Iterable[str], protected: Iterable[Path] = ()) -> list[
             raise ConfigError(f"--mount {mount}: no such folder; mount the folder that holds your script")
         for guard in guarded:
             if folder == guard or guard in folder.parents or folder in guard.parents:
-                raise ConfigError(f"--mount {mount} overlaps {guard}, which holds data, results or other trials' "
+                raise ConfigError(f"--mount {mount} overlaps {guard}, which holds data, secrets, results or other trials' "
                                   "files that must never enter a sandbox: mount a folder of your own scripts only")
         try:
             check_destination(str(folder))

@@ -14,6 +14,9 @@ function of the request body. Streaming (SSE) follows OpenAI's wire format; usag
 without it). An error reply's message may contain "{auth}", replaced by the Authorization header the fake got:
 some real upstreams echo keys in errors, and the gateway must not pass them on.
 
+`image_tokens=85` charges that many prompt tokens per image part (OpenAI's price of a low-detail image, whatever
+the size of its URL); by default only text counts.
+
 Modes for failure tests: `models=["m1"]` lists only those models and answers any other with a 404 (as vLLM and
 OpenAI do); `fail_status=500` fails every unscripted chat request with that status (an upstream that is down).
 
@@ -73,6 +76,12 @@ def _prompt_chars(body: dict[str, Any]) -> int:
     return total
 
 
+def _image_parts(body: dict[str, Any]) -> int:
+    return sum(1 for message in body.get("messages") or [] if isinstance(message, dict)
+               and isinstance(message.get("content"), list)
+               for part in message["content"] if isinstance(part, dict) and part.get("type") == "image_url")
+
+
 class FakeOpenAI:
     """A fake upstream. Use `async with`, or `await start()` / `await close()`."""
 
@@ -88,6 +97,7 @@ class FakeOpenAI:
         chunk_delay_sec: float = 0.0,
         models: list[str] | None = None,
         fail_status: int | None = None,
+        image_tokens: int = 0,
     ):
         self.reply = reply
         self.delay_sec = delay_sec
@@ -98,6 +108,7 @@ class FakeOpenAI:
         self.chunk_delay_sec = chunk_delay_sec
         self.models = list(models) if models is not None else None
         self.fail_status = fail_status
+        self.image_tokens = image_tokens
         self.received: list[ReceivedRequest] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -190,7 +201,8 @@ class FakeOpenAI:
         return result
 
     def _usage(self, body: dict[str, Any], text: str, n: int) -> dict[str, int]:
-        prompt, completion = math.ceil(_prompt_chars(body) / 4), _tokens(text) * n
+        prompt = math.ceil(_prompt_chars(body) / 4) + self.image_tokens * _image_parts(body)
+        completion = _tokens(text) * n
         return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
     async def _stream(self, request: web.Request, body: dict[str, Any], text: str, finish: str) -> web.StreamResponse:

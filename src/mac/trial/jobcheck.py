@@ -52,13 +52,15 @@ def check_spec(spec: JobSpec) -> None:
 
 
 def _check_mounts(spec: JobSpec) -> None:
-    """Folders mounted into the meta-agent's sandbox never overlap the job's data or jobs folder."""
+    """Folders mounted into the meta-agent's sandbox never overlap the job's data or jobs folder, nor hold the
+    secret test seed file (a sandbox that runs as the controller's own user, without root, could read it)."""
     from mac.metaagents.command import check_mounts
     from mac.paths import jobs_home
 
     mounts = spec.meta_agent_options.get("mounts") or []
     if mounts:
-        protected = [Path(spec.jobs_dir or jobs_home()), *([Path(spec.data)] if spec.data else [])]
+        protected = [Path(spec.jobs_dir or jobs_home()), *([Path(spec.data)] if spec.data else []),
+                     *([Path(spec.test_seed_file)] if spec.test_seed_file else [])]
         check_mounts(mounts, protected=protected)
 
 
