@@ -210,3 +210,12 @@ def test_the_deadline_turns_unread_files_into_findings(tmp_path, splits):
     result = scan_folders([(folder, "")], keys=None, max_seconds=0)
     assert {(f.path, f.rule, f.severity) for f in result.findings} == {
         ("agent.py", "scan.skipped", "medium"), ("data.json", "scan.skipped", "medium")}
+
+
+def test_non_ascii_digits_in_a_blob_do_not_break_the_scan(tmp_path, splits):
+    """Bytes such as 0xb2 ('²') count as digits to str.isdigit but not to int(): a table next to them is still found."""
+    dev, test = splits
+    table = {r.question: r.answer for r in test}
+    noise = b"9\xb2092 \xb9\xb3\xb2\xb2\xb2\xb2 " * 50
+    found = scan(tmp_path, {"blob.bin": noise + json.dumps(table).encode() + noise}, splits)
+    assert any(f.rule.startswith("answers.test") for f in found), [f.rule for f in found]

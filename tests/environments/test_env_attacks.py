@@ -8,6 +8,8 @@ import asyncio
 import json
 import os
 
+import pytest
+
 from envkit import entry, make_task, small_image, tar_layer, write_agent
 from mac.config import TaskModelSpec
 from mac.environments import oci
@@ -128,3 +130,16 @@ def test_dev_cannot_be_filled_but_dev_shm_is_bounded(bwrap_env, box):
     assert dev.stdout.strip() != "0" and "Read-only" in dev.stderr
     code, size = shm.stdout.split()
     assert code != "0" and int(size) <= 64  # the environment's shm_mb
+
+
+def test_an_image_passwd_with_odd_ids_is_not_a_crash(tmp_path):
+    """The image's /etc/passwd is untrusted: ids that are not ASCII numbers are ignored, not fed to int()."""
+    from mac.environments.files import resolve_user
+
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "passwd").write_text("root:x:0:0::/root:/bin/sh\nodd:x:\u00b2:1::/home/odd:/bin/sh\n"
+                                              "ok:x:1001:1002::/home/ok:/bin/sh\n")
+    assert resolve_user(tmp_path, "ok") == (1001, 1002, "/home/ok")
+    assert resolve_user(tmp_path, "1001:\u00b2") == (1001, 1002, "/home/ok")
+    with pytest.raises(Exception, match="not in its /etc/passwd"):
+        resolve_user(tmp_path, "odd")

@@ -142,7 +142,7 @@ def _npy_values(descr: Any, count: int, body: bytes) -> list[Any] | None:
     if not isinstance(descr, str) or len(descr) < 3:
         return None  # structured dtypes are not tables of scalars
     endian = ">" if descr[0] == ">" else "<"
-    kind, size = descr[1], int(descr[2:]) if descr[2:].isdigit() else 0
+    kind, size = descr[1], int(descr[2:]) if descr[2:].isascii() and descr[2:].isdigit() else 0
     try:
         if kind in "iu" and size in (1, 2, 4, 8):
             code = {1: "b", 2: "h", 4: "i", 8: "q"}[size]

@@ -32,7 +32,7 @@ MAX_TOKENS = 200_000
 _KEEP = b"0123456789abcdefghijklmnopqrstuvwxyz"
 _DROP = bytes(b for b in range(256) if b not in _KEEP)
 _AS_HEX = bytes(ord("x") if chr(b) in "0123456789abcdef" else ord(" ") for b in range(256))
-_AS_DIGIT = bytes(ord("x") if chr(b).isdigit() else ord(" ") for b in range(256))
+_AS_DIGIT = bytes(ord("x") if chr(b) in "0123456789" else ord(" ") for b in range(256))
 _RUN = re.compile(rb"x{5,}")
 """Maximal runs in a text mapped byte by byte (C speed: a regex over the raw text costs ten times more)."""
 

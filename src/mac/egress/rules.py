@@ -66,7 +66,7 @@ def split_host_port(text: str, default: int | None = None) -> tuple[str, int | N
         host, port = text.split(":")
     if port is None:
         return host.lower(), default
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise ConfigError(f"bad port in {text!r}")
     return host.lower(), int(port)
 

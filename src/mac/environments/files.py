@@ -91,13 +91,15 @@ def resolve_user(rootfs: Path, user: str) -> tuple[int, int, str]:
     """(uid, gid, home) for an image's USER ("", "name", "uid", "name:group", "uid:gid")."""
     name, _, group = (user or "root").partition(":")
     passwd = (read_inside(rootfs, "etc/passwd") or b"").decode("utf-8", "replace")
-    entries = [line.split(":") for line in passwd.splitlines() if line.count(":") >= 6]
-    match = next((e for e in entries if e[0] == name or (name.isdigit() and e[2] == name)), None)
-    if match is None and not name.isdigit() and name != "root":
+    # The image's passwd is untrusted: entries whose ids are not plain numbers are ignored.
+    entries = [e for e in (line.split(":") for line in passwd.splitlines() if line.count(":") >= 6)
+               if _number(e[2]) is not None and _number(e[3]) is not None]
+    match = next((e for e in entries if e[0] == name or (_number(name) is not None and e[2] == name)), None)
+    if match is None and _number(name) is None and name != "root":
         raise EnvError(f"the image's user {name!r} is not in its /etc/passwd: set a uid, e.g. user = \"1000\"")
     uid = int(match[2]) if match else (0 if name == "root" else int(name))
     gid = int(match[3]) if match else uid
-    if group.isdigit():
+    if _number(group) is not None:
         gid = int(group)
     home = match[5] if match else ("/root" if uid == 0 else "/")
     return uid, gid, home
@@ -152,3 +154,8 @@ def exec_result(reply: dict, limit: int, wall: float) -> ExecResult:
                       stdout_truncated=bool(reply.get("stdout_truncated")) or len(out) > limit,
                       stderr_truncated=bool(reply.get("stderr_truncated")) or len(err) > limit,
                       timed_out=bool(reply.get("timed_out")), wall_sec=wall)
+
+
+def _number(text: str) -> int | None:
+    """A uid or gid written in ASCII digits (str.isdigit alone also accepts "²", which int() refuses)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None

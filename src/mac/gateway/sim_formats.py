@@ -70,7 +70,7 @@ def format_for(name: str) -> AnswerFormat:
 
 def number_in_words(text: str) -> str:
     """"33" -> "thirty-three" for 0..999; anything else is returned unchanged."""
-    if not text.isdigit() or int(text) > 999:
+    if not (text.isascii() and text.isdigit()) or int(text) > 999:
         return text
     value = int(text)
     hundreds, rest = divmod(value, 100)

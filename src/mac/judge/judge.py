@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import os
 import shutil
@@ -18,6 +19,9 @@ from mac.judge.preamble import PREAMBLE
 from mac.judge.session import (CLEANUP_GRACE_SEC, DRIVER_MEMORY_MB, REPORT_SLACK, WIPE, DriverFailed,
                                DriverSession, problem_folder)
 from mac.sandbox.base import SandboxBackend
+
+INLINE_COMPARE_BYTES = 64 << 10
+"""Outputs up to this size are compared on the event loop; larger ones in a worker thread (about 0.1 s per MiB)."""
 
 
 async def judge_program(code: str, tests: list[TestCase], *, fn_name: str | None, backend: SandboxBackend,
@@ -113,8 +117,11 @@ class _ProblemRun:
             return outcome
         if raw.end.get("restart") is True:
             await self.close()
-        return classify(raw, expected, call_based=self.fn_name is not None, fn_name=self.fn_name,
-                        limits=self.limits)
+        judged = functools.partial(classify, raw, expected, call_based=self.fn_name is not None,
+                                   fn_name=self.fn_name, limits=self.limits)
+        if len(raw.stdout) + len(raw.report) > INLINE_COMPARE_BYTES:  # a big output must not hold up the loop
+            return await asyncio.to_thread(judged)
+        return judged()
 
     async def close(self, kill: bool = False) -> None:
         session, self.session = self.session, None

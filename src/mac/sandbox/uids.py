@@ -95,7 +95,7 @@ def environment_uid() -> int | None:
     if os.geteuid() != 0:
         return None
     text = os.environ.get("MAC_ENV_UID", str(DEFAULT_ENV_UID))
-    if not text.isdigit() or not 1000 <= int(text) < 2**31:
+    if not (text.isascii() and text.isdigit()) or not 1000 <= int(text) < 2**31:
         raise ConfigError(f"MAC_ENV_UID={text!r}: use a uid >= 1000 that no account and no sandbox slot uses")
     return int(text)
 
