@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import threading
 import time
-from typing import Callable, TypeVar
+from typing import TypeVar
+from collections.abc import Callable
 
 from mac.errors import MacError
 
@@ -96,7 +97,7 @@ async def off_loop(work: Callable[[Deadline], T], *, seconds: float | None, what
     threading.Thread(target=run, name=f"mac-{what}", daemon=True).start()
     try:
         return await asyncio.wait_for(asyncio.shield(done), None if seconds is None else seconds + GRACE_SEC)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         deadline.cancel()
         done.add_done_callback(_consume)
         raise DeadlineExceeded(what, seconds or 0.0) from None

@@ -24,7 +24,8 @@ from __future__ import annotations
 import importlib
 import types
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
+from collections.abc import Callable
 
 from mac.errors import ConfigError
 

@@ -59,7 +59,7 @@ class CodeKey:
         self.public = public_set
 
     @classmethod
-    def from_records(cls, records: list[Any], tests_of: Callable[[Any], tuple[list[dict], list[dict]]]) -> "CodeKey":
+    def from_records(cls, records: list[Any], tests_of: Callable[[Any], tuple[list[dict], list[dict]]]) -> CodeKey:
         """`tests_of(record)` -> (public tests, private tests), each a list of {input, output}."""
         hidden, public = [], []
         for record in records:

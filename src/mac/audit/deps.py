@@ -78,7 +78,7 @@ def _check_specs(specs: list[str], text: str) -> list[Hit]:
         spec = spec.split("#", 1)[0].strip()
         if not spec:
             continue
-        line = next((i + 1 for i, l in enumerate(lines) if spec in l), 0)
+        line = next((i + 1 for i, ln in enumerate(lines) if spec in ln), 0)
         hit = _check_spec(spec, line)
         if hit:
             hits.append(hit)

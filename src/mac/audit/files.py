@@ -14,7 +14,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 MAX_FILES = 20_000
 """As many as a freeze keeps (mac.trial.lifecycle.SNAPSHOT_MAX_FILES): every file the artifact can read is read."""

@@ -5,7 +5,8 @@ namespaces, network calls, model clients. Each `check_*` gets the call's qualifi
 from __future__ import annotations
 
 import ast
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from mac.audit import patterns as P
 from mac.audit.fold import fold, is_built, is_obfuscated

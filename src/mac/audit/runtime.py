@@ -24,7 +24,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
 
 from mac.audit import patterns as P
 from mac.audit.models import EvidenceItem
@@ -59,7 +60,7 @@ def iter_jsonl(path: Path, limit: int = MAX_LINES) -> Iterator[dict[str, Any]]:
                 yield obj
 
 
-def gather_evidence(trial_dir: Path, score_check: "ScoreCheck | None" = None) -> list[EvidenceItem]:
+def gather_evidence(trial_dir: Path, score_check: ScoreCheck | None = None) -> list[EvidenceItem]:
     """Every evidence item of a trial folder; `score_check`: the domain's anomalous-score thresholds."""
     paths = TrialPaths(Path(trial_dir))
     items = [normalise(rec, n) for n, rec in enumerate(iter_jsonl(paths.evidence), 1)]

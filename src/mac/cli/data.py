@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -106,7 +105,7 @@ def show_command(
     domain: str = typer.Argument(..., help="Domain name."),
     split: str = typer.Option("dev", "--split", help="dev or test."),
     n: int = typer.Option(3, "-n", min=1, help="How many records."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder instead of the user data dir."),
+    data: Path | None = typer.Option(None, "--data", help="Domain data folder instead of the user data dir."),
     answers: bool = typer.Option(False, "--answers", help="Also print the answers (trusted side only)."),
 ) -> None:
     """Print the first N problems of a split as the artifact sees them."""

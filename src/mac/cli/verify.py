@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,7 +15,7 @@ from mac.cli.common import handle_errors, print_outcome, print_preflight
 @handle_errors
 def verify(
     trial_dir: Path = typer.Argument(..., help="A trial folder: jobs/<job>/<trial>."),
-    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Override the trial's isolation backend."),
+    sandbox: str | None = typer.Option(None, "--sandbox", help="Override the trial's isolation backend."),
     as_json: bool = typer.Option(False, "--json", help="Print the updated result.json as one JSON object."),
 ) -> None:
     """Run the frozen artifact on the test split again and update verification.json and result.json.

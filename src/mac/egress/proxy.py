@@ -69,7 +69,7 @@ class EgressProxy:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def __aenter__(self) -> "EgressProxy":
+    async def __aenter__(self) -> EgressProxy:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -81,7 +81,7 @@ class EgressProxy:
         self._tasks.add(task)
         try:
             await self._handle(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError):
+        except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         finally:
             self._tasks.discard(task)
@@ -110,7 +110,7 @@ class EgressProxy:
         try:
             up_reader, up_writer = await asyncio.wait_for(
                 asyncio.open_connection(self.resolve.get(host, host), port), CONNECT_TIMEOUT_SEC)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             return await self._reply(writer, 502, f"MAC egress proxy: cannot reach {host}:{port} ({exc})")
         try:
             if method == "CONNECT":

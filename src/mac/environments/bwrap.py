@@ -65,7 +65,7 @@ class BwrapEnvBackend(EnvironmentBackend):
         version = tuple(int(x) for x in re.findall(r"\d+", self.sandbox.bwrap.version)[:2])
         self.overlay = version >= (0, 11)
 
-    async def start(self, spec: EnvironmentSpec) -> "BwrapEnvironment":
+    async def start(self, spec: EnvironmentSpec) -> BwrapEnvironment:
         image = await asyncio.to_thread(self.cache.resolve, parse_ref(spec.image, spec.base))
         return await BwrapEnvironment(self, spec, image).started()
 

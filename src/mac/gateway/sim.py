@@ -46,7 +46,8 @@ import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterable
+from typing import Any
+from collections.abc import AsyncIterator, Iterable
 
 from pydantic import BaseModel, ConfigDict
 

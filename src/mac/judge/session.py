@@ -113,7 +113,7 @@ class DriverSession:
             pass
         try:
             return await asyncio.wait_for(self.process.wait(), 5.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self.process.kill("judge: the driver did not quit")
             return await self.process.wait()
 
@@ -138,7 +138,7 @@ class DriverSession:
             if size > limit:
                 raise await self._failed(f"a {size}-byte frame is over the {limit}-byte limit")
             payload = await asyncio.wait_for(self.reader.readexactly(size), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise await self._failed("the driver did not answer in time", kill=True) from None
         except asyncio.IncompleteReadError:
             raise await self._failed("the sandbox ended") from None

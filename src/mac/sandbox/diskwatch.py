@@ -13,7 +13,7 @@ import asyncio
 import os
 import stat
 from pathlib import Path
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from mac.errors import MacError
 from mac.offload import Deadline, off_loop

@@ -22,11 +22,11 @@ from mac.sandbox import cgroups
 from mac.sandbox.seccomp import filter_fd
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
-_pools: dict[tuple, "LauncherPool"] = {}
+_pools: dict[tuple, LauncherPool] = {}
 _pools_lock = threading.Lock()
 
 
-def pool_for(support: cgroups.CgroupSupport, seccomp: bool, variant: str = "default") -> "LauncherPool":
+def pool_for(support: cgroups.CgroupSupport, seccomp: bool, variant: str = "default") -> LauncherPool:
     """The process-wide pool for this configuration (backends come and go, e.g. one per evaluation).
     `variant`: the seccomp filter variant its launchers hold (mac.sandbox.seccomp.variant_for)."""
     with _pools_lock:

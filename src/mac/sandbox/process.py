@@ -130,7 +130,7 @@ class BwrapProcess(SandboxProcess):
             remaining = self.spec.limits.wall_sec - (time.monotonic() - self.started)
             try:
                 await asyncio.wait_for(self.proc.wait(), max(remaining, 0.0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if not self._watchdog_fired():
                     await self.kill("wall")
             if self._watchdog_fired() and self.killed_by is None:
@@ -138,7 +138,7 @@ class BwrapProcess(SandboxProcess):
                 self._event("wall_timeout", reason="wall", by="watchdog")
             try:
                 await asyncio.wait_for(self.proc.wait(), KILL_GRACE_SEC)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self._kill_everything()
                 await self.proc.wait()
         finally:
@@ -209,7 +209,7 @@ class BwrapProcess(SandboxProcess):
         try:
             await asyncio.wait_for(exited, KILL_GRACE_SEC)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         finally:
             loop.remove_reader(self._pidfd)

@@ -55,12 +55,13 @@ AUDIT_SEC = 900.0
 
 def new_result(config: TrialConfig) -> TrialResult:
     return TrialResult(job=config.job, trial=config.trial, domain=config.domain, meta_agent=config.meta_agent,
-                       meta_agent_options=config.meta_agent_options, seed=config.seed, task_model=config.task_model.name, simulated=config.task_model.simulated,
+                       meta_agent_options=config.meta_agent_options, seed=config.seed,
+                       task_model=config.task_model.name, simulated=config.task_model.simulated,
                        test_seed_fingerprint=config.test_seed_fingerprint)
 
 
 async def run_trial(config: TrialConfig, paths: TrialPaths, *, progress: TrialProgress | None = None,
-                    index: Index | None = None, resume: "ResumePlan | None" = None) -> TrialResult:
+                    index: Index | None = None, resume: ResumePlan | None = None) -> TrialResult:
     """Run one trial in `paths.dir`; returns its result (also written to result.json and the index).
     With `resume`, continue an interrupted trial from the plan's phase (see mac.trial.resume)."""
     return await _Trial(config, paths, progress or TrialProgress(config.trial), index, resume).run()
@@ -68,7 +69,7 @@ async def run_trial(config: TrialConfig, paths: TrialPaths, *, progress: TrialPr
 
 class _Trial:
     def __init__(self, config: TrialConfig, paths: TrialPaths, progress: TrialProgress, index: Index | None,
-                 plan: "ResumePlan | None" = None):
+                 plan: ResumePlan | None = None):
         self.config, self.paths, self.progress, self.index = config, paths, progress, index
         self.plan = plan
         self.result = plan.start_result(config) if plan is not None else new_result(config)

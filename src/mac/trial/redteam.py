@@ -94,7 +94,7 @@ class TrialView:
         """The planted secret is in no file of the trial folder (artifact, workspace, logs, trajectory)."""
         needle = self.secret.encode()
         hits = []
-        for root, dirs, files in os.walk(self.dir, followlinks=False):
+        for root, _dirs, files in os.walk(self.dir, followlinks=False):
             for name in files:
                 path = Path(root) / name
                 if path.is_symlink() or not path.is_file():
