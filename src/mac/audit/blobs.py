@@ -64,7 +64,7 @@ class DecodeBudget:
         return time.monotonic() > self.deadline
 
 
-OnData = Callable[[bytes], None]
+OnData = Callable[[bytes | str], None]
 """Called with every piece of data the decoder visits (the file's bytes, each decompressed or decoded blob)."""
 
 

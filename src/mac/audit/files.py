@@ -10,6 +10,7 @@ reads every file the artifact can read), walked with their files marked `vendor`
 
 from __future__ import annotations
 
+import builtins
 import os
 import stat
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ class FileSet:
     skipped: list[Skip] = field(default_factory=list)
     bytes: int = 0
 
-    def by_rel(self) -> dict[str, bytes]:
+    def by_rel(self) -> dict[str, builtins.bytes]:  # `bytes` in this class is the field
         return {f.rel: f.data for f in self.files}
 
 

@@ -18,7 +18,8 @@ from typing import Any
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mac.audit.models import AuditFinding, AuditorConfig, FindingType, LLMReview, Severity, Verdict
+from mac.audit.models import AuditFinding, AuditorConfig, FindingType, LLMReview, Severity
+from mac.kinds import Verdict
 from mac.audit.policy import contribution_level
 
 MAX_REPLY_CHARS = 200_000

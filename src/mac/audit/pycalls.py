@@ -95,9 +95,9 @@ class CallChecks:
 
     def check_network(self, name: str, last: str, node: ast.Call) -> None:
         if name == "socket.create_connection" and node.args:
-            host = self.literal_args(node)[:1]
-            if host and not P.is_local_url(f"http://{host[0].strip()}"):
-                self.hit("net.external_url", "high", "api_proxy_bypass", node, f"{name}() to the hard-coded host {host[0]}")
+            hosts = self.literal_args(node)[:1]
+            if hosts and not P.is_local_url(f"http://{hosts[0].strip()}"):
+                self.hit("net.external_url", "high", "api_proxy_bypass", node, f"{name}() to the hard-coded host {hosts[0]}")
             return
         if not (name.startswith(P.NET_CALL_PREFIXES) or last in _HTTP_VERBS):
             return

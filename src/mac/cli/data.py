@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from pathlib import Path
 
 import typer
@@ -136,7 +137,7 @@ def domains_command(
     from mac.domains.base import DOMAINS
     from mac.domains.instruction import duration
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in domain_names():
         try:
             dom = DOMAINS.get(name)()

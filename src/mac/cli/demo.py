@@ -47,9 +47,10 @@ def demo(
     sandbox: str = typer.Option("bwrap", "--sandbox", help="Isolation backend."),
 ) -> None:
     """Run the reference meta-agent (3 seeds) and the naive baseline on arith with the simulated model."""
-    from mac.cli.run import SIMULATED_NOTE, report_console, run_job_cli, summary_table
+    from mac.cli.common import report_console
+    from mac.cli.run import SIMULATED_NOTE, run_job_cli, summary_table
     from mac.domains import get_domain
-    from mac.trial.job import default_job_name, job_configs
+    from mac.trial.jobspec import default_job_name, job_configs
     from mac.trial.jobspec import BudgetSpec
     from mac.trial.outcome import run_exit_code
 

@@ -22,7 +22,8 @@ def verify(
 
     Exit code 0: verified cleanly; 1: the artifact or the task model's upstream failed; 2: not a verifiable
     trial folder (unreadable config.json or result.json, unfinished, edited artifact) or a dead endpoint."""
-    from mac.cli.run import SIMULATED_NOTE, report_console, summary_table
+    from mac.cli.common import report_console
+    from mac.cli.run import SIMULATED_NOTE, summary_table
     from mac.trial.checks import preflight_trials
     from mac.trial.outcome import run_exit_code
     from mac.trial.verify import trial_config, verify_trial_dir
