@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from typing import TypeVar
+from typing import Any, TypeVar
 from collections.abc import Callable
 
 from mac.errors import MacError
@@ -75,7 +75,7 @@ async def off_loop(work: Callable[[Deadline], T], *, seconds: float | None, what
     job cleans up after itself before the caller goes on), then re-raises CancelledError."""
     loop = asyncio.get_running_loop()
     deadline = Deadline(seconds, what)
-    done: asyncio.Future = loop.create_future()
+    done: asyncio.Future[Any] = loop.create_future()
 
     def settle(value: object, error: BaseException | None) -> None:
         if done.done():
@@ -109,7 +109,7 @@ async def off_loop(work: Callable[[Deadline], T], *, seconds: float | None, what
         raise
 
 
-def _consume(future: asyncio.Future) -> None:
+def _consume(future: asyncio.Future[Any]) -> None:
     """Read a late outcome nobody awaits any more (no 'exception was never retrieved' warning)."""
     if not future.cancelled():
         future.exception()

@@ -42,7 +42,8 @@ def scan_dependencies(rel: str, text: str) -> list[Hit]:
 
 
 def _pyproject_specs(data: dict[str, Any]) -> list[str]:
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    raw = data.get("project")
+    project: dict[str, Any] = raw if isinstance(raw, dict) else {}
     specs = [s for s in project.get("dependencies", []) if isinstance(s, str)]
     for group in (project.get("optional-dependencies") or {}).values():
         specs += [s for s in group if isinstance(s, str)] if isinstance(group, list) else []

@@ -82,7 +82,8 @@ def gather_evidence(trial_dir: Path, score_check: ScoreCheck | None = None) -> l
 def normalise(record: dict[str, Any], n: int) -> EvidenceItem:
     source, kind = str(record.get("source", "unknown")), str(record.get("kind", "unknown"))
     detail = {k: _clip(v) for k, v in record.items() if k not in ("id", "source", "kind", "time", "label")}
-    count = record.get("count") if isinstance(record.get("count"), int) else 1
+    raw_count = record.get("count")
+    count = raw_count if isinstance(raw_count, int) else 1
     severity, ftype, summary = classify(source, kind, detail, count)
     return EvidenceItem(id=str(record.get("id") or f"ev-{n}"), source=source, kind=kind,
                         time=record.get("time") if isinstance(record.get("time"), (int, float)) else None,

@@ -42,7 +42,7 @@ def audit(
     console.print(f"[dim]written: {trial_dir / 'audit.json'}[/]")
 
 
-def _trial_context(trial_dir: Path, data: Path | None) -> tuple[Any, Any, tuple[list | None, list | None]]:
+def _trial_context(trial_dir: Path, data: Path | None) -> tuple[Any, Any, tuple[list[Any] | None, list[Any] | None]]:
     from mac.domains import get_domain
     from mac.domains.testseed import seed_for
     from mac.errors import ConfigError, DataError
@@ -54,7 +54,7 @@ def _trial_context(trial_dir: Path, data: Path | None) -> tuple[Any, Any, tuple[
     config = TrialConfig.load(paths.config)
     domain = get_domain(config.domain)
     folder = data or (Path(config.data) if config.data else None)
-    splits: dict[str, list | None] = {}
+    splits: dict[str, list[Any] | None] = {}
     for split in ("dev", "test"):
         try:
             seed = seed_for(domain, folder, config.test_seed_file, expect=config.test_seed_fingerprint) \

@@ -7,6 +7,7 @@ from typing import Any
 from pathlib import Path
 
 import typer
+from rich.progress import TaskID
 from rich.table import Table
 
 from mac.cli import app
@@ -66,7 +67,7 @@ def _pull_with_progress(domain: str, force: bool) -> Path:
 
     from mac.domains.hub import pull
 
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
                   console=console) as bars:
         def progress(stage: str, done: int, total: int) -> None:

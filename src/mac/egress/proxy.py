@@ -50,7 +50,7 @@ class EgressProxy:
         self.attempts: list[dict[str, Any]] = []
         self.socket_path: Path | None = None
         self._server: asyncio.AbstractServer | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self, socket_path: Path) -> Path:
         """Listen on `socket_path` (connectable by sandbox uids; its folder guards it)."""
@@ -78,6 +78,7 @@ class EgressProxy:
     # -- one client connection ---------------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
+        assert task is not None  # always inside a task here
         self._tasks.add(task)
         try:
             await self._handle(reader, writer)
@@ -173,7 +174,8 @@ async def _copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
         pass
 
 
-async def _pipe_both(reader, writer, up_reader, up_writer) -> None:
+async def _pipe_both(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, up_reader: asyncio.StreamReader,
+                     up_writer: asyncio.StreamWriter) -> None:
     """Relay both directions until the upstream is done (the client then gets EOF)."""
     upstream = asyncio.ensure_future(_copy(reader, up_writer))
     try:

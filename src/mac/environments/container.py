@@ -144,9 +144,10 @@ class ContainerEnvironment(Environment):
                                                     stderr=subprocess.PIPE)
         limit = self.spec.limits.output_bytes
         out, err = Capture(proc.stdout, limit), Capture(proc.stderr, limit)
-        if stdin:
-            proc.stdin.write(stdin)
-        proc.stdin.close()
+        if proc.stdin is not None:
+            if stdin:
+                proc.stdin.write(stdin)
+            proc.stdin.close()
         timed_out = False
         try:
             await asyncio.wait_for(proc.wait(), timeout)

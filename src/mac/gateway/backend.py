@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 
 from mac.config import TaskModelSpec
 from mac.records import SimItem
@@ -46,7 +46,7 @@ class Backend(ABC):
         """One non-streaming chat completion (the OpenAI response object)."""
 
     @abstractmethod
-    def stream(self, body: dict[str, Any], caller: str) -> AsyncIterator[dict[str, Any]]:
+    def stream(self, body: dict[str, Any], caller: str) -> AsyncGenerator[dict[str, Any], None]:
         """The chunks of a streaming completion; a usage-only chunk (no choices) may come last."""
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:

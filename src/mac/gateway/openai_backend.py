@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import aiohttp
 from yarl import URL
@@ -101,7 +101,7 @@ class OpenAIBackend(Backend):
             raise UpstreamError(502, "the upstream sent a reply that is not a JSON object")
         return RawReply(result, raw)
 
-    async def stream(self, body: dict[str, Any], caller: str) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, body: dict[str, Any], caller: str) -> AsyncGenerator[dict[str, Any], None]:
         response = await self._post(body)
         finished = False
         try:

@@ -108,7 +108,7 @@ class UnsafeProcess(SandboxProcess):
         self._killpg()
 
     def channel(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if not self.spec.interactive:
+        if not self.spec.interactive or self.proc.stdout is None or self.proc.stdin is None:
             return super().channel()
         return self.proc.stdout, self.proc.stdin
 
