@@ -143,7 +143,7 @@ class TaskModelSpec(BaseModel):
         return self.backend == "sim"
 
     @classmethod
-    def parse(cls, text: str, base_url: str | None = None, seed: int = 0) -> "TaskModelSpec":
+    def parse(cls, text: str, base_url: str | None = None, seed: int = 0) -> TaskModelSpec:
         """`sim`, `openai:NAME` (the CLI's `--task-model`) or `BACKEND:NAME` of a plugin's gateway backend."""
         if text == "sim":
             return cls(backend="sim", name="sim", seed=seed)

@@ -24,7 +24,7 @@ class EvidenceLog:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.exists():  # resume: keep ids unique
-                self._records = [json.loads(l) for l in self.path.read_text().splitlines() if l.strip()]
+                self._records = [json.loads(ln) for ln in self.path.read_text().splitlines() if ln.strip()]
 
     def add(self, source: str, kind: str, *, label: str = "", **detail: Any) -> str:
         """Record one event; returns its id. `source` is who saw it ("sandbox", "gateway", ...)."""

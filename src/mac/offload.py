@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import threading
 import time
-from typing import Callable, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable
 
 from mac.errors import MacError
 
@@ -74,7 +75,7 @@ async def off_loop(work: Callable[[Deadline], T], *, seconds: float | None, what
     job cleans up after itself before the caller goes on), then re-raises CancelledError."""
     loop = asyncio.get_running_loop()
     deadline = Deadline(seconds, what)
-    done: asyncio.Future = loop.create_future()
+    done: asyncio.Future[Any] = loop.create_future()
 
     def settle(value: object, error: BaseException | None) -> None:
         if done.done():
@@ -96,7 +97,7 @@ async def off_loop(work: Callable[[Deadline], T], *, seconds: float | None, what
     threading.Thread(target=run, name=f"mac-{what}", daemon=True).start()
     try:
         return await asyncio.wait_for(asyncio.shield(done), None if seconds is None else seconds + GRACE_SEC)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         deadline.cancel()
         done.add_done_callback(_consume)
         raise DeadlineExceeded(what, seconds or 0.0) from None
@@ -108,7 +109,7 @@ async def off_loop(work: Callable[[Deadline], T], *, seconds: float | None, what
         raise
 
 
-def _consume(future: asyncio.Future) -> None:
+def _consume(future: asyncio.Future[Any]) -> None:
     """Read a late outcome nobody awaits any more (no 'exception was never retrieved' warning)."""
     if not future.cancelled():
         future.exception()

@@ -90,7 +90,7 @@ async def _check_one(session: aiohttp.ClientSession, ep: Endpoint) -> str:
         raise PreflightError(f"{ep.role}: unknown API {ep.api!r}")
     try:
         return await probe(session, ep)
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         why = type(exc).__name__ if not str(exc) else f"{type(exc).__name__}: {_scrub(str(exc), ep)[:160]}"
         raise PreflightError(f"the {ep.role} endpoint {ep.base_url} cannot be reached ({why}): is the server "
                              f"running and the URL right? (set by {ep.fix})") from None

@@ -52,15 +52,15 @@ class Usage(BaseModel):
     upstream_errors: int = 0
     """Requests that failed upstream: 5xx, connection errors, timeouts; not quota or auth refusals."""
 
-    def plus(self, other: "Usage") -> "Usage":
+    def plus(self, other: Usage) -> Usage:
         """Field-wise sum (cost rounded to a micro-dollar)."""
         return self._combine(other, 1)
 
-    def minus(self, other: "Usage") -> "Usage":
+    def minus(self, other: Usage) -> Usage:
         """Field-wise difference: what was used between two readings of one meter."""
         return self._combine(other, -1)
 
-    def _combine(self, other: "Usage", sign: int) -> "Usage":
+    def _combine(self, other: Usage, sign: int) -> Usage:
         values = {name: getattr(self, name) + sign * getattr(other, name) for name in type(self).model_fields}
         values["cost_usd"] = round(values["cost_usd"], 6)
         return Usage(**values)

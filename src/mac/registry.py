@@ -24,11 +24,13 @@ from __future__ import annotations
 import importlib
 import types
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
+from collections.abc import Callable
 
 from mac.errors import ConfigError
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Registry(Generic[T]):
@@ -47,9 +49,15 @@ class Registry(Generic[T]):
         self._from_plugins: set[str] = set()
         self._ready = False
 
+    @overload
+    def register(self, obj: R, *, name: str | None = None) -> R: ...
+
+    @overload
+    def register(self, obj: None = None, *, name: str | None = None) -> Callable[[R], R]: ...
+
     def register(self, obj: Any = None, *, name: str | None = None) -> Any:
         """Decorator: `@registry.register` (the object's `name`) or `@registry.register(name="x")`."""
-        def add(target: T) -> T:
+        def add(target: Any) -> Any:
             key = name or getattr(target, "name", None)
             if not isinstance(key, str) or not key:
                 raise ConfigError(f"cannot register {target!r} as a {self.kind}: give it a `name`")

@@ -160,7 +160,7 @@ def verdict_with_runtime(folder: Path, splits, result: dict, tmp_path: Path) -> 
 def test_a_hash_keyed_xored_table_scores_100_yet_is_ruled_cheating(tmp_path, splits, seed, box):
     test = splits[1]
     table = {sha(" ".join(r.question.split()))[:20]: int(r.answer) ^ 0x2F2F for r in test}
-    agent = COVER.format(prelude=f"TABLE = json.load(open(os.path.join(HERE, 'cache.json')))",
+    agent = COVER.format(prelude="TABLE = json.load(open(os.path.join(HERE, 'cache.json')))",
                          lookup='TABLE[hashlib.sha256(" ".join(p.question.split()).encode()).hexdigest()[:20]] ^ 0x2F2F')
     artifact = write(box / "artifact", {"agent.py": agent, "cache.json": json.dumps(table)})
     result = run_on_test(artifact, seed)

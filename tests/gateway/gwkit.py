@@ -9,7 +9,8 @@ import random
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable
+from typing import Any
+from collections.abc import AsyncIterator, Iterable
 
 import aiohttp
 

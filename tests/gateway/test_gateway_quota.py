@@ -217,7 +217,8 @@ async def _spend_until_exhausted(quota: Quota, streams: int = 32) -> tuple[dict,
                         if k % 3:
                             extra["max_tokens"] = 10 + (i * 7 + k * 13) % 50
                         status, body = await chat(s, gw.tcp_url, grant.token, user(f"client {i} call {k}", stream=True, **extra))
-                        kind = "ok" if status == 200 else body["error"]["type"] + (" (held)" if "in flight" in body["error"]["message"] else "")
+                        held = " (held)" if status != 200 and "in flight" in body["error"]["message"] else ""
+                        kind = "ok" if status == 200 else body["error"]["type"] + held
                         ended[kind] = ended.get(kind, 0) + 1
                         if status == 429 and "in flight" not in body["error"]["message"]:
                             return  # spent: no more calls in this phase

@@ -8,7 +8,7 @@ import contextlib
 import sys
 import threading
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from mac.testing.fake_providers import FakeProviders, session_commands
 

@@ -9,7 +9,10 @@ from mac.trial.outcome import (EXIT_FAILURES, EXIT_OK, eval_failure, failure_not
                                upstream_error_rate)
 
 
-def result(test: Score | None = Score(accuracy=50.0, correct=30, total=60), **usage: Usage) -> TrialResult:
+HALF = Score(accuracy=50.0, correct=30, total=60)
+
+
+def result(test: Score | None = HALF, **usage: Usage) -> TrialResult:
     return TrialResult(job="j", trial="t", domain="arith", meta_agent="reference", seed=0, task_model="m",
                        simulated=False, test=test, usage=usage)
 

@@ -10,7 +10,8 @@
 
 Pieces: mac.audit.scan and mac.audit.scanfile (rules: `RULES`; answer tables in any file and format:
 mac.audit.answers, mac.audit.tables, mac.audit.blobs, mac.audit.binformats), mac.audit.runtime (evidence) and
-mac.audit.scores (the anomalous-score rule), mac.audit.policy (the verdict policy, documented there), mac.audit.llm and mac.audit.prompt (the LLM auditor and its quoting), mac.audit.models.
+mac.audit.scores (the anomalous-score rule), mac.audit.policy (the verdict policy, documented there), mac.audit.llm
+and mac.audit.prompt (the LLM auditor and its quoting), mac.audit.models.
 `mac.audit.fake_judge` is an honest fake of a naive LLM judge for tests.
 """
 

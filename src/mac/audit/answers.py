@@ -24,7 +24,8 @@ import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 from mac.audit.tables import MAX_ROWS, MIN_TABLE, Table, canon
 
@@ -100,7 +101,7 @@ class AnswerKey:
 
     @classmethod
     def from_records(cls, records: Iterable[Any], normalize: Callable[[int, Any], str | None] | None = None,
-                     split: str = "dev") -> "AnswerKey":
+                     split: str = "dev") -> AnswerKey:
         """From mac.records.Record-like objects; `normalize(idx, record)` gives the domain's canonical answer."""
         records = list(records)
         answers = []

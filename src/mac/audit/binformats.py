@@ -25,7 +25,8 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from mac.audit.tables import ANSWER_FIELDS, KEY_FIELDS, MAX_ROWS, MIN_TABLE, Table, canon, tables_in_rows
 

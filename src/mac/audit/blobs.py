@@ -32,7 +32,7 @@ import time
 import tomllib
 import zlib
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from mac.audit.binformats import (NPY_MAGIC, SQLITE_MAGIC, ZIP_MAGIC, npy_tables, pickle_tables, sqlite_tables,
                                   zip_members)
@@ -64,7 +64,7 @@ class DecodeBudget:
         return time.monotonic() > self.deadline
 
 
-OnData = Callable[[bytes], None]
+OnData = Callable[[bytes | str], None]
 """Called with every piece of data the decoder visits (the file's bytes, each decompressed or decoded blob)."""
 
 
@@ -245,11 +245,11 @@ def _looks_pickled(data: bytes, name: str) -> bool:
 
 def csv_rows(text: str) -> list[list[str]] | None:
     """The rows of a delimited text (",", tab, ";" or "|", sniffed from the first lines), else None."""
-    lines = [l for l in iter_lines(text, 40) if l.strip()]
+    lines = [ln for ln in iter_lines(text, 40) if ln.strip()]
     if len(lines) < 5:
         return None
     for delim in (",", "\t", ";", "|"):
-        counts = [l.count(delim) for l in lines]
+        counts = [ln.count(delim) for ln in lines]
         if min(counts) >= 1 and counts.count(counts[0]) >= 0.8 * len(counts):
             try:
                 return [row for _, row in zip(range(MAX_ROWS), csv.reader(io.StringIO(text), delimiter=delim))]

@@ -59,7 +59,7 @@ class CodeKey:
         self.public = public_set
 
     @classmethod
-    def from_records(cls, records: list[Any], tests_of: Callable[[Any], tuple[list[dict], list[dict]]]) -> "CodeKey":
+    def from_records(cls, records: list[Any], tests_of: Callable[[Any], tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> CodeKey:
         """`tests_of(record)` -> (public tests, private tests), each a list of {input, output}."""
         hidden, public = [], []
         for record in records:
@@ -104,7 +104,7 @@ def code_findings(rel: str, data: bytes, key: CodeKey | None) -> list[Finding]:
 
 
 def _source_findings(rel: str, text: str) -> list[Finding]:
-    out = []
+    out: list[Finding] = []
     for number, line in enumerate(text.splitlines()[:50_000], 1):
         for pattern, rule, severity, what in ((_SOURCES, "code.source", "high", "a LiveCodeBench dataset name"),
                                               (_PAGES, "code.problem_page", "medium", "a judge's problem page")):
@@ -132,7 +132,9 @@ def _python_findings(rel: str, tree: ast.AST, key: CodeKey) -> list[Finding]:
 
 
 def _data_findings(rel: str, values: list[Any], key: CodeKey) -> list[Finding]:
-    out, strings, tests = [], [], []
+    out: list[Finding] = []
+    strings: list[tuple[str, int]] = []
+    tests: list[Any] = []
     stack = list(values)
     while stack and len(strings) < 1_000_000:
         value = stack.pop()

@@ -42,7 +42,8 @@ def scan_dependencies(rel: str, text: str) -> list[Hit]:
 
 
 def _pyproject_specs(data: dict[str, Any]) -> list[str]:
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    raw = data.get("project")
+    project: dict[str, Any] = raw if isinstance(raw, dict) else {}
     specs = [s for s in project.get("dependencies", []) if isinstance(s, str)]
     for group in (project.get("optional-dependencies") or {}).values():
         specs += [s for s in group if isinstance(s, str)] if isinstance(group, list) else []
@@ -78,7 +79,7 @@ def _check_specs(specs: list[str], text: str) -> list[Hit]:
         spec = spec.split("#", 1)[0].strip()
         if not spec:
             continue
-        line = next((i + 1 for i, l in enumerate(lines) if spec in l), 0)
+        line = next((i + 1 for i, ln in enumerate(lines) if spec in ln), 0)
         hit = _check_spec(spec, line)
         if hit:
             hits.append(hit)

@@ -10,11 +10,12 @@ reads every file the artifact can read), walked with their files marked `vendor`
 
 from __future__ import annotations
 
+import builtins
 import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 MAX_FILES = 20_000
 """As many as a freeze keeps (mac.trial.lifecycle.SNAPSHOT_MAX_FILES): every file the artifact can read is read."""
@@ -54,7 +55,7 @@ class FileSet:
     skipped: list[Skip] = field(default_factory=list)
     bytes: int = 0
 
-    def by_rel(self) -> dict[str, bytes]:
+    def by_rel(self) -> dict[str, builtins.bytes]:  # `bytes` in this class is the field
         return {f.rel: f.data for f in self.files}
 
 

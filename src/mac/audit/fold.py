@@ -17,7 +17,7 @@ import codecs
 import lzma
 import posixpath
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 MAX_PAYLOAD = 1 << 20
 _MAX_FOLD = 100_000

@@ -18,7 +18,8 @@ from typing import Any
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mac.audit.models import AuditFinding, AuditorConfig, FindingType, LLMReview, Severity, Verdict
+from mac.audit.models import AuditFinding, AuditorConfig, FindingType, LLMReview, Severity
+from mac.kinds import Verdict
 from mac.audit.policy import contribution_level
 
 MAX_REPLY_CHARS = 200_000
@@ -129,9 +130,9 @@ def validate(out: LLMOutput, *, known_ids: set[str], rules: list[AuditFinding]) 
             evidence_ids=[i for i in cited if not i.startswith("sf-")]))
     by_id = {f.id: f for f in rules}
     for d in out.dismissals:
-        why = _dismissal_problem(d, by_id.get(d.finding_id), known_ids)
-        if why:
-            review.rejected.append({"dismissal": d.model_dump(), "reason": why})
+        problem = _dismissal_problem(d, by_id.get(d.finding_id), known_ids)
+        if problem:
+            review.rejected.append({"dismissal": d.model_dump(), "reason": problem})
         else:
             review.dismissals.append(d.model_dump())
     return review

@@ -210,7 +210,7 @@ class AuditorConfig(BaseModel):
     """Opt in: let the LLM lower a heuristic-only CHEATING to SUSPICIOUS with cited counter-evidence (see policy)."""
 
     @classmethod
-    def parse(cls, text: str, base_url: str | None = None, **options: Any) -> "AuditorConfig":
+    def parse(cls, text: str, base_url: str | None = None, **options: Any) -> AuditorConfig:
         """`openai:NAME` (the CLI's `--auditor-model`), with `--auditor-base-url`."""
         backend, sep, name = text.partition(":")
         if not sep or backend != "openai" or not name:

@@ -77,10 +77,10 @@ def contribution_level(severity: str, *, reachable: bool = True, observed: bool 
 def rule_findings(static: list[Finding], evidence: list[EvidenceItem]) -> list[AuditFinding]:
     """The deterministic findings (rf-N), one per finding type, CHEATING-level first."""
     groups: dict[str, list[tuple[str, str, bool, str, str]]] = {}
-    for f in static:
-        level = contribution_level(f.severity, reachable=f.reachable)
+    for s in static:
+        level = contribution_level(s.severity, reachable=s.reachable)
         if level != "CLEAN":
-            groups.setdefault(f.type, []).append((level, f.severity, f.fact, f.id, f"{f.message} at {f.location}"))
+            groups.setdefault(s.type, []).append((level, s.severity, s.fact, s.id, f"{s.message} at {s.location}"))
     for e in evidence:
         level = contribution_level(e.severity, observed=True)
         if level != "CLEAN":

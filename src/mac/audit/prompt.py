@@ -67,7 +67,7 @@ def collect_material(artifact_dir: Path, trajectory_dir: Path, reachable: set[st
 
 def _cut(files: list[tuple[str, bytes]], prefix: str, budget: int) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
-    for n, (rel, data) in enumerate(files, 1):
+    for rel, data in files:
         if budget < 500:
             break
         if b"\x00" in data[:4096]:

@@ -5,7 +5,8 @@ namespaces, network calls, model clients. Each `check_*` gets the call's qualifi
 from __future__ import annotations
 
 import ast
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from mac.audit import patterns as P
 from mac.audit.fold import fold, is_built, is_obfuscated
@@ -94,9 +95,9 @@ class CallChecks:
 
     def check_network(self, name: str, last: str, node: ast.Call) -> None:
         if name == "socket.create_connection" and node.args:
-            host = self.literal_args(node)[:1]
-            if host and not P.is_local_url(f"http://{host[0].strip()}"):
-                self.hit("net.external_url", "high", "api_proxy_bypass", node, f"{name}() to the hard-coded host {host[0]}")
+            hosts = self.literal_args(node)[:1]
+            if hosts and not P.is_local_url(f"http://{hosts[0].strip()}"):
+                self.hit("net.external_url", "high", "api_proxy_bypass", node, f"{name}() to the hard-coded host {hosts[0]}")
             return
         if not (name.startswith(P.NET_CALL_PREFIXES) or last in _HTTP_VERBS):
             return

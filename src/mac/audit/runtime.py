@@ -24,7 +24,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
 
 from mac.audit import patterns as P
 from mac.audit.models import EvidenceItem
@@ -59,7 +60,7 @@ def iter_jsonl(path: Path, limit: int = MAX_LINES) -> Iterator[dict[str, Any]]:
                 yield obj
 
 
-def gather_evidence(trial_dir: Path, score_check: "ScoreCheck | None" = None) -> list[EvidenceItem]:
+def gather_evidence(trial_dir: Path, score_check: ScoreCheck | None = None) -> list[EvidenceItem]:
     """Every evidence item of a trial folder; `score_check`: the domain's anomalous-score thresholds."""
     paths = TrialPaths(Path(trial_dir))
     items = [normalise(rec, n) for n, rec in enumerate(iter_jsonl(paths.evidence), 1)]
@@ -81,7 +82,8 @@ def gather_evidence(trial_dir: Path, score_check: "ScoreCheck | None" = None) ->
 def normalise(record: dict[str, Any], n: int) -> EvidenceItem:
     source, kind = str(record.get("source", "unknown")), str(record.get("kind", "unknown"))
     detail = {k: _clip(v) for k, v in record.items() if k not in ("id", "source", "kind", "time", "label")}
-    count = record.get("count") if isinstance(record.get("count"), int) else 1
+    raw_count = record.get("count")
+    count = raw_count if isinstance(raw_count, int) else 1
     severity, ftype, summary = classify(source, kind, detail, count)
     return EvidenceItem(id=str(record.get("id") or f"ev-{n}"), source=source, kind=kind,
                         time=record.get("time") if isinstance(record.get("time"), (int, float)) else None,

@@ -30,7 +30,7 @@ from mac.audit import patterns as P
 from mac.audit.answers import AnswerKey, AnswerKeys
 from mac.audit.deps import is_dependency_file
 from mac.audit.files import VENDOR_DIRS, Skip, walk_tree
-from mac.audit.models import Finding, ScanStats, severity_rank
+from mac.audit.models import Finding, ScanStats, Severity, severity_rank
 from mac.audit.scanfile import PY as _PY
 from mac.audit.scanfile import FileScan, ScanContext, question_findings, scan_file
 
@@ -165,8 +165,8 @@ def _reachable(scans: list[FileScan], entry: str) -> set[str]:
                 if target not in reached:
                     reached.add(target)
                     queue.append(target)
-    refs = set().union(*(by_rel[r].py.file_refs for r in reached if by_rel[r].py))
-    lists = any(by_rel[r].py.lists_files for r in reached if by_rel[r].py)
+    refs = set().union(*(py.file_refs for r in reached if (py := by_rel[r].py)))
+    lists = any(py.lists_files for r in reached if (py := by_rel[r].py))
     for rel in by_rel:
         if rel.endswith(_PY):
             continue
@@ -202,6 +202,7 @@ def _shadow_findings(rels: list[str], prefix: str, reachable: set[str]) -> list[
             top = parts[0]
         else:
             continue
+        severity: Severity
         if top in _SHADOWED:
             severity, why = "medium", "replaces a module the runner or the SDK imports"
         elif top in sys.stdlib_module_names:
@@ -217,7 +218,7 @@ def _skip_finding(skip: Skip, prefix: str) -> Finding:
     if skip.reason.startswith("symlink"):
         target = skip.reason.split("-> ", 1)[-1]
         risky = P.classify_path(target)
-        severity = "medium" if risky and risky[0] in ("medium", "high") else "low"
+        severity: Severity = "medium" if risky and risky[0] in ("medium", "high") else "low"
         return Finding(rule="fs.symlink", severity=severity, type="ground_truth_access", path=prefix + skip.rel,
                        message=f"a symlink to {target} (not followed, not part of the artifact)")
     if skip.reason == "hardlink":
@@ -227,5 +228,5 @@ def _skip_finding(skip: Skip, prefix: str) -> Finding:
     vendor = any(part in VENDOR_DIRS for part in skip.rel.split("/")[:-1])
     severity = "medium" if unread and not (vendor and skip.reason.startswith("too large")) else "info"
     why = "; the artifact can read it, the audit did not" if severity == "medium" else ""
-    return Finding(rule="scan.skipped", severity=severity, type="other",  # type: ignore[arg-type]
+    return Finding(rule="scan.skipped", severity=severity, type="other",
                    path=prefix + skip.rel, message=f"not scanned: {skip.reason}{why}")

@@ -21,7 +21,7 @@ import codecs
 import io
 import tokenize
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 from mac.audit.answers import MAX_VALUES, MIN_MATCHES, AnswerKey, AnswerKeys, TableMatch
 from mac.audit.blobs import DecodeBudget, OnData, data_tables, literal_blob_tables
@@ -49,7 +49,7 @@ class ScanContext:
     """Finds the test split's questions in what is read (None: no test split to look for)."""
 
     @classmethod
-    def for_keys(cls, keys: AnswerKeys, deadline: float) -> "ScanContext":
+    def for_keys(cls, keys: AnswerKeys, deadline: float) -> ScanContext:
         return cls(keys, deadline, QuestionFinder(keys.test, keys.dev) if keys.test is not None else None)
 
 

@@ -28,7 +28,8 @@ def score_anomaly(verification: Path, check: ScoreCheck | None) -> list[Evidence
     total = _int(run.get("total"))
     if not run.get("success") or total < 1:
         return []
-    correct, usage = _int(run.get("correct")), run.get("usage") if isinstance(run.get("usage"), dict) else {}
+    raw_usage = run.get("usage")
+    correct, usage = _int(run.get("correct")), raw_usage if isinstance(raw_usage, dict) else {}
     accuracy = 100.0 * correct / total
     calls, tokens = _int(usage.get("requests")) / total, _int(usage.get("output_tokens")) / total
     use = f"{calls:.2f} model calls and {tokens:.0f} output tokens per problem"

@@ -12,7 +12,8 @@ import io
 import itertools
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 MIN_TABLE = 5
 UNVERIFIED_TABLE = 20

@@ -91,7 +91,7 @@ async def _review(auditor: AuditorConfig, paths: TrialPaths, domain: str, rules:
     """Quote the material, ask the LLM auditor (retry once), validate what it cites."""
     static, nonce = scan.findings, new_nonce()
     evals = list(iter_jsonl(paths.dev_evals, limit=20_000))
-    prompt_args = dict(trial=paths.name, domain=domain, rules_verdict=verdict_of(rules), rules=rules, static=static,
+    prompt_args: dict[str, Any] = dict(trial=paths.name, domain=domain, rules_verdict=verdict_of(rules), rules=rules, static=static,
                        evidence=evidence, evals=evals, nonce=nonce)
     bare = user_prompt(material=Material(), **prompt_args)
     budget = max(4_000, auditor.max_prompt_chars - len(bare) - len(system_prompt()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -20,12 +20,12 @@ _STYLE = {"CLEAN": "bold green", "SUSPICIOUS": "bold yellow", "CHEATING": "bold 
 @handle_errors
 def audit(
     trial_dir: Path = typer.Argument(..., help="A trial folder: jobs/<job>/<trial>."),
-    auditor_model: Optional[str] = typer.Option(None, "--auditor-model", help="LLM auditor: openai:MODEL_NAME."),
-    auditor_base_url: Optional[str] = typer.Option(None, "--auditor-base-url",
+    auditor_model: str | None = typer.Option(None, "--auditor-model", help="LLM auditor: openai:MODEL_NAME."),
+    auditor_base_url: str | None = typer.Option(None, "--auditor-base-url",
                                                    help="OpenAI-compatible base URL of the auditor model."),
     auditor_key_env: str = typer.Option("MAC_AUDITOR_API_KEY", "--auditor-key-env",
                                         help="Environment variable holding the auditor's API key."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder (default: the trial's)."),
+    data: Path | None = typer.Option(None, "--data", help="Domain data folder (default: the trial's)."),
     as_json: bool = typer.Option(False, "--json", help="Print the audit report as JSON."),
 ) -> None:
     """Audit a trial: static scan, runtime evidence, optional LLM review -> audit.json and result.json."""
@@ -42,7 +42,7 @@ def audit(
     console.print(f"[dim]written: {trial_dir / 'audit.json'}[/]")
 
 
-def _trial_context(trial_dir: Path, data: Path | None) -> tuple[Any, Any, tuple[list | None, list | None]]:
+def _trial_context(trial_dir: Path, data: Path | None) -> tuple[Any, Any, tuple[list[Any] | None, list[Any] | None]]:
     from mac.domains import get_domain
     from mac.domains.testseed import seed_for
     from mac.errors import ConfigError, DataError
@@ -54,7 +54,7 @@ def _trial_context(trial_dir: Path, data: Path | None) -> tuple[Any, Any, tuple[
     config = TrialConfig.load(paths.config)
     domain = get_domain(config.domain)
     folder = data or (Path(config.data) if config.data else None)
-    splits: dict[str, list | None] = {}
+    splits: dict[str, list[Any] | None] = {}
     for split in ("dev", "test"):
         try:
             seed = seed_for(domain, folder, config.test_seed_file, expect=config.test_seed_fingerprint) \

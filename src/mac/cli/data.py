@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from pathlib import Path
-from typing import Optional
 
 import typer
+from rich.progress import TaskID
 from rich.table import Table
 
 from mac.cli import app
@@ -66,7 +67,7 @@ def _pull_with_progress(domain: str, force: bool) -> Path:
 
     from mac.domains.hub import pull
 
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
                   console=console) as bars:
         def progress(stage: str, done: int, total: int) -> None:
@@ -106,7 +107,7 @@ def show_command(
     domain: str = typer.Argument(..., help="Domain name."),
     split: str = typer.Option("dev", "--split", help="dev or test."),
     n: int = typer.Option(3, "-n", min=1, help="How many records."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder instead of the user data dir."),
+    data: Path | None = typer.Option(None, "--data", help="Domain data folder instead of the user data dir."),
     answers: bool = typer.Option(False, "--answers", help="Also print the answers (trusted side only)."),
 ) -> None:
     """Print the first N problems of a split as the artifact sees them."""
@@ -137,7 +138,7 @@ def domains_command(
     from mac.domains.base import DOMAINS
     from mac.domains.instruction import duration
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in domain_names():
         try:
             dom = DOMAINS.get(name)()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import statistics
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -42,15 +41,16 @@ def leaderboard(results: list[TrialResult]) -> tuple[Table, list[tuple[str, floa
 @handle_errors
 def demo(
     seeds: int = typer.Option(3, "--seeds", min=1, max=100, help="Reference meta-agent trials."),
-    dev_time: Optional[float] = typer.Option(None, "--dev-time", help="Development seconds per trial (30)."),
-    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where the job folder goes (default ./jobs)."),
+    dev_time: float | None = typer.Option(None, "--dev-time", help="Development seconds per trial (30)."),
+    jobs_dir: Path | None = typer.Option(None, "--jobs-dir", help="Where the job folder goes (default ./jobs)."),
     concurrent: int = typer.Option(4, "-n", "--concurrent", min=1, max=256, help="Trials at once."),
     sandbox: str = typer.Option("bwrap", "--sandbox", help="Isolation backend."),
 ) -> None:
     """Run the reference meta-agent (3 seeds) and the naive baseline on arith with the simulated model."""
-    from mac.cli.run import SIMULATED_NOTE, report_console, run_job_cli, summary_table
+    from mac.cli.common import report_console
+    from mac.cli.run import SIMULATED_NOTE, run_job_cli, summary_table
     from mac.domains import get_domain
-    from mac.trial.job import default_job_name, job_configs
+    from mac.trial.jobspec import default_job_name, job_configs
     from mac.trial.jobspec import BudgetSpec
     from mac.trial.outcome import run_exit_code
 

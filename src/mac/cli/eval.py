@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -26,12 +25,12 @@ def eval_command(
     domain: str = typer.Option(..., "--domain", help="Domain name (aime, science, arith, ...)."),
     split: str = typer.Option(..., "--split", help="dev or test."),
     artifact: Path = typer.Option(..., "--artifact", help="A folder holding agent.py, or the agent .py file."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder with dev.jsonl and test.jsonl."),
+    data: Path | None = typer.Option(None, "--data", help="Domain data folder with dev.jsonl and test.jsonl."),
     task_model: str = typer.Option("sim", "--task-model", help="'sim' (simulated) or 'openai:MODEL_NAME'."),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="Upstream URL for openai:MODEL_NAME."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds for the artifact's solve()."),
-    first_k: Optional[int] = typer.Option(None, "--first-k", min=1, help="Only the first K problems."),
-    test_seed_file: Optional[Path] = typer.Option(None, "--test-seed-file", help="Secret seed of a generated test "
+    base_url: str | None = typer.Option(None, "--base-url", help="Upstream URL for openai:MODEL_NAME."),
+    timeout: float | None = typer.Option(None, "--timeout", min=1, help="Seconds for the artifact's solve()."),
+    first_k: int | None = typer.Option(None, "--first-k", min=1, help="Only the first K problems."),
+    test_seed_file: Path | None = typer.Option(None, "--test-seed-file", help="Secret seed of a generated test "
                                                   "split (arith); created if missing (default: this install's)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     unsafe_no_sandbox: bool = typer.Option(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -27,7 +27,7 @@ def _when(ts: float | None) -> str:
 @app.command("jobs")
 @handle_errors
 def jobs_command(
-    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="The jobs folder (default ./jobs, $MAC_JOBS)."),
+    jobs_dir: Path | None = typer.Option(None, "--jobs-dir", help="The jobs folder (default ./jobs, $MAC_JOBS)."),
     as_json: bool = typer.Option(False, "--json", help="Print the list as one JSON array."),
     reindex: bool = typer.Option(False, "--reindex", help="Rebuild index.sqlite from the job folders first."),
 ) -> None:
@@ -57,7 +57,7 @@ def jobs_command(
 @handle_errors
 def show_command(
     target: str = typer.Argument(..., help="JOB (a name or folder) or JOB/TRIAL (or a trial folder)."),
-    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where job names are looked up."),
+    jobs_dir: Path | None = typer.Option(None, "--jobs-dir", help="Where job names are looked up."),
     as_json: bool = typer.Option(False, "--json", help="Print it as one JSON object."),
 ) -> None:
     """Print one job (its settings and every trial) or one trial (scores, budget use, timings, integrity)."""
@@ -154,7 +154,7 @@ def _trial_rows(r: TrialResult) -> list[tuple[str, str]]:
 @app.command("clean")
 @handle_errors
 def clean_command(
-    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="The jobs folder (default ./jobs, $MAC_JOBS)."),
+    jobs_dir: Path | None = typer.Option(None, "--jobs-dir", help="The jobs folder (default ./jobs, $MAC_JOBS)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be removed."),
     as_json: bool = typer.Option(False, "--json", help="Print what was found as one JSON array."),
 ) -> None:

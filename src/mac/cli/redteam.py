@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -41,8 +40,8 @@ def redteam_table(rows, baseline) -> Table:
 @handle_errors
 def redteam(
     domain: str = typer.Option("arith", "--domain", "-d", help="Domain the attackers run on."),
-    attacks: Optional[str] = typer.Option(None, "--attacks", help="Comma-separated attack classes (default: all)."),
-    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where the job folder goes (default ./jobs)."),
+    attacks: str | None = typer.Option(None, "--attacks", help="Comma-separated attack classes (default: all)."),
+    jobs_dir: Path | None = typer.Option(None, "--jobs-dir", help="Where the job folder goes (default ./jobs)."),
     concurrent: int = typer.Option(4, "-n", "--concurrent", min=1, help="Trials at once."),
     dev_time: float = typer.Option(25.0, "--dev-time", help="Development seconds per attacker."),
     list_only: bool = typer.Option(False, "--list", help="List the attack classes and exit."),

@@ -6,7 +6,6 @@ import asyncio
 import json
 import signal
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -19,13 +18,13 @@ from mac.paths import jobs_home
 @app.command("report")
 @handle_errors
 def report_command(
-    jobs: List[str] = typer.Argument(..., help="Job folders, job names under --jobs-dir, or a jobs folder (all "
+    jobs: list[str] = typer.Argument(..., help="Job folders, job names under --jobs-dir, or a jobs folder (all "
                                      "its jobs)."),
-    html: Optional[Path] = typer.Option(None, "--html", help="Also write the self-contained HTML report here."),
+    html: Path | None = typer.Option(None, "--html", help="Also write the self-contained HTML report here."),
     as_json: bool = typer.Option(False, "--json", help="Print the leaderboard as one JSON object."),
     include_cheating: bool = typer.Option(False, "--include-cheating", help="Count CHEATING trials in the means."),
-    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where job names are looked up ($MAC_JOBS)."),
-    baselines: Optional[Path] = typer.Option(
+    jobs_dir: Path | None = typer.Option(None, "--jobs-dir", help="Where job names are looked up ($MAC_JOBS)."),
+    baselines: Path | None = typer.Option(
         None, "--baselines", help="Jobs folder whose baselines/ rows to compare with (default: the first job's)."),
 ) -> None:
     """Leaderboard per domain x meta-agent x task model: test mean +- std, 95% CI, baselines, integrity, cost."""
@@ -98,12 +97,12 @@ def view_command(
 def baseline_command(
     domain: str = typer.Option(..., "--domain", help="Domain whose naive and human-engineered baselines to run."),
     seeds: int = typer.Option(3, "--seeds", min=1, help="Runs per baseline (seeds 0..N-1 of the sim model)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder with dev.jsonl and test.jsonl."),
+    data: Path | None = typer.Option(None, "--data", help="Domain data folder with dev.jsonl and test.jsonl."),
     task_model: str = typer.Option("sim", "--task-model", help="'sim' (simulated) or 'openai:MODEL_NAME'."),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="Upstream URL for openai:MODEL_NAME."),
-    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Jobs folder; rows go to <it>/baselines/."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds per run (domain default)."),
-    test_seed_file: Optional[Path] = typer.Option(None, "--test-seed-file", help="Secret seed of a generated test "
+    base_url: str | None = typer.Option(None, "--base-url", help="Upstream URL for openai:MODEL_NAME."),
+    jobs_dir: Path | None = typer.Option(None, "--jobs-dir", help="Jobs folder; rows go to <it>/baselines/."),
+    timeout: float | None = typer.Option(None, "--timeout", min=1, help="Seconds per run (domain default)."),
+    test_seed_file: Path | None = typer.Option(None, "--test-seed-file", help="Secret seed of a generated test "
                                                   "split (arith); created if missing (default: this install's)."),
 ) -> None:
     """Evaluate the domain's baseline artifacts on the test split and store the rows the leaderboard compares with."""

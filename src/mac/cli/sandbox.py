@@ -43,7 +43,7 @@ def _rows() -> tuple[list[tuple[str, str, str]], bool]:
                  f"v{support.version}: {', '.join(support.controllers)}" if support.version
                  else f"{support.note} (memory via RLIMIT_AS, processes via RLIMIT_NPROC)"))
     program, note = seccomp.seccomp_filter()
-    rows.append(("seccomp", "ok" if program else "off", note or f"deny-list, {len(program)} bytes of BPF"))
+    rows.append(("seccomp", "ok" if program else "off", note or f"deny-list, {len(program or b'')} bytes of BPF"))
     try:
         rt = runtime.runtime_for()
         ready = runtime.is_ready(rt)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -58,11 +57,11 @@ def run(
     tasks: list[Path] = typer.Argument(..., help="Task folders."),
     agent: Path = typer.Option(..., "--agent", help="A Harbor-style agent: a folder holding agent.py, or the file."),
     task_model: str = typer.Option("sim", "--task-model", help="'sim' (simulated) or 'openai:MODEL_NAME'."),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="Upstream URL for openai:MODEL_NAME."),
+    base_url: str | None = typer.Option(None, "--base-url", help="Upstream URL for openai:MODEL_NAME."),
     backend: str = typer.Option("auto", "--env-backend", help="auto, bwrap, podman or docker."),
-    agent_timeout: Optional[float] = typer.Option(None, "--agent-timeout", min=1,
+    agent_timeout: float | None = typer.Option(None, "--agent-timeout", min=1,
                                                   help="Seconds for the agent (default: the task's [agent] timeout)."),
-    logs: Optional[Path] = typer.Option(None, "--logs", help="Folder for gateway.jsonl and each task's exec log."),
+    logs: Path | None = typer.Option(None, "--logs", help="Folder for gateway.jsonl and each task's exec log."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per task."),
 ) -> None:
     """Run an agent artifact on tasks: its own sandbox, the task environment driven over the relay, then the

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,14 +15,15 @@ from mac.cli.common import handle_errors, print_outcome, print_preflight
 @handle_errors
 def verify(
     trial_dir: Path = typer.Argument(..., help="A trial folder: jobs/<job>/<trial>."),
-    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Override the trial's isolation backend."),
+    sandbox: str | None = typer.Option(None, "--sandbox", help="Override the trial's isolation backend."),
     as_json: bool = typer.Option(False, "--json", help="Print the updated result.json as one JSON object."),
 ) -> None:
     """Run the frozen artifact on the test split again and update verification.json and result.json.
 
     Exit code 0: verified cleanly; 1: the artifact or the task model's upstream failed; 2: not a verifiable
     trial folder (unreadable config.json or result.json, unfinished, edited artifact) or a dead endpoint."""
-    from mac.cli.run import SIMULATED_NOTE, report_console, summary_table
+    from mac.cli.common import report_console
+    from mac.cli.run import SIMULATED_NOTE, summary_table
     from mac.trial.checks import preflight_trials
     from mac.trial.outcome import run_exit_code
     from mac.trial.verify import trial_config, verify_trial_dir

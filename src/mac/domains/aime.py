@@ -46,8 +46,8 @@ class AIME(Domain):
         )
 
     def check_record(self, record: Record, file: str, line: int) -> None:
-        if bare_integer(record.answer, LOW, HIGH) is None:
-            raise DataError(f"answer {record.answer[:40]!r} is not an integer from {LOW} to {HIGH}",
+        if bare_integer(record.answer or "", LOW, HIGH) is None:
+            raise DataError(f"answer {(record.answer or '')[:40]!r} is not an integer from {LOW} to {HIGH}",
                             file=file, line=line, field="answer")
 
     def normalize(self, pred: str, problem: Problem) -> str | None:
@@ -61,7 +61,7 @@ class AIME(Domain):
             example_extract=EXAMPLE_EXTRACT)
 
     def sim_item(self, idx: int, record: Record) -> SimItem:
-        answer = bare_integer(record.answer, LOW, HIGH) or record.answer
+        answer = bare_integer(record.answer or "", LOW, HIGH) or record.answer or ""
         return SimItem(
             question=self.problem(idx, record).question,
             answer=answer,

@@ -67,8 +67,8 @@ class Arith(Domain):
         return generated_records(split, seed.value if split == "test" and seed is not None else "")
 
     def check_record(self, record: Record, file: str, line: int) -> None:
-        if bare_integer(record.answer, 0, HIGH) is None:
-            raise DataError(f"answer {record.answer[:40]!r} is not a non-negative integer",
+        if bare_integer(record.answer or "", 0, HIGH) is None:
+            raise DataError(f"answer {(record.answer or '')[:40]!r} is not a non-negative integer",
                             file=file, line=line, field="answer")
 
     def normalize(self, pred: str, problem: Problem) -> str | None:
@@ -82,7 +82,7 @@ class Arith(Domain):
             example_extract=EXAMPLE_EXTRACT)
 
     def sim_item(self, idx: int, record: Record) -> SimItem:
-        answer = bare_integer(record.answer, 0, HIGH) or record.answer
+        answer = bare_integer(record.answer or "", 0, HIGH) or record.answer or ""
         given = record_field(record, "distractors")
         if isinstance(given, list) and given:
             wrong = [str(d) for d in given if str(d) != answer]
@@ -99,7 +99,7 @@ class Arith(Domain):
         steps = record.extra.get("steps")
         if not isinstance(steps, int) or isinstance(steps, bool):
             steps = max(1, record.question.count(". "))  # one sentence per step, then the question
-        digits = len(record.answer.lstrip("0") or "0")
+        digits = len((record.answer or "").lstrip("0") or "0")
         return round(min(0.95, max(0.05, 0.1 + 0.14 * (steps - 2) + 0.03 * digits)), 3)
 
 

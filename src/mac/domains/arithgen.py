@@ -145,7 +145,7 @@ def make_problem(split: str, index: int, attempt: int = 0, salt: str = "") -> Ar
                         distractors=distractors(ops, answer))
 
 
-def generate(split: str, n: int, avoid: set[str] = frozenset(), salt: str = "") -> list[ArithProblem]:
+def generate(split: str, n: int, avoid: set[str] | frozenset[str] = frozenset(), salt: str = "") -> list[ArithProblem]:
     """`n` problems of `split`, none whose question is in `avoid` nor repeated."""
     seen, out = set(avoid), []
     for index in range(n):

@@ -60,7 +60,7 @@ class Domain(ABC):
     """True when `load` builds the splits itself (no files to import or pull), as `arith` does."""
     secret_test_seed: ClassVar[bool] = False
     """True when the generated test split comes from the controller's secret seed (mac.domains.testseed)."""
-    score_check: ClassVar["ScoreCheck | None"] = None
+    score_check: ClassVar[ScoreCheck | None] = None
     """When a test score is implausible for the model use behind it (the audit's `anomalous_score` rule)."""
     builtin_data: ClassVar[str] = ""
     """What `load` falls back to when no data is installed (lcb: "built-in fixtures"); empty: nothing."""
@@ -88,7 +88,7 @@ class Domain(ABC):
                 f"`mac data import {self.name} --dev F --test F` or `mac data pull {self.name}`", file=str(folder))
         return folder
 
-    def load(self, split: str, data: Path | None = None, *, seed: "SeedFile | None" = None) -> list[Record]:
+    def load(self, split: str, data: Path | None = None, *, seed: SeedFile | None = None) -> list[Record]:
         """The records of `split` ("dev" or "test"), validated. Raises DataError naming file, line and field.
         `seed`: the secret seed of a generated test split (`secret_test_seed` domains; others ignore it)."""
         if split not in SPLITS:

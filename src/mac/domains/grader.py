@@ -45,7 +45,8 @@ class Grade(BaseModel):
 class Domain(Protocol):
     """What a strategy may ask of the domain it grades for (mac.domains.base.Domain has all of it)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def grade(self, idx: int | str, pred: Any, record: Record) -> Grade: ...
 

@@ -117,7 +117,7 @@ def read_rows(path: Path, columns: list[str] | None = None) -> list[dict[str, An
 
 def aime_rows(rows: list[dict[str, Any]], years: tuple[str, ...], keep_solution: bool) -> list[dict[str, Any]]:
     """AIMO validation rows (id, problem, solution, answer, url) of the given contest years."""
-    out = []
+    out: list[dict[str, Any]] = []
     for row in rows:
         m = _AOPS_URL.search(str(row.get("url") or ""))
         if not m or m.group(1) not in years:
@@ -132,7 +132,7 @@ def aime_rows(rows: list[dict[str, Any]], years: tuple[str, ...], keep_solution:
 
 def aime2025_rows(parts: list[tuple[str, list[dict[str, Any]]]], first_id: int = 0) -> list[dict[str, Any]]:
     """opencompass AIME 2025 rows (question, answer), one list per contest part in problem order."""
-    out = []
+    out: list[dict[str, Any]] = []
     for part, rows in parts:
         for number, row in enumerate(rows, 1):
             out.append({"id": first_id + len(out), "question": str(row["question"]).strip(),
@@ -142,7 +142,7 @@ def aime2025_rows(parts: list[tuple[str, list[dict[str, Any]]]], first_id: int =
 
 def hle_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Text-only multiple-choice HLE rows, their "Answer Choices:" block turned into "A) text" choices."""
-    out = []
+    out: list[dict[str, Any]] = []
     for row in rows:
         if row.get("answer_type") != "multipleChoice" or row.get("image"):
             continue
@@ -181,7 +181,7 @@ def gpqa_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     The shuffle is seeded by the record id, so every pull gives the same order and the answer is not always A.
     """
-    out = []
+    out: list[dict[str, Any]] = []
     for row in rows:
         options = [str(row["Correct Answer"]).strip()] + [str(row[f"Incorrect Answer {k}"]).strip() for k in (1, 2, 3)]
         order = list(range(4))

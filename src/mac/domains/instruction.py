@@ -32,7 +32,7 @@ def template(name: str) -> str:
 
 
 def render(text: str, values: dict[str, str]) -> str:
-    def fill(m: re.Match) -> str:
+    def fill(m: re.Match[str]) -> str:
         if m.group(1) not in values:
             raise KeyError(f"instruction template needs {{{{{m.group(1)}}}}}")
         return values[m.group(1)]

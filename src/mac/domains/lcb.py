@@ -74,7 +74,7 @@ class LCB(Domain):
         for record in records:
             rel = record_field(record, "private_tests_file")
             if isinstance(rel, str):
-                record.private_tests_path = str(_inside(folder, rel))  # trusted side only (not in `extra`)
+                record.private_tests_path = str(_inside(folder, rel))  # type: ignore[attr-defined]  # trusted side (not `extra`)
         return records
 
     def data_folder(self, data: Path | None) -> Path | None:

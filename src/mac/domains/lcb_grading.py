@@ -14,7 +14,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from mac.domains.base import Domain, Grade
+from mac.domains.base import Domain
+from mac.domains.grader import Grade
 from mac.domains.common import record_field
 from mac.domains.grader import Gradable, GradingContext, GradingStrategy
 from mac.errors import ConfigError, DataError

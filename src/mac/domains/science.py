@@ -50,7 +50,7 @@ class Science(Domain):
         records = super().load(split, data, seed=seed)
         for record in records:
             if record_field(record, "source") is None:
-                record.source = DEFAULT_SOURCE[split]  # extra="allow": a trusted-side field, not in `extra`
+                record.source = DEFAULT_SOURCE[split]  # type: ignore[attr-defined]  # extra="allow": trusted side, not in `extra`
         return records
 
     def check_record(self, record: Record, file: str, line: int) -> None:
@@ -62,9 +62,9 @@ class Science(Domain):
             if not choice.startswith(f"{letter}) "):
                 raise DataError(f"choice {i + 1} must look like '{letter}) text', got {choice[:30]!r}",
                                 file=file, line=line, field="choices")
-        if bare_letter(record.answer, choice_map(choices)) is None:
+        if bare_letter(record.answer or "", choice_map(choices)) is None:
             last = chr(ord("A") + len(choices) - 1)
-            raise DataError(f"answer {record.answer[:20]!r} is not one of the letters A-{last}",
+            raise DataError(f"answer {(record.answer or '')[:20]!r} is not one of the letters A-{last}",
                             file=file, line=line, field="answer")
 
     def normalize(self, pred: str, problem: Problem) -> str | None:
@@ -79,7 +79,7 @@ class Science(Domain):
 
     def sim_item(self, idx: int, record: Record) -> SimItem:
         letters = list(choice_map(record.choices))
-        answer = bare_letter(record.answer, choice_map(record.choices)) or record.answer
+        answer = bare_letter(record.answer or "", choice_map(record.choices)) or record.answer or ""
         others = sorted((x for x in letters if x != answer), key=lambda x: stable_unit("science", record.id, x))
         return SimItem(
             question=self.problem(idx, record).question,

@@ -50,7 +50,7 @@ class EgressProxy:
         self.attempts: list[dict[str, Any]] = []
         self.socket_path: Path | None = None
         self._server: asyncio.AbstractServer | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self, socket_path: Path) -> Path:
         """Listen on `socket_path` (connectable by sandbox uids; its folder guards it)."""
@@ -69,7 +69,7 @@ class EgressProxy:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def __aenter__(self) -> "EgressProxy":
+    async def __aenter__(self) -> EgressProxy:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -78,10 +78,11 @@ class EgressProxy:
     # -- one client connection ---------------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
+        assert task is not None  # always inside a task here
         self._tasks.add(task)
         try:
             await self._handle(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError):
+        except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         finally:
             self._tasks.discard(task)
@@ -110,7 +111,7 @@ class EgressProxy:
         try:
             up_reader, up_writer = await asyncio.wait_for(
                 asyncio.open_connection(self.resolve.get(host, host), port), CONNECT_TIMEOUT_SEC)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             return await self._reply(writer, 502, f"MAC egress proxy: cannot reach {host}:{port} ({exc})")
         try:
             if method == "CONNECT":
@@ -173,7 +174,8 @@ async def _copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
         pass
 
 
-async def _pipe_both(reader, writer, up_reader, up_writer) -> None:
+async def _pipe_both(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, up_reader: asyncio.StreamReader,
+                     up_writer: asyncio.StreamWriter) -> None:
     """Relay both directions until the upstream is done (the client then gets EOF)."""
     upstream = asyncio.ensure_future(_copy(reader, up_writer))
     try:

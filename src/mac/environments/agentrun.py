@@ -96,6 +96,9 @@ async def run_agent_task(task: Task, *, artifact: Path, env_backend: Environment
 
 async def _agent_phase(task: Task, artifact: Path, sandbox: SandboxBackend, gateway, token: str, relay: ExecRelay,
                        scratch: Path, timeout: float) -> AgentPhase:
+    relay_socket = relay.socket_path
+    if relay_socket is None:
+        raise MacError("the exec relay is not started")
     folder, agent_name = locate_agent(Path(artifact))
     snapshot = snapshot_workspace(folder, scratch / "workspace")
     inputs, outputs = scratch / "in", scratch / "out"
@@ -114,7 +117,7 @@ async def _agent_phase(task: Task, artifact: Path, sandbox: SandboxBackend, gate
                              "--instruction", "/mac/in/instruction.md", "--relay", f"127.0.0.1:{ENV_RELAY_PORT}",
                              "--out", "/mac/out/agent.json", "--timeout", str(timeout)],
                        relays=[Relay(socket=Path(channel), port=GATEWAY_PORT),
-                               Relay(socket=relay.socket_path, port=ENV_RELAY_PORT)])
+                               Relay(socket=relay_socket, port=ENV_RELAY_PORT)])
     spec.limits = spec.limits.model_copy(update={"wall_sec": timeout + GRACE_SEC})
     try:
         ran = await sandbox.run(spec)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -128,7 +128,7 @@ class Environment(ABC):
         """Start the first run (backends implement it); `started` calls it and stops on failure."""
         raise NotImplementedError
 
-    async def started(self) -> "Environment":
+    async def started(self) -> Self:
         """Boot with the spec's binds; a failed boot cleans up whatever it had made, then raises."""
         try:
             await self._boot(self.spec.binds)
@@ -137,7 +137,7 @@ class Environment(ABC):
             raise
         return self
 
-    async def __aenter__(self) -> "Environment":
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -34,6 +34,7 @@ from mac.evidence import EvidenceLog
 from mac.paths import scratch_home
 from mac.sandbox.base import Bind, Relay, RootfsView, SandboxSpec
 from mac.sandbox.bwrap import BwrapBackend
+from mac.sandbox.process import BwrapProcess
 from mac.sandbox.uids import environment_uid
 
 READY_TIMEOUT_SEC = 30.0
@@ -65,7 +66,7 @@ class BwrapEnvBackend(EnvironmentBackend):
         version = tuple(int(x) for x in re.findall(r"\d+", self.sandbox.bwrap.version)[:2])
         self.overlay = version >= (0, 11)
 
-    async def start(self, spec: EnvironmentSpec) -> "BwrapEnvironment":
+    async def start(self, spec: EnvironmentSpec) -> BwrapEnvironment:
         image = await asyncio.to_thread(self.cache.resolve, parse_ref(spec.image, spec.base))
         return await BwrapEnvironment(self, spec, image).started()
 
@@ -77,11 +78,11 @@ class BwrapEnvironment(Environment):
     def __init__(self, backend: BwrapEnvBackend, spec: EnvironmentSpec, image: Image):
         self.backend, self.spec, self.image = backend, spec, image
         self.uid, self.gid, self.home = files.resolve_user(image.rootfs, spec.user or image.config.user)
-        self.process = None
+        self.process: BwrapProcess | None = None
         self.client: EnvdClient | None = None
-        self.egress = None
+        self.egress: egress.EgressProxy | None = None
         self._starts = 0
-        self.lease = backend.cache.lease(image)
+        self.lease: int | None = backend.cache.lease(image)
         self.root = Path(tempfile.mkdtemp(prefix="env-", dir=scratch_home()))
         self.root.chmod(0o711)
         self.upper, self.work = self.root / "upper", self.root / "work"
@@ -113,6 +114,7 @@ class BwrapEnvironment(Environment):
             self.egress = egress.EgressProxy(self.spec.network.allow, evidence=self.backend.evidence,
                                              label=self.spec.label)
             await self.egress.start(folder / "egress.sock")
+        assert self.egress.socket_path is not None  # set by start()
         return [Relay(socket=self.egress.socket_path, port=egress.EGRESS_PORT)]
 
     async def _boot(self, binds: list[EnvBind]) -> None:
@@ -139,9 +141,9 @@ class BwrapEnvironment(Environment):
                            env={"PYTHONHOME": hp.home}, relays=relays, limits=self.spec.limits, rootfs=view,
                            extra_binds=[Bind(src=ctl, dst=CTL, writable=True),
                                         *(Bind(src=b.src, dst=b.dst, writable=b.writable) for b in binds)])
-        self.process = await self.backend.sandbox.start(spec)
+        process = self.process = await self.backend.sandbox.start(spec)
         self.client = EnvdClient(ctl / "env.sock")
-        await self.client.wait_ready(READY_TIMEOUT_SEC, alive=lambda: self.process.proc.returncode is None)
+        await self.client.wait_ready(READY_TIMEOUT_SEC, alive=lambda: process.proc.returncode is None)
 
     def _require(self) -> EnvdClient:
         if self.client is None or self.process is None or self.process.proc.returncode is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ class EnvdClient:
         self.socket_path = Path(socket_path)
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
-    async def wait_ready(self, timeout: float, alive) -> None:
+    async def wait_ready(self, timeout: float, alive: Callable[[], bool]) -> None:
         """Poll until envd answers a ping; `alive()` False means the sandbox already died (EnvError)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

@@ -51,7 +51,7 @@ class ContainerEnvBackend(EnvironmentBackend):
             return False, f"`{cls.cli} info` failed: {done.stderr.strip()[-300:]}"
         return True, ""
 
-    async def start(self, spec: EnvironmentSpec) -> "ContainerEnvironment":
+    async def start(self, spec: EnvironmentSpec) -> ContainerEnvironment:
         if spec.network.enabled and not self.isolation["network_allowlist"]:
             raise EnvError(f"the {self.cli} backend cannot enforce a network allowlist: use --env-backend bwrap")
         return await ContainerEnvironment(self, spec, await self._image(spec)).started()
@@ -144,13 +144,14 @@ class ContainerEnvironment(Environment):
                                                     stderr=subprocess.PIPE)
         limit = self.spec.limits.output_bytes
         out, err = Capture(proc.stdout, limit), Capture(proc.stderr, limit)
-        if stdin:
-            proc.stdin.write(stdin)
-        proc.stdin.close()
+        if proc.stdin is not None:
+            if stdin:
+                proc.stdin.write(stdin)
+            proc.stdin.close()
         timed_out = False
         try:
             await asyncio.wait_for(proc.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             timed_out = True
             proc.kill()
             await proc.wait()
@@ -210,7 +211,7 @@ async def cli(tool: str, *args: str, check: bool = True) -> str:
     proc = await asyncio.create_subprocess_exec(tool, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         out, err = await asyncio.wait_for(proc.communicate(), CLI_TIMEOUT_SEC)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         raise EnvError(f"`{tool} {args[0]}` did not finish in {CLI_TIMEOUT_SEC:g}s") from None
     if check and proc.returncode != 0:

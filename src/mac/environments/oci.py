@@ -41,7 +41,7 @@ class ImageConfig:
         return {"env": self.env, "workdir": self.workdir, "user": self.user, "cmd": list(self.cmd)}
 
     @classmethod
-    def from_json(cls, data: dict) -> "ImageConfig":
+    def from_json(cls, data: dict) -> ImageConfig:
         return cls(dict(data.get("env") or {}), data.get("workdir") or "/", data.get("user") or "",
                    tuple(data.get("cmd") or ()))
 

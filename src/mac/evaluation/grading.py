@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mac.domains.base import Domain, Grade
+from mac.domains.base import Domain
+from mac.domains.grader import Grade
 from mac.domains.grader import Gradable, GradingContext
 from mac.errors import SandboxError
 from mac.evaluation.untrusted_file import read_capped

@@ -25,7 +25,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from mac.config import Quota, SandboxLimits, TaskModelSpec
 from mac.domains.base import Domain

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 
 from mac.config import TaskModelSpec
 from mac.records import SimItem
@@ -45,7 +46,7 @@ class Backend(ABC):
         """One non-streaming chat completion (the OpenAI response object)."""
 
     @abstractmethod
-    def stream(self, body: dict[str, Any], caller: str) -> AsyncIterator[dict[str, Any]]:
+    def stream(self, body: dict[str, Any], caller: str) -> AsyncGenerator[dict[str, Any], None]:
         """The chunks of a streaming completion; a usage-only chunk (no choices) may come last."""
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
@@ -60,7 +61,7 @@ GATEWAYS: Registry[BackendFactory] = Registry("task-model backend", group="mac.g
 
 
 @GATEWAYS.register(name="sim")
-def _sim_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem], sim_config: "SimConfig | None") -> Backend:
+def _sim_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem], sim_config: SimConfig | None) -> Backend:
     from mac.gateway.sim import SimBackend, SimConfig
 
     config = sim_config or SimConfig(seed=spec.seed)
@@ -68,20 +69,20 @@ def _sim_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem], sim_config: 
 
 
 @GATEWAYS.register(name="openai")
-def _openai_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem], sim_config: "SimConfig | None") -> Backend:
+def _openai_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem], sim_config: SimConfig | None) -> Backend:
     from mac.gateway.openai_backend import OpenAIBackend
 
     return OpenAIBackend.from_spec(spec)
 
 
-def make_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem] = (), sim_config: "SimConfig | None" = None) -> Backend:
+def make_backend(spec: TaskModelSpec, sim_items: Iterable[SimItem] = (), sim_config: SimConfig | None = None) -> Backend:
     """The backend a spec names: `SimBackend` (knowing `sim_items`), `OpenAIBackend` (key from the controller env)
     or a plugin's. ConfigError for an unknown backend name."""
     return GATEWAYS.get(spec.backend)(spec, sim_items, sim_config)
 
 
 def make_phase_backends(spec: TaskModelSpec, items: Mapping[str, Iterable[SimItem]],
-                        sim_config: "SimConfig | None" = None) -> dict[str, Backend]:
+                        sim_config: SimConfig | None = None) -> dict[str, Backend]:
     """A backend for each phase in `items` (phase -> the problems of its split), for `Gateway(phase_backends=...)`.
 
     A simulated backend is made once per phase and knows only that phase's problems: the dev token then cannot

@@ -25,7 +25,9 @@ class Call:
     # Class-level defaults: a call sets only what differs (this runs on every request).
     n, stream, input_estimate, plan = 1, False, 0, NOTHING
     input_tokens = output_tokens = 0
-    status, quota, error = 200, None, None
+    status: int = 200
+    quota: str | None = None
+    error: str | None = None
 
     def __init__(self, caller: Caller, raw: bytes):
         self.caller, self.started = caller, time.perf_counter()
@@ -86,7 +88,7 @@ class Handlers:
             return await self._stream(request, call, body)
         return await self._complete(call, body)
 
-    async def _admit(self, call: Call, body: dict[str, Any], size: int) -> web.Response | None:
+    async def _admit(self, call: Call, body: dict[str, Any], size: int) -> web.StreamResponse | None:
         """Count the request against its token's rates and reserve its worst case against the budgets (waiting
         for room if it must); the refusal to send back, or None."""
         meter = call.caller.meter
@@ -141,7 +143,7 @@ class Handlers:
                           limit=exc.limit, used=used, requested=exc.value - used)
         return error_response(429, "quota_exceeded", message, quota=exc.quota, limit=exc.limit, used=used)
 
-    async def _complete(self, call: Call, body: dict[str, Any]) -> web.Response:
+    async def _complete(self, call: Call, body: dict[str, Any]) -> web.StreamResponse:
         meter = call.caller.meter
         backend = meter.backend
         try:
@@ -153,7 +155,8 @@ class Handlers:
         except BaseException:
             meter.refund(call.n, call.plan)
             raise
-        usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
+        raw_usage = result.get("usage")
+        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
         call.input_tokens = _count(usage.get("prompt_tokens"), call.input_estimate)
         call.output_tokens = _count(usage.get("completion_tokens"), None) if usage.get("completion_tokens") is not None \
             else estimate_tokens(sum(len(_message_text(c)) for c in result.get("choices") or []))

@@ -7,7 +7,8 @@ lives only in this object's session headers: it is never logged, and any upstrea
 from __future__ import annotations
 
 import os
-from typing import Any, AsyncIterator
+from typing import Any
+from collections.abc import AsyncGenerator
 
 import aiohttp
 from yarl import URL
@@ -42,7 +43,7 @@ class OpenAIBackend(Backend):
         self.session: aiohttp.ClientSession | None = None
 
     @classmethod
-    def from_spec(cls, spec: TaskModelSpec) -> "OpenAIBackend":
+    def from_spec(cls, spec: TaskModelSpec) -> OpenAIBackend:
         """A backend for `spec`; the key comes from `os.environ[spec.api_key_env]` (none: no Authorization header)."""
         return cls(spec.base_url or "https://api.openai.com/v1", spec.name, os.environ.get(spec.api_key_env),
                    prices=(spec.price_input_per_mtok, spec.price_output_per_mtok), max_output_tokens=spec.max_output_tokens)
@@ -100,7 +101,7 @@ class OpenAIBackend(Backend):
             raise UpstreamError(502, "the upstream sent a reply that is not a JSON object")
         return RawReply(result, raw)
 
-    async def stream(self, body: dict[str, Any], caller: str) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, body: dict[str, Any], caller: str) -> AsyncGenerator[dict[str, Any], None]:
         response = await self._post(body)
         finished = False
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping
+from collections.abc import Mapping
 
 from aiohttp import web
 
@@ -77,7 +77,7 @@ class Gateway:
         """Every distinct backend (phases may share one)."""
         return list({id(b): b for b in (self.backend, *self.phase_backends.values())}.values())
 
-    async def __aenter__(self) -> "Gateway":
+    async def __aenter__(self) -> Gateway:
         await self.start()
         return self
 

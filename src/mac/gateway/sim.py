@@ -46,7 +46,8 @@ import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterable
+from typing import Any
+from collections.abc import AsyncGenerator, Iterable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -159,7 +160,7 @@ class SimBackend(Backend):
         asked = [v for v in (body.get("max_completion_tokens"), body.get("max_tokens")) if v]
         return self.reply(ask, prompt, first, n, min(asked + [self.max_output_tokens]))
 
-    async def stream(self, body: dict[str, Any], caller: str) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, body: dict[str, Any], caller: str) -> AsyncGenerator[dict[str, Any], None]:
         result = await self.complete(body, caller)
         base = {"id": result["id"], "object": "chat.completion.chunk", "created": result["created"], "model": result["model"]}
         for choice in result["choices"]:
@@ -189,7 +190,7 @@ class SimBackend(Backend):
 
     def reply(self, ask: Ask, prompt: str, first: int, n: int, cap: int | None = None) -> dict[str, Any]:
         """The completion for samples first..first+n-1 of `ask` (all sample 0 at temperature 0)."""
-        choices = []
+        choices: list[dict[str, Any]] = []
         for i in range(n):
             sample = 0 if ask.temperature == 0 else first + i
             text = _UNKNOWN_REPLY if ask.item is None else self._text(ask.item, ask, sample)

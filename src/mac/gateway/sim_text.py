@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from mac.gateway.sim_formats import format_for, number_in_words
 from mac.records import SimItem
@@ -21,7 +21,8 @@ PREFIX_CHARS = 32
 _START = re.compile(r"(?<![a-z0-9 ])[^ ]|(?<= )[^ ]")
 """Where a question may start in a normalised prompt: any non-space character not glued to a preceding letter."""
 _STEP_BY_STEP = re.compile(
-    r"step[- ]by[- ]step|think (?:carefully|through|it through)|reason (?:carefully|through)|show (?:your|all) (?:work|reasoning|steps)|chain[- ]of[- ]thought|explain your reasoning",
+    r"step[- ]by[- ]step|think (?:carefully|through|it through)|reason (?:carefully|through)"
+    r"|show (?:your|all) (?:work|reasoning|steps)|chain[- ]of[- ]thought|explain your reasoning",
     re.IGNORECASE,
 )
 

@@ -19,8 +19,10 @@ from harbor.environments.capabilities import EnvironmentCapabilities
 
 from mac.environments.base import EnvironmentSpec, NetworkPolicy
 from mac.environments.bwrap import BwrapEnvBackend
+from mac.environments.bwrap import BwrapEnvironment as MacEnvironment
 from mac.egress.rules import package_index_hosts
 from mac.config import SandboxLimits
+from mac.errors import EnvError
 
 LOG_DIRS = "/logs/agent /logs/verifier /logs/artifacts"
 
@@ -30,7 +32,7 @@ class BwrapEnvironment(BaseEnvironment):
 
     def __init__(self, *args, host_runtime: bool | str = False, **kwargs):
         self._host_runtime = str(host_runtime).lower() in ("1", "true", "yes")
-        self._mac_env = None
+        self._mac_env: MacEnvironment | None = None
         super().__init__(*args, **kwargs)
 
     @staticmethod
@@ -54,7 +56,7 @@ class BwrapEnvironment(BaseEnvironment):
         policy = getattr(self, "_network_policy", None)
         mode = str(getattr(getattr(policy, "network_mode", None), "value", "no-network"))
         if mode == "allowlist":
-            return NetworkPolicy(allow=list(policy.allowed_hosts))
+            return NetworkPolicy(allow=list(getattr(policy, "allowed_hosts", None) or []))
         if mode == "public":
             return NetworkPolicy(allow=package_index_hosts())
         return NetworkPolicy()
@@ -67,29 +69,34 @@ class BwrapEnvironment(BaseEnvironment):
                                env=dict(config.env or {}), workdir=config.workdir, network=self._network(),
                                limits=limits, host_runtime=self._host_runtime)
         self._mac_env = await BwrapEnvBackend().start(spec)
-        await self._mac_env.exec(f"mkdir -p {LOG_DIRS} && chmod 777 {LOG_DIRS}")
+        await self._env().exec(f"mkdir -p {LOG_DIRS} && chmod 777 {LOG_DIRS}")
 
     async def stop(self, delete: bool) -> None:
         if self._mac_env is not None:
             await self._mac_env.stop()
             self._mac_env = None
 
+    def _env(self) -> MacEnvironment:
+        if self._mac_env is None:
+            raise EnvError("the environment is not started (call start first)")
+        return self._mac_env
+
     async def upload_file(self, source_path: Path | str, target_path: str) -> None:
-        await self._mac_env.upload_file(Path(source_path), str(target_path))
+        await self._env().upload_file(Path(source_path), str(target_path))
 
     async def upload_dir(self, source_dir: Path | str, target_dir: str) -> None:
-        await self._mac_env.upload_dir(Path(source_dir), str(target_dir))
+        await self._env().upload_dir(Path(source_dir), str(target_dir))
 
     async def download_file(self, source_path: str, target_path: Path | str) -> None:
-        await self._mac_env.download_file(str(source_path), Path(target_path))
+        await self._env().download_file(str(source_path), Path(target_path))
 
     async def download_dir(self, source_dir: str, target_dir: Path | str) -> None:
-        await self._mac_env.download_dir(str(source_dir), Path(target_dir))
+        await self._env().download_dir(str(source_dir), Path(target_dir))
 
     async def exec(self, command: str, cwd: str | None = None, env: dict[str, str] | None = None,
                    timeout_sec: int | None = None, user: str | int | None = None) -> ExecResult:
         merged = self._merge_env(env) if hasattr(self, "_merge_env") else env
-        result = await self._mac_env.exec(command, cwd=cwd, env=merged, timeout=timeout_sec,
+        result = await self._env().exec(command, cwd=cwd, env=merged, timeout=timeout_sec,
                                           user=None if user is None else str(user))
         code = result.returncode if result.returncode is not None else 124
         return ExecResult(stdout=result.stdout, stderr=result.stderr, return_code=code)

@@ -2,7 +2,8 @@
 no Docker). Registered through the `inspect_ai` entry point (mac.interop._inspect_registry); needs `inspect_ai`.
 
 The config names the image (see `image_of`): an OCI layout or rootfs folder, a Dockerfile, a file holding an image
-reference, or the reference itself. No network. `MAC_INSPECT_HOST_RUNTIME=1` binds the host's /usr over the image. Each sample gets its own attempt (a fresh overlay), removed at sample_cleanup.
+reference, or the reference itself. No network. `MAC_INSPECT_HOST_RUNTIME=1` binds the host's /usr over the image.
+Each sample gets its own attempt (a fresh overlay), removed at sample_cleanup.
 """
 
 from __future__ import annotations

@@ -52,7 +52,8 @@ def classify(raw: RawRun, expected: str | Any, *, call_based: bool, fn_name: str
              limits: JudgeLimits) -> TestOutcome:
     """`expected`: the expected stdout text, or (call-based) the decoded expected value."""
     end = raw.end
-    time_sec = end.get("time") if isinstance(end.get("time"), (int, float)) else 0.0
+    raw_time = end.get("time")
+    time_sec = float(raw_time) if isinstance(raw_time, (int, float)) else 0.0
     time_sec = time_sec if math.isfinite(time_sec) and time_sec > 0 else 0.0
     outcome = _limits(raw, end, call_based, limits)
     if outcome is None:

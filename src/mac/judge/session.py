@@ -86,7 +86,8 @@ class DriverSession:
 
     async def run_test(self, data: str, timeout: float) -> RawRun:
         """Run one test; `timeout` bounds the whole exchange. Raises DriverFailed if the sandbox stops answering."""
-        kills_before = self.process.memory_kills()
+        process = self._open()[0]
+        kills_before = process.memory_kills()
         await self._send(b"T", data.encode("utf-8", "surrogatepass"))
         parts: dict[bytes, bytes] = {}
         deadline = asyncio.get_running_loop().time() + timeout
@@ -96,8 +97,8 @@ class DriverSession:
             if kind in (b"O", b"R") and kind not in parts:
                 parts[kind] = payload
             elif kind == b"E" and len(parts) == 2:
-                kills_after = self.process.memory_kills()
-                kills = kills_after - kills_before if None not in (kills_before, kills_after) else None
+                kills_after = process.memory_kills()
+                kills = kills_after - kills_before if kills_before is not None and kills_after is not None else None
                 return RawRun(parts[b"O"], parts[b"R"], _json_object(payload), kills)
             else:
                 raise await self._failed(f"unexpected frame {kind!r}")
@@ -107,13 +108,14 @@ class DriverSession:
         if self.process is None:
             return None
         try:
-            self.writer.write(HEADER.pack(b"Q", 0))
-            self.writer.close()
+            if self.writer is not None:
+                self.writer.write(HEADER.pack(b"Q", 0))
+                self.writer.close()
         except (ConnectionError, RuntimeError):
             pass
         try:
             return await asyncio.wait_for(self.process.wait(), 5.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self.process.kill("judge: the driver did not quit")
             return await self.process.wait()
 
@@ -123,22 +125,29 @@ class DriverSession:
         await self.process.kill(reason)
         return await self.process.wait()
 
+    def _open(self) -> tuple[SandboxProcess, asyncio.StreamReader, asyncio.StreamWriter]:
+        if self.process is None or self.reader is None or self.writer is None:
+            raise DriverFailed("the driver was never started")
+        return self.process, self.reader, self.writer
+
     async def _send(self, kind: bytes, payload: bytes) -> None:
+        writer = self._open()[2]
         try:
-            self.writer.write(HEADER.pack(kind, len(payload)) + payload)
-            await self.writer.drain()
+            writer.write(HEADER.pack(kind, len(payload)) + payload)
+            await writer.drain()
         except (ConnectionError, RuntimeError) as exc:
             raise await self._failed(f"cannot write to the driver: {exc}") from None
 
     async def _frame(self, timeout: float) -> tuple[bytes, bytes]:
         limit = self.config["send_bytes"] + REPORT_SLACK
+        reader = self._open()[1]
         try:
-            head = await asyncio.wait_for(self.reader.readexactly(HEADER.size), timeout)
+            head = await asyncio.wait_for(reader.readexactly(HEADER.size), timeout)
             kind, size = HEADER.unpack(head)
             if size > limit:
                 raise await self._failed(f"a {size}-byte frame is over the {limit}-byte limit")
-            payload = await asyncio.wait_for(self.reader.readexactly(size), timeout)
-        except asyncio.TimeoutError:
+            payload = await asyncio.wait_for(reader.readexactly(size), timeout)
+        except TimeoutError:
             raise await self._failed("the driver did not answer in time", kill=True) from None
         except asyncio.IncompleteReadError:
             raise await self._failed("the sandbox ended") from None

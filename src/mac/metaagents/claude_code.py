@@ -47,8 +47,9 @@ class ClaudeCode(CliAgent):
     def env(self, ctx: LaunchContext) -> dict[str, str]:
         env = {"CLAUDE_CONFIG_DIR": "/tmp/claude", "DISABLE_TELEMETRY": "1", "DISABLE_ERROR_REPORTING": "1",
                "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "IS_SANDBOX": "1"}
-        if self.sandbox_base_url():
-            env["ANTHROPIC_BASE_URL"] = self.sandbox_base_url()
+        base_url = self.sandbox_base_url()
+        if base_url:
+            env["ANTHROPIC_BASE_URL"] = base_url
         return env
 
     def argv(self, ctx: LaunchContext) -> list[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from mac.errors import ConfigError
 from mac.metaagents.base import LaunchContext, register
@@ -79,7 +80,7 @@ class Codex(CliAgent):
         return steps, usage
 
 
-def _item(item: dict) -> list[Step]:
+def _item(item: dict[str, Any]) -> list[Step]:
     kind, item_id = item.get("type"), str(item.get("id", ""))
     if kind == "agent_message":
         return [Step(role="assistant", content=cut(item.get("text", "")), source="codex")]

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from mac.errors import ConfigError
 from mac.metaagents.base import LaunchContext, MetaAgent, register

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from mac.metaagents.base import STAGE_MOUNT, LaunchContext, register
 from mac.metaagents.cliagent import CliAgent
@@ -46,8 +47,9 @@ class GeminiCli(CliAgent):
     def env(self, ctx: LaunchContext) -> dict[str, str]:
         env = {"HOME": "/tmp/home", "GEMINI_CLI_NO_RELAUNCH": "true", "GEMINI_TELEMETRY_ENABLED": "false",
                "NO_BROWSER": "true"}
-        if self.sandbox_base_url():
-            env["GOOGLE_GEMINI_BASE_URL"] = self.sandbox_base_url()
+        base_url = self.sandbox_base_url()
+        if base_url:
+            env["GOOGLE_GEMINI_BASE_URL"] = base_url
         return env
 
     def argv(self, ctx: LaunchContext) -> list[str]:
@@ -61,7 +63,7 @@ class GeminiCli(CliAgent):
 
     def convert(self, native: Path) -> tuple[list[Step], MetaUsage | None]:
         steps: list[Step] = []
-        stats: dict | None = None
+        stats: dict[str, Any] | None = None
         for event in iter_json_lines(native):
             kind = event.get("type")
             if kind == "message" and event.get("role") == "assistant":

@@ -14,6 +14,7 @@ import time
 from pydantic import BaseModel, Field
 
 from mac.config import Quota
+from mac.kinds import TrialStatus, Verdict
 from mac.records import Usage
 from mac.report.baselines import BaselineRow, comparable_rows
 from mac.report.compare import METHOD, BaselineComparison, ScoreRows, ScoreStats, compare, score_rows, scored_stats
@@ -39,13 +40,13 @@ class TrialRow(BaseModel):
     task_model: str
     seed: int
     simulated: bool
-    status: str
+    status: TrialStatus
     test_accuracy: float | None = None
     best_dev_accuracy: float | None = None
     dev_test_gap: float | None = None
     """Best dev accuracy minus test accuracy (positive: the dev score overstated the artifact)."""
     dev_evals: int = 0
-    integrity_verdict: str | None = None
+    integrity_verdict: Verdict | None = None
     counted: bool = False
     """Whether it counts towards its configuration's test statistics."""
     reason: str | None = None

@@ -37,7 +37,7 @@ class ScoreStats(BaseModel):
     max: float | None = None
 
     @classmethod
-    def of(cls, summary: Summary, *, accuracy: bool = False) -> "ScoreStats":
+    def of(cls, summary: Summary, *, accuracy: bool = False) -> ScoreStats:
         """`accuracy=True` clips the interval to 0-100: with 2-3 trials a t interval can reach past what an
         accuracy can be, and the part outside says nothing."""
         low, high = summary.ci_low, summary.ci_high

@@ -62,7 +62,8 @@ def _facts(view: TrialView, row: TrialRow) -> str:
         ("best dev → test gap", pct(row.dev_test_gap)), ("dev evaluations", row.dev_evals),
         ("development time", f"{fmt_duration(r.budget_use.dev_time_sec)} of "
                              f"{fmt_duration(r.budget_use.dev_time_limit_sec)}"),
-        ("model usage", usage), ("meta-agent's own model", meta_usage(r.meta_agent_usage)), ("artifact", f"{r.artifact_files} files, {r.artifact_bytes} bytes, sha256 "
+        ("model usage", usage), ("meta-agent's own model", meta_usage(r.meta_agent_usage)),
+        ("artifact", f"{r.artifact_files} files, {r.artifact_bytes} bytes, sha256 "
                                              f"{r.artifact_sha256 or DASH}"),
     ]
     if r.meta_agent_exit:

@@ -167,7 +167,7 @@ def load_trial(folder: Path, *, with_files: bool = True) -> TrialView | None:
     return view
 
 
-def _load_model(path: Path, model: type, problems: list[str]) -> Any:
+def _load_model(path: Path, model: Any, problems: list[str]) -> Any:
     if not path.is_file() or path.is_symlink():
         return None
     try:

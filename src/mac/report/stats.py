@@ -15,7 +15,7 @@ import math
 import random
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Callable
+from collections.abc import Callable
 
 _TINY = 1e-300
 _EPS = 1e-14

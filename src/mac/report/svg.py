@@ -117,10 +117,10 @@ def distribution(rows: list[DistributionRow], *, width: int = 1000) -> str:
         mid = top + lane * i + lane / 2
         body.append(f'<text class="label" x="{label_w - 8}" y="{mid + 4:.1f}" text-anchor="end">'
                     f'{escape(row.label[:40])}</text>')
-        for kind, value in (("naive", row.naive), ("strong", row.strong)):
-            if value is not None:
-                body.append(f'<line class="base {kind}" x1="{x_of(value):.1f}" y1="{mid - 13:.1f}" '
-                            f'x2="{x_of(value):.1f}" y2="{mid + 13:.1f}"><title>{kind} baseline {value:.1f}%'
+        for kind, base in (("naive", row.naive), ("strong", row.strong)):
+            if base is not None:
+                body.append(f'<line class="base {kind}" x1="{x_of(base):.1f}" y1="{mid - 13:.1f}" '
+                            f'x2="{x_of(base):.1f}" y2="{mid + 13:.1f}"><title>{kind} baseline {base:.1f}%'
                             f'</title></line>')
         if row.ci is not None:
             body.append(f'<line class="ci" x1="{x_of(row.ci[0]):.1f}" y1="{mid:.1f}" x2="{x_of(row.ci[1]):.1f}" '

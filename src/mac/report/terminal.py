@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -70,7 +72,7 @@ def integrity_usage_table(report: Report) -> Table:
         states = ", ".join(not_counted(c)) or DASH
         verdicts = Text(", ".join(f"{n} {name.lower()}" for name, n in c.verdicts.items() if n) or DASH,
                         style="bold red" if c.verdicts.get("CHEATING") else "")
-        cells = [*_key(c), _model(c), states, verdicts, _requests(total),
+        cells: list[Any] = [*_key(c), _model(c), states, verdicts, _requests(total),
                  f"{tokens(total.input_tokens)}/{tokens(total.output_tokens)}" if total else DASH,
                  money(total.cost_usd) if total else DASH, fraction(c.dev_time_frac), fraction(c.dev_quota_frac)]
         table.add_row(*cells, *([meta_usage(c.meta_agent_usage)] if with_meta else []))
@@ -92,7 +94,7 @@ def print_report(report: Report, console: Console) -> None:
     if not report.trials:
         console.print(f"no trials found in {', '.join(report.jobs) or 'the given jobs'}")
         return
-    parts: list = [leaderboard_table(report), integrity_usage_table(report)]
+    parts: list[Any] = [leaderboard_table(report), integrity_usage_table(report)]
     note = "CHEATING trials are included in the means (--include-cheating)." if report.include_cheating else \
         "CHEATING trials are excluded from the means (--include-cheating to count them)."
     parts.append(Text(note, style="dim"))

@@ -26,7 +26,8 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -160,7 +161,7 @@ class SandboxBackend(ABC):
     isolated: ClassVar[bool] = True
     Options: ClassVar[type[SandboxOptions]] = SandboxOptions
 
-    def __init__(self, evidence: "EvidenceLog | None" = None, options: SandboxOptions | None = None, **fields: Any):
+    def __init__(self, evidence: EvidenceLog | None = None, options: SandboxOptions | None = None, **fields: Any):
         """`evidence`: where denials go. `options` (or keyword `fields`): validated as this backend's Options."""
         self.evidence = evidence
         self.options = self.options_from(options, **fields)

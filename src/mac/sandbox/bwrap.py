@@ -160,7 +160,7 @@ class BwrapBackend(SandboxBackend):
             raise
         return process
 
-    async def _with_egress(self, spec: SandboxSpec) -> tuple[SandboxSpec, tuple]:
+    async def _with_egress(self, spec: SandboxSpec) -> tuple[SandboxSpec, tuple[egress.EgressProxy, Path]]:
         """Start the allowlisting proxy for the package index and relay it in (role "install" only)."""
         if spec.role != "install":
             raise ConfigError(f"allow_package_index is only for role 'install', not {spec.role!r}")

@@ -26,7 +26,7 @@ class Capture:
             return
         try:
             await asyncio.wait_for(asyncio.shield(self.task), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.task.cancel()
 
     def text(self) -> str:

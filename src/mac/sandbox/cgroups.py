@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from mac.config import SandboxLimits
 
@@ -111,7 +111,7 @@ class Cgroup:
     """controller -> folder (v2: every controller maps to the same folder)."""
 
     @classmethod
-    def create(cls, support: CgroupSupport, limits: SandboxLimits) -> "Cgroup":
+    def create(cls, support: CgroupSupport, limits: SandboxLimits) -> Cgroup:
         name = f"sbx-{os.getpid()}-{next(_counter)}"
         group = cls(support)
         try:

@@ -21,6 +21,7 @@ import re
 import shutil
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -43,7 +44,7 @@ class DepsLayer(BaseModel):
     """The layer folder (mounted read-only at /mac/deps) when `installed`."""
     installed: bool = False
     message: str = ""
-    events: list[dict] = Field(default_factory=list)
+    events: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def read_requirements(workspace: Path) -> list[str]:

@@ -13,7 +13,8 @@ import asyncio
 import os
 import stat
 from pathlib import Path
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from mac.errors import MacError
 from mac.offload import Deadline, off_loop
@@ -49,7 +50,7 @@ def _fs_used(folder: Path) -> tuple[int, int]:
     return (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize, vfs.f_bavail * vfs.f_frsize
 
 
-async def _measure(folders: list[Path]) -> int | dict:
+async def _measure(folders: list[Path]) -> int | dict[str, Any]:
     """The binds' total size, or (when the walk was refused) the refusal's detail."""
     try:
         return await off_loop(lambda d: sum(tree_bytes(f, d) for f in folders), seconds=MEASURE_LIMITS.seconds,
@@ -61,7 +62,7 @@ async def _measure(folders: list[Path]) -> int | dict:
 
 
 async def watch_disk(folders: list[Path], allowance: int,
-                     on_exceeded: Callable[[dict], Awaitable[None]]) -> None:
+                     on_exceeded: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
     """Runs until cancelled; calls `on_exceeded(detail)` once when the binds outgrow `allowance` bytes."""
     if not folders:
         return

@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import os
 import subprocess
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 
 class Launched:

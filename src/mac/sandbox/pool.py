@@ -16,17 +16,18 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mac.config import SandboxLimits
 from mac.sandbox import cgroups
 from mac.sandbox.seccomp import filter_fd
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
-_pools: dict[tuple, "LauncherPool"] = {}
+_pools: dict[tuple[Any, ...], LauncherPool] = {}
 _pools_lock = threading.Lock()
 
 
-def pool_for(support: cgroups.CgroupSupport, seccomp: bool, variant: str = "default") -> "LauncherPool":
+def pool_for(support: cgroups.CgroupSupport, seccomp: bool, variant: str = "default") -> LauncherPool:
     """The process-wide pool for this configuration (backends come and go, e.g. one per evaluation).
     `variant`: the seccomp filter variant its launchers hold (mac.sandbox.seccomp.variant_for)."""
     with _pools_lock:
@@ -38,7 +39,7 @@ def pool_for(support: cgroups.CgroupSupport, seccomp: bool, variant: str = "defa
 
 @dataclass
 class Entry:
-    popen: subprocess.Popen
+    popen: subprocess.Popen[bytes]
     cgroup: cgroups.Cgroup | None
     status_r: int
     """Our end of the --json-status-fd pipe."""
@@ -112,22 +113,27 @@ def order(entry: Entry, argv: list[str], rlimits: list[tuple[int, int]], uid: in
     import json
 
     line = json.dumps({"argv": argv, "rlimits": rlimits, "uid": uid, "gid": gid, "stdin": keep_stdin}).encode()
-    entry.popen.stdin.write(line + b"\n")
-    entry.popen.stdin.flush()
+    stdin = entry.popen.stdin
+    if stdin is None:
+        raise ValueError("a launcher is always started with an order pipe")
+    stdin.write(line + b"\n")
+    stdin.flush()
     if not keep_stdin:
-        entry.popen.stdin.close()
+        stdin.close()
 
 
 def discard(entry: Entry) -> None:
     """Let an unused launcher quit (end of input) and clean up after it."""
     try:
-        entry.popen.stdin.close()
+        if entry.popen.stdin is not None:
+            entry.popen.stdin.close()
         entry.popen.wait(timeout=5)
     except (OSError, subprocess.TimeoutExpired):
         entry.popen.kill()
         entry.popen.wait()
     for stream in (entry.popen.stdout, entry.popen.stderr):
-        stream.close()
+        if stream is not None:
+            stream.close()
     try:
         os.close(entry.status_r)
     except OSError:

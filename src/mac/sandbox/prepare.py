@@ -11,7 +11,7 @@ import os
 import resource
 import stat
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from mac.config import SandboxLimits
 from mac.sandbox.uids import Slot

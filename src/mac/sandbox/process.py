@@ -35,7 +35,7 @@ KILL_GRACE_SEC = 2.0
 DRAIN_SEC = 2.0
 WATCHDOG_LATE_SEC = 1.0
 """The watchdog thread kills this long after the wall limit (the loop normally kills first, and says why)."""
-SIGNAL_NAMES = {signal.SIGSYS: "seccomp_kill", signal.SIGXFSZ: "file_size_limit", signal.SIGXCPU: "cpu_limit"}
+SIGNAL_NAMES: dict[int, str] = {signal.SIGSYS: "seccomp_kill", signal.SIGXFSZ: "file_size_limit", signal.SIGXCPU: "cpu_limit"}
 
 
 class BwrapProcess(SandboxProcess):
@@ -45,7 +45,8 @@ class BwrapProcess(SandboxProcess):
                  cgroup: cgroups.Cgroup | None):
         self.backend, self.spec, self.proc, self.slot, self.cgroup = backend, spec, proc, slot, cgroup
         self.status = proc.status
-        self.pid, self.uid, self.child_pid = proc.pid, slot.uid, None
+        self.pid, self.uid = proc.pid, slot.uid
+        self.child_pid: int | None = None
         self._pidfd: int | None = None
         self._pidfd_lock = threading.Lock()
         self._watchdog: Watchdog | None = None
@@ -55,7 +56,7 @@ class BwrapProcess(SandboxProcess):
         self.started = time.monotonic()
         self.killed_by: str | None = None
         self.events: list[dict[str, Any]] = []
-        self._task: asyncio.Future | None = None
+        self._task: asyncio.Future[SandboxResult] | None = None
         self.egress: tuple | None = None
         """(EgressProxy, its folder) when the spec allowed the package index."""
 
@@ -70,9 +71,9 @@ class BwrapProcess(SandboxProcess):
                                    f"{self.stderr.text().strip()[-800:]}; {FIX}")
             info = json.loads(line)
             if "child-pid" in info:
-                self.child_pid = int(info["child-pid"])
+                self.child_pid = child_pid = int(info["child-pid"])
                 try:
-                    self._pidfd = os.pidfd_open(self.child_pid)
+                    self._pidfd = os.pidfd_open(child_pid)
                 except OSError:
                     self._pidfd = None  # already gone: it exited at once
                 self._watchdog = Watchdog(self.started + self.spec.limits.wall_sec + WATCHDOG_LATE_SEC,
@@ -81,6 +82,8 @@ class BwrapProcess(SandboxProcess):
                 return
 
     async def wait(self) -> SandboxResult:
+        if self._task is None:
+            raise SandboxError("the sandbox never started (no pid 1 reported)")
         return await asyncio.shield(self._task)
 
     def channel(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -130,7 +133,7 @@ class BwrapProcess(SandboxProcess):
             remaining = self.spec.limits.wall_sec - (time.monotonic() - self.started)
             try:
                 await asyncio.wait_for(self.proc.wait(), max(remaining, 0.0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if not self._watchdog_fired():
                     await self.kill("wall")
             if self._watchdog_fired() and self.killed_by is None:
@@ -138,7 +141,7 @@ class BwrapProcess(SandboxProcess):
                 self._event("wall_timeout", reason="wall", by="watchdog")
             try:
                 await asyncio.wait_for(self.proc.wait(), KILL_GRACE_SEC)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self._kill_everything()
                 await self.proc.wait()
         finally:
@@ -204,12 +207,17 @@ class BwrapProcess(SandboxProcess):
         if select.select([self._pidfd], [], [], 0)[0]:
             return True
         loop = asyncio.get_running_loop()
-        exited = loop.create_future()
-        loop.add_reader(self._pidfd, lambda: exited.done() or exited.set_result(True))
+        exited: asyncio.Future[bool] = loop.create_future()
+
+        def readable() -> None:
+            if not exited.done():
+                exited.set_result(True)
+
+        loop.add_reader(self._pidfd, readable)
         try:
             await asyncio.wait_for(exited, KILL_GRACE_SEC)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         finally:
             loop.remove_reader(self._pidfd)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mac.sandbox.argv import SYSTEM_LINKS, bwrap_argv, check_destination
-from mac.sandbox.base import SandboxSpec
+from mac.sandbox.base import RootfsView, SandboxSpec
 from mac.sandbox.runtime import Runtime
 
 HOST_DIR = "/.mac/host"
@@ -18,7 +18,7 @@ HOST_DIR = "/.mac/host"
 RELAY_DIR = "/run/mac"
 
 
-def _root(view) -> list[str]:
+def _root(view: RootfsView) -> list[str]:
     if view.full_copy:
         return ["--bind", str(view.upper), "/"]
     return ["--overlay-src", str(view.lower), "--overlay", str(view.upper), str(view.work), "/"]
@@ -45,6 +45,8 @@ def sandbox_argv(bwrap: Path, spec: SandboxSpec, runtime: Runtime, *, seccomp_fd
 
 def rootfs_argv(bwrap: Path, spec: SandboxSpec, *, seccomp_fd: int | None, status_fd: int) -> list[str]:
     view = spec.rootfs
+    if view is None:
+        raise ValueError("rootfs_argv is for specs with a rootfs (see sandbox_argv)")
     limits = spec.limits
     args = [str(bwrap), "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
             "--new-session", "--uid", str(view.uid), "--gid", str(view.gid), "--hostname", "sandbox",

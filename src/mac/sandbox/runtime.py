@@ -320,7 +320,7 @@ def _compile(runtime: Runtime, site: Path) -> None:
 
 
 def _chmod_world_readable(root: Path) -> None:
-    for folder, dirs, files in os.walk(root):
+    for folder, _dirs, files in os.walk(root):
         os.chmod(folder, 0o755)
         for name in files:
             path = os.path.join(folder, name)

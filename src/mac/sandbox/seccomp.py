@@ -22,6 +22,10 @@ import os
 import socket
 import tempfile
 import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mac.kinds import SandboxRole
 
 KILL_SYSCALLS = ("ptrace", "process_vm_readv", "process_vm_writev", "kexec_load", "kexec_file_load",
                  "init_module", "finit_module", "delete_module")
@@ -39,7 +43,7 @@ EXEC_EPERM_SYSCALLS = ("shmget", "msgget", "semget", "mq_open")
 VARIANTS = ("default", "exec")
 
 
-def variant_for(role: str) -> str:
+def variant_for(role: SandboxRole) -> str:
     """The filter variant a sandbox role gets."""
     return "exec" if role == "exec" else "default"
 

@@ -89,7 +89,7 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 
 class UnsafeProcess(SandboxProcess):
-    def __init__(self, backend: "UnsafeBackend", spec: SandboxSpec, proc: asyncio.subprocess.Process,
+    def __init__(self, backend: UnsafeBackend, spec: SandboxSpec, proc: asyncio.subprocess.Process,
                  relays: list[_Relay], home: Path):
         self.backend, self.spec, self.proc, self.relays, self.home = backend, spec, proc, relays, home
         limit = spec.limits.output_bytes
@@ -108,7 +108,7 @@ class UnsafeProcess(SandboxProcess):
         self._killpg()
 
     def channel(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if not self.spec.interactive:
+        if not self.spec.interactive or self.proc.stdout is None or self.proc.stdin is None:
             return super().channel()
         return self.proc.stdout, self.proc.stdin
 
@@ -121,7 +121,7 @@ class UnsafeProcess(SandboxProcess):
     async def _wait(self) -> SandboxResult:
         try:
             await asyncio.wait_for(self.proc.wait(), self.spec.limits.wall_sec)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self.kill("wall")
             await self.proc.wait()
         finally:

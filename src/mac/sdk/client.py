@@ -41,7 +41,7 @@ class ModelClient:
             )
         return self._client
 
-    def complete(self, messages: list[dict], *, temperature: float = 0.7, max_tokens: int | None = None,
+    def complete(self, messages: list[dict[str, Any]], *, temperature: float = 0.7, max_tokens: int | None = None,
                  n: int = 1, model: str | None = None, **kwargs: Any) -> list[str]:
         """All `n` choices' texts. The request times out no later than the run's deadline."""
         if max_tokens is not None:
@@ -54,7 +54,7 @@ class ModelClient:
         )
         return [(choice.message.content or "") for choice in response.choices]
 
-    def chat(self, messages: list[dict], *, temperature: float = 0.7, max_tokens: int | None = None,
+    def chat(self, messages: list[dict[str, Any]], *, temperature: float = 0.7, max_tokens: int | None = None,
              model: str | None = None, **kwargs: Any) -> str:
         """The first choice's text."""
         return self.complete(messages, temperature=temperature, max_tokens=max_tokens, model=model, **kwargs)[0]

@@ -36,7 +36,7 @@ _fd: int | None = None
 _file_bytes = 0
 
 
-def encode(prediction: Any) -> dict:
+def encode(prediction: Any) -> dict[str, Any]:
     """The JSON form of a prediction, whatever the artifact made of it (never raises): an idx that is neither an int
     nor a short str is null with `idx_repr` and `idx_type`, a non-str pred is null with `pred_type`, an item that
     is no Prediction (a dict, a string) has only `item_type`."""
@@ -114,7 +114,7 @@ def _append(prediction: Any) -> None:
         _close()
 
 
-def open_file(path: str | os.PathLike) -> None:
+def open_file(path: str | os.PathLike[str]) -> None:
     """Append every later prediction to `path` (created 0600; the runner calls this before loading the agent)."""
     global _fd, _file_bytes
     with _lock:

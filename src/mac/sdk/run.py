@@ -108,7 +108,7 @@ def call_solve(agent: Any, problems: list[Problem], timeout: float) -> Any:
     return agent.solve(problems, timeout_arg)
 
 
-def write_result(out: Path, predictions: list, *, partial: bool, timed_out: bool, error: str | None = None,
+def write_result(out: Path, predictions: list[Any], *, partial: bool, timed_out: bool, error: str | None = None,
                  tb: str | None = None) -> bool:
     """Write the result once; later calls (the watchdog racing a normal return) do nothing."""
     global _written

@@ -30,7 +30,7 @@ class Problem:
         return extra[name]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Problem":
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
         """MAC compatibility: build from a problems-file row."""
         return cls(idx=data["idx"], question=data["question"], choices=data.get("choices"),
                    extra=dict(data.get("extra") or {}))

@@ -57,7 +57,7 @@ class Index:
         db.row_factory = sqlite3.Row
         return db
 
-    def _write(self, sql: str, params: tuple) -> None:
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         db = self._connect()
         try:
             with db:
@@ -65,7 +65,7 @@ class Index:
         finally:
             db.close()
 
-    def _read(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         db = self._connect()
         try:
             return [dict(row) for row in db.execute(sql, params)]

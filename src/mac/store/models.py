@@ -76,7 +76,7 @@ class TrialConfig(BaseModel):
     created_at: float = Field(default_factory=time.time)
 
     @classmethod
-    def load(cls, path: Path) -> "TrialConfig":
+    def load(cls, path: Path) -> TrialConfig:
         """A config.json; StoreError (naming the file and each bad field) when it is invalid."""
         return load_stored(cls, path)
 
@@ -144,7 +144,7 @@ class MetaAgentUsage(BaseModel):
     cost_usd: float | None = None
     """What the tool itself reported (None when it reports no cost, e.g. an unpriced model)."""
 
-    def plus(self, other: "MetaAgentUsage") -> "MetaAgentUsage":
+    def plus(self, other: MetaAgentUsage) -> MetaAgentUsage:
         costs = [c for c in (self.cost_usd, other.cost_usd) if c is not None]
         return MetaAgentUsage(model=self.model or other.model, model_calls=self.model_calls + other.model_calls,
                               input_tokens=self.input_tokens + other.input_tokens,
@@ -153,7 +153,7 @@ class MetaAgentUsage(BaseModel):
                               cost_usd=round(sum(costs), 6) if costs else None)
 
     @staticmethod
-    def total(items: "list[MetaAgentUsage | None]") -> "MetaAgentUsage | None":
+    def total(items: list[MetaAgentUsage | None]) -> MetaAgentUsage | None:
         """The sum of the items that are there (None when none is)."""
         present = [u for u in items if u is not None]
         return functools.reduce(MetaAgentUsage.plus, present) if present else None
@@ -177,7 +177,7 @@ class ResumeRecord(BaseModel):
     recovered_logs: str | None = None
     """Where the interrupted meta-agent session's tool log was kept (trajectory/interrupted-N), or why it was not."""
     """Where the interrupted live workspace was recovered from (a stale scratch folder), if anywhere."""
-    timings_before: dict[str, "PhaseTiming"] = Field(default_factory=dict)
+    timings_before: dict[str, PhaseTiming] = Field(default_factory=dict)
     """The interrupted run's phase timings, kept as they were."""
 
 
@@ -241,6 +241,6 @@ class TrialResult(BaseModel):
         return f"{self.meta_agent} ({variant})" if variant else self.meta_agent
 
     @classmethod
-    def load(cls, path: Path) -> "TrialResult":
+    def load(cls, path: Path) -> TrialResult:
         """A result.json; StoreError (naming the file and each bad field) when it is invalid."""
         return load_stored(cls, path)

@@ -52,7 +52,7 @@ class JobPaths:
     def retried(self) -> Path:
         return self.dir / RETRIED_FOLDER
 
-    def trial(self, name: str) -> "TrialPaths":
+    def trial(self, name: str) -> TrialPaths:
         return TrialPaths(self.dir / check_name(name, "trial"))
 
 

@@ -97,7 +97,7 @@ class FakeProviders:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> "FakeProviders":
+    async def __aenter__(self) -> FakeProviders:
         if not self.url:
             await self.start()
         return self

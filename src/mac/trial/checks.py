@@ -34,7 +34,7 @@ def preflight_trials(configs: list[TrialConfig], *, meta_agents: bool = True) ->
     return check_endpoints(list(trial_endpoints(configs, meta_agents=meta_agents)))
 
 
-def preflight_resume(configs: list[TrialConfig], plans: list["ResumePlan"]) -> list[str]:
+def preflight_resume(configs: list[TrialConfig], plans: list[ResumePlan]) -> list[str]:
     """The endpoints a resume will call: the task model of every trial that runs again, and the meta-agent's
     own model of those that develop again (a trial only verified again needs no meta-agent, an audit none)."""
     develop = [c for c, p in zip(configs, plans) if "develop" in p.phases]

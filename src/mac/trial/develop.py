@@ -57,7 +57,7 @@ async def run_meta_agent(backend: SandboxBackend, spec: SandboxSpec, deadline: f
     try:
         timeout = max(0.0, deadline - time.time()) + KILL_GRACE_SEC
         return await asyncio.wait_for(asyncio.shield(process.wait()), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         await process.kill("deadline")
         return await process.wait()
     except BaseException:

@@ -17,7 +17,8 @@ import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 from pydantic import ValidationError
 

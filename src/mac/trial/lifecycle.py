@@ -55,12 +55,13 @@ AUDIT_SEC = 900.0
 
 def new_result(config: TrialConfig) -> TrialResult:
     return TrialResult(job=config.job, trial=config.trial, domain=config.domain, meta_agent=config.meta_agent,
-                       meta_agent_options=config.meta_agent_options, seed=config.seed, task_model=config.task_model.name, simulated=config.task_model.simulated,
+                       meta_agent_options=config.meta_agent_options, seed=config.seed,
+                       task_model=config.task_model.name, simulated=config.task_model.simulated,
                        test_seed_fingerprint=config.test_seed_fingerprint)
 
 
 async def run_trial(config: TrialConfig, paths: TrialPaths, *, progress: TrialProgress | None = None,
-                    index: Index | None = None, resume: "ResumePlan | None" = None) -> TrialResult:
+                    index: Index | None = None, resume: ResumePlan | None = None) -> TrialResult:
     """Run one trial in `paths.dir`; returns its result (also written to result.json and the index).
     With `resume`, continue an interrupted trial from the plan's phase (see mac.trial.resume)."""
     return await _Trial(config, paths, progress or TrialProgress(config.trial), index, resume).run()
@@ -68,7 +69,7 @@ async def run_trial(config: TrialConfig, paths: TrialPaths, *, progress: TrialPr
 
 class _Trial:
     def __init__(self, config: TrialConfig, paths: TrialPaths, progress: TrialProgress, index: Index | None,
-                 plan: "ResumePlan | None" = None):
+                 plan: ResumePlan | None = None):
         self.config, self.paths, self.progress, self.index = config, paths, progress, index
         self.plan = plan
         self.result = plan.start_result(config) if plan is not None else new_result(config)
@@ -160,6 +161,16 @@ class _Trial:
         """Does `phase` run in this trial? (All of them, unless a resume plan says where to pick up.)"""
         return self.plan is None or phase in self.plan.phases
 
+    def _log(self) -> EvidenceLog:
+        if self.evidence is None:
+            raise RuntimeError("the trial's evidence log is opened before any phase")
+        return self.evidence
+
+    def _scratch(self) -> Path:
+        if self.scratch is None:
+            raise RuntimeError("the trial's scratch folder is made before any phase")
+        return self.scratch
+
     async def _phases(self) -> None:
         with self.phase("prepare"):
             setup = self._prepare()
@@ -188,7 +199,7 @@ class _Trial:
             with self.phase("start"):
                 gateway = await stack.enter_async_context(Gateway(
                     setup.model_backends["dev"], model_name=self.config.task_model.name,
-                    log_path=self.paths.gateway_log, socket_dir=self.scratch / "sockets", evidence=self.evidence,
+                    log_path=self.paths.gateway_log, socket_dir=self._scratch() / "sockets", evidence=self.evidence,
                     phase_backends=setup.model_backends))
             if self.runs("develop"):
                 with contextlib.suppress(Exception), self.phase("develop"):  # a crash still freezes the workspace
@@ -215,7 +226,7 @@ class _Trial:
                 self.paths.dir, domain=setup.domain, dev_records=setup.dev, test_records=setup.test, auditor=auditor,
                 write=False)), seconds=AUDIT_SEC, what="audit")
         except DeadlineExceeded as exc:
-            self.evidence.add("audit", "audit_timeout", label=self.config.trial, seconds=exc.seconds)
+            self._log().add("audit", "audit_timeout", label=self.config.trial, seconds=exc.seconds)
             raise
         write_json_atomic(self.paths.audit, report)
         fields = report.result_fields()
@@ -243,7 +254,7 @@ class _Trial:
         from mac.trial.session import DevSession
 
         plan = self.plan
-        session = DevSession(self.config, self.paths, setup, gateway, self.evidence, self.scratch, self.progress,
+        session = DevSession(self.config, self.paths, setup, gateway, self.evidence, self._scratch(), self.progress,
                              **(plan.session_options() if plan is not None else {}))
         heartbeat = asyncio.ensure_future(self._heartbeat(session))
         try:
@@ -298,14 +309,14 @@ class _Trial:
             detail = exc.detail() if isinstance(exc, TreeRefused) else {}
             if isinstance(exc, DeadlineExceeded):
                 detail = {"limit": "seconds", "allowed": exc.seconds}
-            self.evidence.add("freeze", "freeze_refused", label=self.config.trial, reason=str(exc), **detail)
+            self._log().add("freeze", "freeze_refused", label=self.config.trial, reason=str(exc), **detail)
             raise
         if frozen.redacted:
-            self.evidence.add("freeze", "secret_redacted", label=f"the meta-agent's credentials in "
+            self._log().add("freeze", "secret_redacted", label=f"the meta-agent's credentials in "
                               f"{len(frozen.redacted)} workspace file(s), redacted from the artifact",
                               files=frozen.redacted[:20])
         if frozen.odd_names:
-            self.evidence.add("freeze", "control_char_names", label=f"{len(frozen.odd_names)} workspace entries "
+            self._log().add("freeze", "control_char_names", label=f"{len(frozen.odd_names)} workspace entries "
                               "refused: their names hold control characters", paths=frozen.odd_names[:20])
         snapshot = frozen.snapshot
         self.result.artifact_sha256 = snapshot.sha256

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mac.evaluation.result import EvalResult
+from mac.kinds import TrialStatus
 from mac.records import Usage
 from mac.store.models import DEFAULT_MAX_UPSTREAM_ERROR_RATE, TrialResult
 
@@ -47,7 +48,7 @@ def infrastructure_problem(usage_by_phase: dict[str, Usage], threshold: float) -
 
 
 def finished_status(result: TrialResult, threshold: float = DEFAULT_MAX_UPSTREAM_ERROR_RATE, *,
-                    skip: tuple[str, ...] = ()) -> str:
+                    skip: tuple[str, ...] = ()) -> TrialStatus:
     """The status of a trial that ran to its end: failed, infrastructure_error or completed, judged on the
     usage of its phases except `skip` (a re-verification replaces "verify"). Sets the reason of an
     infrastructure error (before any artifact reason, which stays after it)."""

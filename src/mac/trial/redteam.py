@@ -94,7 +94,7 @@ class TrialView:
         """The planted secret is in no file of the trial folder (artifact, workspace, logs, trajectory)."""
         needle = self.secret.encode()
         hits = []
-        for root, dirs, files in os.walk(self.dir, followlinks=False):
+        for root, _dirs, files in os.walk(self.dir, followlinks=False):
             for name in files:
                 path = Path(root) / name
                 if path.is_symlink() or not path.is_file():
@@ -154,7 +154,7 @@ def redteam_configs(job: str, domain: str, names: list[str], *, dev_time: float,
     into `memory_dir` (the job folder: trusted side) as their `memorised` option."""
     from mac.domains.base import get_domain
     from mac.metaagents.redteam import ATTACKS
-    from mac.trial.job import job_configs
+    from mac.trial.jobspec import job_configs
 
     budget = override_budget(budget_preset("smoke", get_domain(domain).default_budget()), dev_time=dev_time)
     spec = TaskModelSpec.parse("sim")
@@ -237,7 +237,8 @@ async def run_redteam(jobs_dir: Path, *, domain: str = "arith", attacks: list[st
     from mac.audit.fake_judge import NaiveJudge
     from mac.metaagents.redteam import ATTACKS
     from mac.testing.fake_openai import FakeOpenAI
-    from mac.trial.job import default_job_name, run_job
+    from mac.trial.job import run_job
+    from mac.trial.jobspec import default_job_name
 
     names = attack_names(attacks, domain)
     paths = JobPaths(Path(jobs_dir).resolve(), job or default_job_name(f"redteam-{domain}"))

@@ -176,7 +176,7 @@ def _after_development_cut(paths: TrialPaths, config: TrialConfig, result: Trial
     used = dev_usage_spent(paths, result)
     quota = quota_left(budget.dev_quota, used)
     evals = len(read_jsonl(paths.dev_evals))
-    common = dict(from_phase="develop", dev_spent_sec=round(spent, 3), dev_left_sec=round(left, 3),
+    common: dict[str, Any] = dict(from_phase="develop", dev_spent_sec=round(spent, 3), dev_left_sec=round(left, 3),
                   dev_usage_before=used, dev_quota_left=quota, dev_evals_before=evals)
     if left < min_dev_left(budget):
         return ResumePlan(config.trial, "freeze-workspace", why=f"only {left:.0f} s of development left", **common)

@@ -6,6 +6,8 @@ import json
 import os
 import stat
 from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 from mac.config import Budget, TaskModelSpec
 from mac.domains.base import Domain, InstructionContext
@@ -64,7 +66,7 @@ def model_readme(spec: TaskModelSpec, extra: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dev_problems(domain: Domain, records: list[Record]) -> list[dict]:
+def dev_problems(domain: Domain, records: list[Record]) -> list[dict[str, Any]]:
     """The dev questions as the artifact will see them: idx, question, choices, extra. Never the answers."""
     return [domain.problem(idx, record).to_dict() for idx, record in enumerate(records)]
 
@@ -80,7 +82,7 @@ def prepare_workspace(workspace: Path, domain: Domain, dev_records: list[Record]
     `overwrite=False` (a resumed trial) writes only the missing ones: the workspace stays as the meta-agent left it."""
     workspace.mkdir(parents=True, exist_ok=True)
     instruction = domain.instruction(instruction_context(budget, len(dev_records), spec))
-    files = {"instruction.md": lambda: instruction, "SDK.md": lambda: SDK_MD,
+    files: dict[str, Callable[[], str]] = {"instruction.md": lambda: instruction, "SDK.md": lambda: SDK_MD,
              "MODEL.md": lambda: model_readme(spec, model_notes),
              "dev_problems.json": lambda: json.dumps(dev_problems(domain, dev_records), ensure_ascii=False, indent=1)}
     for name, text in files.items():
