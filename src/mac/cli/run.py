@@ -237,7 +237,7 @@ def run(
     """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split.
 
     `--resume JOB` continues a job whose controller died, with the job's stored settings (only --seeds, -n,
-    --jobs-dir and --retry-failed apply). Model endpoints are checked before anything runs. Exit code 0: every
+    --jobs-dir, --retry-failed and where trials run, --executor and --ray-*, apply). Model endpoints are checked before anything runs. Exit code 0: every
     trial ran cleanly; 1: a trial, an artifact or the infrastructure failed; 2: bad usage or a failed endpoint
     check; 130: interrupted."""
     given = {"domain": domain, "meta_agent": meta_agent, "seeds": seeds, "task_model": task_model,
@@ -293,7 +293,8 @@ def _resume(job: str, sources: list[str], overrides: dict[str, Any], as_json: bo
     refused = ([f"-c {s}" for s in sources] + [FLAGS.get(k, k) for k in overrides if k not in RESUME_KEYS])
     if refused:
         raise ConfigError(f"--resume continues the job with its stored settings: drop {', '.join(refused)} (only "
-                          "--seeds, -n, --jobs-dir and --retry-failed apply; to change settings, start a new job)")
+                          "--seeds, -n, --jobs-dir, --retry-failed, --executor and --ray-* apply; to change settings, start a new "
+                          "job)")
     paths = find_job(job, Path(overrides.get("jobs_dir") or jobs_home()))
     spec = stored_spec(paths)
     executor = _resume_executor(spec, overrides)

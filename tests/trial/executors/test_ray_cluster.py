@@ -3,25 +3,19 @@
 the sim: a job across both nodes gives the local executor's scores, a node killed mid-trial loses nothing and
 counts nothing twice, and Ctrl-C saves remote trials as interrupted for `mac run --resume`.
 
-The tests stop only the processes they started (the `mac ray start --block` trees, by PID; gcs_server may need
-SIGKILL) and remove their temp dirs. One cluster serves the whole module.
-
-The cluster's address is 127.0.0.2 (loopback): Ray 2.60 rewrites the literal 127.0.0.1 into the machine's LAN
-address (see mac.trial.executors.cluster), and a node then joins, and drivers connect, through that address.
+The cluster (mac.testing.raycluster) is on 127.0.0.2, a loopback address Ray keeps as it is; the tests stop only
+the processes they started, by PID, and remove their temp dirs. One cluster serves the whole module; the last
+test starts a Ray of its own (`--executor ray` without an address) on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 import shlex
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -29,10 +23,10 @@ from pathlib import Path
 import pytest
 
 from mac.store import Index, TrialResult, read_jsonl
+from mac.testing.raycluster import LOOPBACK, LocalRayCluster
 
 pytestmark = [pytest.mark.slow]
 
-LOOPBACK = "127.0.0.2"
 MAC = [sys.executable, "-c", "from mac.cli import app; app()"]
 MARKER = "8642.75"
 """The sleep of a meta-agent waiting out its budget: how the test finds its sandboxed processes."""
@@ -48,47 +42,6 @@ BUILDER = textwrap.dedent(f'''
     os.execvp("sleep", ["sleep", "{MARKER}"])
 ''')
 """A fixed artifact (so scores depend on the sim's seeds only), then a wait until the development deadline."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            tree.setdefault(ppid, []).append(int(entry))
-    return tree
-
-
-def descendants(pid: int) -> list[int]:
-    tree, out, todo = _children(), [], [pid]
-    while todo:
-        for child in tree.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
-def _name(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def _started(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return ""
 
 
 def marked_processes() -> list[int]:
@@ -112,96 +65,13 @@ def wait_for(condition, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-class Cluster:
-    def __init__(self) -> None:
-        self.token = secrets.token_hex(32)
-        self.port = _free_port()
-        self.address = f"{LOOPBACK}:{self.port}"
-        self.dirs = [Path(tempfile.mkdtemp(prefix="mr", dir="/tmp")) for _ in range(2)]
-        self.env = {**os.environ, "RAY_AUTH_TOKEN": self.token, "RAY_AUTH_MODE": "token",
-                    "RAY_USAGE_STATS_ENABLED": "0"}
-        self.roots: list[subprocess.Popen] = []
-        self.logs: list = []
-        self.seen: dict[int, str] = {}
-        """pid -> its start time: a pid is signalled only while it is still that process."""
-
-    def start(self) -> None:
-        common = ["--block", "--node-ip-address", LOOPBACK, "--num-cpus", "2", "--sandboxes", "2",
-                  "--dashboard-agent-listen-port", str(_free_port())]
-        head = ["--head", "--port", str(self.port), "--include-dashboard=false",
-                "--ray-client-server-port", str(_free_port()), "--temp-dir", str(self.dirs[0])]
-        self._start([*common, *head])
-        self._wait_nodes(1)
-        self._start([*common, "--address", self.address, "--temp-dir", str(self.dirs[1]),
-                     "--resources", '{"second_node": 1}'])
-        self._wait_nodes(2)
-
-    def _start(self, args: list[str]) -> None:
-        log = open(self.dirs[0].parent / f"{self.dirs[0].name}-{len(self.roots)}.log", "wb")
-        self.logs.append(log)
-        self.roots.append(subprocess.Popen([*MAC, "ray", "start", *args], env=self.env, stdout=log,
-                                           stderr=subprocess.STDOUT, start_new_session=True))
-
-    def _wait_nodes(self, count: int) -> None:
-        probe = textwrap.dedent(f'''
-            import ray
-            ray.init(address="{self.address}", log_to_driver=False)
-            print(sum(1 for n in ray.nodes() if n["Alive"] and n["Resources"].get("mac_sandbox")))
-        ''')
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            self.remember()
-            done = subprocess.run([sys.executable, "-c", probe], env=self.env, capture_output=True, text=True,
-                                  timeout=60)
-            if done.returncode == 0 and done.stdout.strip().splitlines()[-1:] == [str(count)]:
-                return
-            time.sleep(1)
-        raise AssertionError(f"the cluster did not reach {count} node(s)")
-
-    def remember(self) -> None:
-        """Note every process of ours now (workers outlive a killed raylet as orphans)."""
-        for root in self.roots:
-            for pid in [root.pid, *descendants(root.pid)]:
-                self.seen.setdefault(pid, _started(pid))
-
-    def raylet(self, node: int) -> int:
-        [pid] = [p for p in descendants(self.roots[node].pid) if _name(p) == "raylet"]
-        return pid
-
-    def stop(self) -> None:
-        self.remember()
-        for sig in (signal.SIGTERM, signal.SIGKILL):  # gcs_server may ignore SIGTERM
-            for pid, started in self.seen.items():
-                if _started(pid) != started:
-                    continue  # gone (the pid may be another process's now)
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            for root in self.roots:
-                try:
-                    root.wait(10)
-                except subprocess.TimeoutExpired:
-                    pass
-            time.sleep(1)
-        for folder in self.dirs:
-            shutil.rmtree(folder, ignore_errors=True)
-        for log in self.logs:
-            log.close()
-            Path(log.name).unlink(missing_ok=True)
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    c = Cluster()
-    try:
-        c.start()
+    with LocalRayCluster(nodes=2) as c:
         yield c
-    finally:
-        c.stop()
 
 
-def mac_run(cluster: Cluster, *args: str, cwd: Path, **popen) -> subprocess.Popen:
+def mac_run(cluster: LocalRayCluster, *args: str, cwd: Path, **popen) -> subprocess.Popen:
     return subprocess.Popen([*MAC, "run", *args], cwd=cwd, env=cluster.env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True, **popen)
 
@@ -223,22 +93,11 @@ def attempts(trial: Path) -> list[dict]:
     return read_jsonl(trial / "executor.jsonl")
 
 
-def node_ids(cluster: Cluster) -> dict[str, str]:
-    probe = textwrap.dedent(f'''
-        import json, ray
-        ray.init(address="{cluster.address}", log_to_driver=False)
-        assert {{n["NodeManagerAddress"] for n in ray.nodes()}} == {{"{LOOPBACK}"}}, ray.nodes()  # loopback only
-        print(json.dumps({{n["NodeID"]: "second" if "second_node" in n["Resources"] else "head"
-                          for n in ray.nodes()}}))
-    ''')
-    done = subprocess.run([sys.executable, "-c", probe], env=cluster.env, capture_output=True, text=True, timeout=60)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.timeout(400)
 def test_a_job_across_two_nodes_survives_a_node_death_with_the_local_scores(cluster, tmp_path):
     jobs = tmp_path / "jobs"
-    names = node_ids(cluster)
+    names = cluster.node_names()
+    assert {n["NodeManagerAddress"] for n in cluster.nodes_info()} == {LOOPBACK}  # loopback only
     ray_job = mac_run(cluster, *job_args(jobs, "on-ray", 4, 30), "--executor", "ray", "--ray-address",
                       cluster.address, cwd=tmp_path)
     local_job = None
@@ -249,7 +108,7 @@ def test_a_job_across_two_nodes_survives_a_node_death_with_the_local_scores(clus
             """A trial developing on the second node whose agent.py and a dev-time heartbeat reached us."""
             for trial in trials:
                 runs = [a for a in attempts(trial) if a["event"] == "started"]
-                if runs and names.get(runs[-1]["node_id"]) == "second" and \
+                if runs and names.get(runs[-1]["node_id"]) == "node_1" and \
                         (trial / "workspace" / "agent.py").is_file() and saved_dev_time(trial) > 0:
                     return trial
             return None
@@ -275,11 +134,12 @@ def test_a_job_across_two_nodes_survives_a_node_death_with_the_local_scores(clus
     assert {k: v["test"] for k, v in on_ray.items()} == {k: v["test"] for k, v in local.items()}
     assert all(t["status"] == "completed" and t["test"]["total"] > 0 for t in on_ray.values())
     used = {names.get(a["node_id"]) for t in trials for a in attempts(t) if a["event"] == "started"}
-    assert used == {"head", "second"}
+    assert used == {"head", "node_1"}
+    assert {a["node_ip"] for t in trials for a in attempts(t)} == {LOOPBACK}
 
     runs = attempts(killed)
     assert [a["event"] for a in runs] == ["started", "ended", "started", "ended"]
-    assert names[runs[0]["node_id"]] == "second" and runs[1]["outcome"].startswith("lost")
+    assert names[runs[0]["node_id"]] == "node_1" and runs[1]["outcome"].startswith("lost")
     assert names[runs[2]["node_id"]] == "head" and runs[3]["outcome"] == "done"
     result = TrialResult.load(killed / "result.json")
     [resumed] = result.resumed
@@ -320,3 +180,24 @@ def test_ctrl_c_saves_remote_trials_as_interrupted_and_the_resume_finishes_them(
     result = TrialResult.load(trial / "result.json")
     [resumed] = result.resumed
     assert resumed.policy == "continue-development" and result.status == "completed" and result.test is not None
+
+
+@pytest.mark.timeout(200)
+def test_without_an_address_the_executor_starts_a_loopback_ray_of_its_own(tmp_path):
+    """... and with --ray-shared-fs its worker writes the job's trial folder in place."""
+    jobs = tmp_path / "jobs"
+    had_token = (Path.home() / ".ray" / "auth_token").exists()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    done = subprocess.run([*MAC, "run", "--domain", "arith", "--meta-agent", "baseline", "--baseline", "strong",
+                           "--budget", "smoke", "--executor", "ray", "--ray-shared-fs", "--jobs-dir", str(jobs), "--job", "own",
+                           "--json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    [trial] = json.loads(done.stdout)["trials"]  # stdout is the JSON alone: Ray's messages went to stderr
+    assert trial["status"] == "completed"
+    [started, ended] = attempts(jobs / "own" / trial["trial"])
+    assert started["node_ip"] == "127.0.0.1" and ended["outcome"] == "done"
+    config = json.loads((jobs / "own" / trial["trial"] / "config.json").read_text())
+    assert config["test_seed_file"] and "ray-trial-" not in config["test_seed_file"]  # the install's, not a copy
+    assert (jobs / "own" / trial["trial"] / "verification.json").is_file()
+    assert (Path.home() / ".ray" / "auth_token").exists() == had_token  # its token was its own, not one saved in ~

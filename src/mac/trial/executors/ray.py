@@ -124,8 +124,9 @@ class RayExecutor:
             with contextlib.suppress(OSError):
                 append_jsonl(paths.dir / EXECUTOR_LOG, {**log, "event": "started"})
             state = {} if self.shared_fs or plan is None else await asyncio.to_thread(_pack_state, paths)
+            secrets = {} if self.shared_fs else _secrets(config)  # shared storage: the same paths everywhere
             run = asyncio.ensure_future(_await(actor.run.remote(
-                config, plan, state, _secrets(config), str(paths.dir) if self.shared_fs else None)))
+                config, plan, state, secrets, str(paths.dir) if self.shared_fs else None)))
             try:
                 while not run.done():
                     await asyncio.wait({run}, timeout=POLL_SEC)

@@ -66,7 +66,8 @@ class TrialWorker:
         import ray
 
         context = ray.get_runtime_context()
-        return {"node_id": context.get_node_id(), "host": os.uname().nodename}
+        return {"node_id": context.get_node_id(), "node_ip": ray.util.get_node_ip_address(),
+                "host": os.uname().nodename}
 
     async def run(self, config: TrialConfig, plan: Any, state: dict[str, bytes], secrets: dict[str, bytes],
                   shared_dir: str | None) -> str:
