@@ -108,7 +108,7 @@ def test_mac_ray_start_adds_the_sandbox_resource_and_turns_usage_stats_off():
     command, env = start_command(["--head", "--port", "6380", "--resources", '{"gpu_box": 1}'], 3)
     assert command[1:] == ["start", "--head", "--port", "6380", "--resources", '{"gpu_box": 1, "mac_sandbox": 3}',
                            "--disable-usage-stats"]
-    assert env["RAY_USAGE_STATS_ENABLED"] == "0"
+    assert env["RAY_USAGE_STATS_ENABLED"] == "0" and env["RAY_worker_niceness"] == "0"
     with pytest.raises(ConfigError, match="JSON object"):
         start_command(["--resources=[1]"], None)
 

@@ -3,7 +3,8 @@
     async with RayExecutor(address="auto", concurrency=8) as executor:   # None: a Ray on this machine
         result = await executor.run_trial(config, paths, progress=p, index=index)
 
-- Placement: every actor asks for `mac_sandbox: 1` (a custom resource that only nodes started through
+- Placement: an actor runs one trial at a time and, when that trial ended cleanly, the next one (so a trial
+  seldom pays for a new worker process); every actor asks for `mac_sandbox: 1` (a custom resource that only nodes started through
   `mac ray start`, or the local Ray this executor starts, have: bubblewrap was checked there), the CPUs of the
   meta-agent's sandbox (`budget.dev_limits.cpus`) and its memory (`budget.dev_limits.memory_mb`).
 - Files: the controller writes config.json itself, sends the trial's state (a resume's starting point) and the
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import time
 from pathlib import Path
@@ -67,6 +69,8 @@ class RayExecutor:
         self.concurrency, self.num_cpus = max(1, concurrency), num_cpus
         self._limit: asyncio.Semaphore | None = None
         self._actor_class: Any = None
+        self._idle: dict[str, list[Any]] = {}
+        """Actors whose trial ended cleanly, by placement: the next trial reuses one (no new worker process)."""
         self._started_env: dict[str, str | None] = {}
         self.ray = import_ray()
 
@@ -80,6 +84,10 @@ class RayExecutor:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
+        for actor in (a for pool in self._idle.values() for a in pool):
+            with contextlib.suppress(Exception):
+                self.ray.kill(actor, no_restart=True)
+        self._idle.clear()
         self.ray.shutdown()
         for key, value in self._started_env.items():  # what connect() set for a Ray of its own
             if value is None:
@@ -115,7 +123,11 @@ class RayExecutor:
                        index: Index | None, plan: "ResumePlan | None", attempt: int) -> str:
         """One actor's run of the trial: "done", or "lost" when its node or worker died."""
         ray = self.ray
-        actor = self._actor_class.options(**self._placement(config)).remote()
+        placement = self._placement(config)
+        key = json.dumps(placement, sort_keys=True)
+        pool = self._idle.setdefault(key, [])
+        actor = pool.pop() if pool else self._actor_class.options(**placement).remote()
+        reusable = False
         log: dict[str, Any] = {"attempt": attempt, "started_at": time.time(),
                                "policy": plan.policy if plan is not None else "new"}
         receiver = None if self.shared_fs else FolderReceiver(paths.dir)
@@ -136,7 +148,7 @@ class RayExecutor:
             except asyncio.CancelledError:
                 await asyncio.shield(self._stop(actor, receiver, paths, progress, index, run))
                 raise
-            log["outcome"] = "done"
+            log["outcome"], reusable = "done", True
             return "done"
         except (*_lost_errors(ray), StoreError) as exc:  # StoreError: a damaged stream; our copy is resumed
             log["outcome"] = f"lost: {type(exc).__name__}"
@@ -145,8 +157,11 @@ class RayExecutor:
             log["ended_at"] = time.time()
             with contextlib.suppress(OSError):
                 append_jsonl(paths.dir / EXECUTOR_LOG, {**log, "event": "ended"})
-            with contextlib.suppress(Exception):
-                ray.kill(actor, no_restart=True)
+            if reusable:
+                pool.append(actor)
+            else:
+                with contextlib.suppress(Exception):
+                    ray.kill(actor, no_restart=True)
 
     def _placement(self, config: TrialConfig) -> dict[str, Any]:
         limits = config.budget.dev_limits

@@ -77,6 +77,7 @@ class TrialWorker:
         shared (then nothing is streamed)."""
         from mac.trial.lifecycle import run_trial
 
+        self.__init__()  # type: ignore[misc]  # an actor runs one trial after another: nothing carries over
         self.root = Path(tempfile.mkdtemp(prefix="ray-trial-", dir=scratch_home()))
         config = self._localise(config, secrets)
         if shared_dir is not None:
