@@ -4,7 +4,8 @@
         result = await executor.run_trial(config, paths, progress=p, index=index)
 
 - Placement: an actor runs one trial at a time and, when that trial ended cleanly, the next one (so a trial
-  seldom pays for a new worker process); every actor asks for `mac_sandbox: 1` (a custom resource that only nodes started through
+  seldom pays for a new worker process), unless a new actor is waiting for resources then (an idle actor holds
+  its resources: it is killed to free them); every actor asks for `mac_sandbox: 1` (a custom resource that only nodes started through
   `mac ray start`, or the local Ray this executor starts, have: bubblewrap was checked there), the CPUs of the
   meta-agent's sandbox (`budget.dev_limits.cpus`) and its memory (`budget.dev_limits.memory_mb`).
 - Files: the controller writes config.json itself, sends the trial's state (a resume's starting point) and the
@@ -71,6 +72,8 @@ class RayExecutor:
         self._actor_class: Any = None
         self._idle: dict[str, list[Any]] = {}
         """Actors whose trial ended cleanly, by placement: the next trial reuses one (no new worker process)."""
+        self._placing = 0
+        """New actors not placed yet: while any waits, an idle actor is killed instead (it holds resources)."""
         self._started_env: dict[str, str | None] = {}
         self.ray = import_ray()
 
@@ -84,10 +87,7 @@ class RayExecutor:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        for actor in (a for pool in self._idle.values() for a in pool):
-            with contextlib.suppress(Exception):
-                self.ray.kill(actor, no_restart=True)
-        self._idle.clear()
+        self._drop_idle()
         self.ray.shutdown()
         for key, value in self._started_env.items():  # what connect() set for a Ray of its own
             if value is None:
@@ -126,13 +126,21 @@ class RayExecutor:
         placement = self._placement(config)
         key = json.dumps(placement, sort_keys=True)
         pool = self._idle.setdefault(key, [])
+        fresh = not pool
+        if fresh:  # idle actors of another shape would hold resources this one may need
+            self._drop_idle(keep=key)
         actor = pool.pop() if pool else self._actor_class.options(**placement).remote()
         reusable = False
+        self._placing += fresh
         log: dict[str, Any] = {"attempt": attempt, "started_at": time.time(),
                                "policy": plan.policy if plan is not None else "new"}
         receiver = None if self.shared_fs else FolderReceiver(paths.dir)
         try:
-            log.update(await actor.node.remote())
+            try:
+                log.update(await actor.node.remote())
+            finally:
+                self._placing -= fresh
+                fresh = False
             with contextlib.suppress(OSError):
                 append_jsonl(paths.dir / EXECUTOR_LOG, {**log, "event": "started"})
             state = {} if self.shared_fs or plan is None else await asyncio.to_thread(_pack_state, paths)
@@ -152,16 +160,25 @@ class RayExecutor:
             return "done"
         except (*_lost_errors(ray), StoreError) as exc:  # StoreError: a damaged stream; our copy is resumed
             log["outcome"] = f"lost: {type(exc).__name__}"
+            self._drop_idle()  # some may have been on the node that died
             return "lost"
         finally:
             log["ended_at"] = time.time()
             with contextlib.suppress(OSError):
                 append_jsonl(paths.dir / EXECUTOR_LOG, {**log, "event": "ended"})
-            if reusable:
+            if reusable and not self._placing:
                 pool.append(actor)
             else:
                 with contextlib.suppress(Exception):
                     ray.kill(actor, no_restart=True)
+
+    def _drop_idle(self, keep: str | None = None) -> None:
+        for key, pool in self._idle.items():
+            if key != keep:
+                for actor in pool:
+                    with contextlib.suppress(Exception):
+                        self.ray.kill(actor, no_restart=True)
+                pool.clear()
 
     def _placement(self, config: TrialConfig) -> dict[str, Any]:
         limits = config.budget.dev_limits

@@ -55,6 +55,10 @@ class TrialWorker:
     """Made a Ray actor by mac.trial.executors.ray (`ray.remote(TrialWorker)`); plain Python otherwise."""
 
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        """An actor runs one trial after another: nothing carries over."""
         self.task: asyncio.Future | None = None
         self.progress: TrialProgress | None = None
         self.paths: TrialPaths | None = None
@@ -77,7 +81,7 @@ class TrialWorker:
         shared (then nothing is streamed)."""
         from mac.trial.lifecycle import run_trial
 
-        self.__init__()  # type: ignore[misc]  # an actor runs one trial after another: nothing carries over
+        self._reset()
         self.root = Path(tempfile.mkdtemp(prefix="ray-trial-", dir=scratch_home()))
         config = self._localise(config, secrets)
         if shared_dir is not None:
