@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
+import sys
 from typing import Optional
 
 import typer
@@ -26,9 +26,10 @@ def start(
 
     Every other argument goes to `ray start` unchanged, e.g. `mac ray start --head --port 6379
     --node-ip-address 10.0.0.5` or `mac ray start --address 10.0.0.5:6379`. Set the cluster's token in
-    RAY_AUTH_TOKEN on every node. Exits with `ray start`'s code (2 when bubblewrap does not work)."""
+    RAY_AUTH_TOKEN on every node. This process becomes `ray start` (exit 2 when bubblewrap does not work)."""
     from mac.trial.executors.cluster import check_bwrap, start_command
 
     console.print(f"bubblewrap works here: {check_bwrap()}", markup=False)
     command, env = start_command(list(ctx.args), sandboxes)
-    raise typer.Exit(subprocess.call(command, env={**os.environ, **env}))
+    sys.stdout.flush()
+    os.execve(command[0], command, {**os.environ, **env})  # becomes `ray start`: its signals, its exit code
