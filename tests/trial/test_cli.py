@@ -94,7 +94,7 @@ def test_run_refuses_bad_options_with_a_fix(tmp_path):
         (["--domain", "arith", "--seeds", "5000"], "--seeds"),
         (["--domain", "arith", "--retry-failed"], "--retry-failed goes with --resume"),
         (["--resume", "somejob", "--domain", "arith", "--seeds", "3", "--dev-time", "5"],
-         "drop --domain, --dev-time (only --seeds, -n, --jobs-dir and --retry-failed apply"),
+         "drop --domain, --dev-time (only --seeds, -n, --jobs-dir, --retry-failed, --executor and --ray-* apply"),
     ]
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     for args, hint in cases:

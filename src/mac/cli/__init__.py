@@ -62,7 +62,7 @@ def _use_flag_classes(typer_app: typer.Typer) -> None:
 
 def _register() -> None:
     # Import order is the order of `mac --help`.
-    from mac.cli import demo, run, jobs, eval, verify, report, audit, redteam, data, sandbox, env, task  # noqa: F401
+    from mac.cli import demo, run, jobs, eval, verify, report, audit, redteam, data, sandbox, env, task, ray  # noqa: F401
 
     _use_flag_classes(app)
 

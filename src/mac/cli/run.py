@@ -30,8 +30,9 @@ from mac.trial.outcome import meta_agent_exit_text, run_exit_code
 from mac.trial.progress import TrialProgress
 
 SIMULATED_NOTE = "[bold yellow]SIMULATED[/]: task model `sim` (an offline stand-in); these scores say nothing about real models."
-RESUME_KEYS = ("seeds", "concurrency", "jobs_dir")
-"""What `--resume` may change: seeds (add the missing ones), -n and --jobs-dir; the rest is the stored spec's."""
+RESUME_KEYS = ("seeds", "concurrency", "jobs_dir", "executor", "ray_address", "ray_shared_fs")
+"""What `--resume` may change: seeds (add the missing ones), -n, --jobs-dir and where trials run (--executor,
+--ray-address, --ray-shared-fs: scores do not depend on it); the rest is the stored spec's."""
 
 
 def _fmt_time(seconds: float | None) -> str:
@@ -113,7 +114,7 @@ async def _watch(progress: dict[str, TrialProgress], task: asyncio.Task, out: Co
 
 async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrency: int, resume: bool = False, *,
                            spec: Any = None, seeds: int | None = None, retry_failed: bool = False,
-                           out: Console | None = None) -> list[TrialResult]:
+                           out: Console | None = None, executor: Any = None) -> list[TrialResult]:
     """Run `configs` as `job` (or, with `resume`, continue the job from its folder, adding `seeds` and, with
     `retry_failed`, running its failed trials again) under the live display (on `out`, the terminal by default)."""
     from mac.trial.job import resume_job, run_job
@@ -121,9 +122,9 @@ async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrenc
     progress: dict[str, TrialProgress] = {}
     for c in configs:
         progress[c.trial] = TrialProgress(c.trial, meta_agent=c.meta_agent, seed=c.seed)
-    work = resume_job(job, concurrency=concurrency, progress=progress, seeds=seeds, retry_failed=retry_failed) \
-        if resume else \
-        run_job(job, configs, concurrency=concurrency, progress=progress, spec=spec)
+    work = resume_job(job, concurrency=concurrency, progress=progress, seeds=seeds, retry_failed=retry_failed,
+                      executor=executor) if resume else \
+        run_job(job, configs, concurrency=concurrency, progress=progress, spec=spec, executor=executor)
     task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
     me = asyncio.current_task()
@@ -141,11 +142,11 @@ async def run_with_display(job: JobPaths, configs: list[TrialConfig], concurrenc
 
 def run_job_cli(job: JobPaths, configs: list[TrialConfig], concurrency: int, resume: bool = False, *,
                 spec: Any = None, seeds: int | None = None, retry_failed: bool = False,
-                out: Console | None = None) -> list[TrialResult]:
+                out: Console | None = None, executor: Any = None) -> list[TrialResult]:
     """`run_with_display` for a command; Ctrl-C or SIGTERM end it with exit code 130 and the resume command."""
     try:
         return asyncio.run(run_with_display(job, configs, concurrency, resume=resume, spec=spec, seeds=seeds,
-                                            retry_failed=retry_failed, out=out))
+                                            retry_failed=retry_failed, out=out, executor=executor))
     except (KeyboardInterrupt, asyncio.CancelledError):
         err_console.print(f"[bold yellow]interrupted:[/] unfinished trials were saved as interrupted; continue "
                           f"with: mac run --resume {shlex.quote(str(job.dir))}", soft_wrap=True)
@@ -164,7 +165,8 @@ FLAGS: dict[str, str] = {
     "meta_agent_options.base_url": "--meta-base-url", "meta_agent_options.egress_allow": "--egress-allow",
     "data": "--data", "sandbox": "--sandbox", "auditor_model": "--auditor-model",
     "auditor_base_url": "--auditor-base-url", "test_seed_file": "--test-seed-file",
-    "max_upstream_error_rate": "--max-upstream-error-rate",
+    "max_upstream_error_rate": "--max-upstream-error-rate", "executor": "--executor", "ray_address": "--ray-address",
+    "ray_shared_fs": "--ray-shared-fs",
 }
 """Job-spec key -> the flag of `mac run` that sets it."""
 
@@ -225,11 +227,17 @@ def run(
                                          "its folder): finished trials kept, the others resumed."),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="With --resume: also run failed and "
                                       "infrastructure_error trials again (earlier attempts kept in retried/)."),
+    executor: Optional[str] = typer.Option(None, "--executor", help="Where trials run: local (default) or ray "
+                                           "(needs pip install 'mac-bench[ray]')."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --executor ray: auto, "
+                                              "ray://HOST:PORT or HOST:PORT (default: start a Ray on this machine)."),
+    ray_shared_fs: Optional[bool] = typer.Option(None, "--ray-shared-fs", help="With --executor ray: the jobs "
+                                                 "folder is the same path on every node (no streaming)."),
 ) -> None:
     """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split.
 
     `--resume JOB` continues a job whose controller died, with the job's stored settings (only --seeds, -n,
-    --jobs-dir and --retry-failed apply). Model endpoints are checked before anything runs. Exit code 0: every
+    --jobs-dir, --retry-failed and where trials run, --executor and --ray-*, apply). Model endpoints are checked before anything runs. Exit code 0: every
     trial ran cleanly; 1: a trial, an artifact or the infrastructure failed; 2: bad usage or a failed endpoint
     check; 130: interrupted."""
     given = {"domain": domain, "meta_agent": meta_agent, "seeds": seeds, "task_model": task_model,
@@ -242,7 +250,8 @@ def run(
              "meta_agent_options.baseline": baseline, "meta_agent_options.model": meta_model,
              "meta_agent_options.base_url": meta_base_url, "meta_agent_options.egress_allow": egress_allow,
              "data": data, "sandbox": sandbox, "auditor_model": auditor_model, "auditor_base_url": auditor_base_url,
-             "test_seed_file": test_seed_file, "max_upstream_error_rate": max_upstream_error_rate}
+             "test_seed_file": test_seed_file, "max_upstream_error_rate": max_upstream_error_rate,
+             "executor": executor, "ray_address": ray_address, "ray_shared_fs": ray_shared_fs}
     overrides = {k: str(v) if isinstance(v, Path) else v for k, v in given.items() if v is not None and v != []}
     if resume is not None:
         _resume(resume, config or [], overrides, as_json, retry_failed)
@@ -259,6 +268,10 @@ def _run_new(sources: list[str], overrides: dict[str, Any], as_json: bool) -> No
     from mac.trial.jobspec import trial_configs
 
     spec = prepare_spec(load_job_spec(sources, overrides, FLAGS))
+    if spec.executor == "ray":
+        from mac.trial.executors.ray import import_ray
+
+        import_ray()  # a missing extra fails here, before anything is made
     configs = trial_configs(spec)
     paths = JobPaths(Path(str(spec.jobs_dir)), str(spec.job))
     if paths.job_json.exists():
@@ -280,9 +293,11 @@ def _resume(job: str, sources: list[str], overrides: dict[str, Any], as_json: bo
     refused = ([f"-c {s}" for s in sources] + [FLAGS.get(k, k) for k in overrides if k not in RESUME_KEYS])
     if refused:
         raise ConfigError(f"--resume continues the job with its stored settings: drop {', '.join(refused)} (only "
-                          "--seeds, -n, --jobs-dir and --retry-failed apply; to change settings, start a new job)")
+                          "--seeds, -n, --jobs-dir, --retry-failed, --executor and --ray-* apply; to change settings, start a new "
+                          "job)")
     paths = find_job(job, Path(overrides.get("jobs_dir") or jobs_home()))
     spec = stored_spec(paths)
+    executor = _resume_executor(spec, overrides)
     seeds = overrides.get("seeds")
     configs = saved_configs(paths)
     added = added_seed_configs(paths, seeds)
@@ -298,8 +313,26 @@ def _resume(job: str, sources: list[str], overrides: dict[str, Any], as_json: bo
     if not out.is_terminal and configs:
         out.print(f"budget per trial: {describe_budget(configs[0].budget)}", soft_wrap=True, markup=False)
     results = run_job_cli(paths, configs + added, concurrency, resume=True, seeds=seeds, retry_failed=retry_failed,
-                          out=out)
+                          out=out, executor=executor(concurrency))
     _finish(paths, results, f"Job {paths.job} (resumed)", as_json, spec.model_dump(mode="json") if spec else None)
+
+
+def _resume_executor(spec: Any, overrides: dict[str, Any]) -> Any:
+    """A maker of the executor a resume runs on: the stored spec's, with --executor/--ray-* applied."""
+    from mac.trial.executors import make_executor
+    from mac.trial.jobspec import JobSpec, validation_message
+
+    where = {k: overrides[k] for k in ("executor", "ray_address", "ray_shared_fs") if k in overrides}
+    base = spec.model_dump() if spec is not None else {"domain": "-"}
+    try:
+        merged = JobSpec.model_validate({**base, **where}) if where or spec is not None else None
+    except ValueError as exc:
+        raise ConfigError(f"--resume: {validation_message(exc, FLAGS)}") from None
+    if merged is not None and merged.executor == "ray":
+        from mac.trial.executors.ray import import_ray
+
+        import_ray()
+    return lambda concurrency: make_executor(merged, concurrency)
 
 
 def _finish(paths: JobPaths, results: list[TrialResult], title: str, as_json: bool,

@@ -29,7 +29,7 @@ from mac.store.models import TrialConfig, TrialResult, parse_stored
 from mac.store.paths import JobPaths, check_name
 from mac.trial.jobspec import (  # noqa: F401 - job_configs, trial_name, default_job_name: used from here too
     SEEDS_MAX, JobSpec, config_for_seed, default_job_name, job_configs, trial_name, validation_message)
-from mac.trial.lifecycle import run_trial
+from mac.trial.executors import Executor, make_executor
 from mac.trial.progress import TrialProgress
 from mac.trash import sweep
 
@@ -72,28 +72,32 @@ def job_running(job: JobPaths) -> int | None:
 
 
 async def run_job(job: JobPaths, configs: list[TrialConfig], *, concurrency: int = 2,
-                  progress: dict[str, TrialProgress] | None = None, spec: JobSpec | None = None) -> list[TrialResult]:
+                  progress: dict[str, TrialProgress] | None = None, spec: JobSpec | None = None,
+                  executor: Executor | None = None) -> list[TrialResult]:
     """Run every trial (at most `concurrency` at once); results in the order of `configs`. Never raises for a
     failing trial: its result says what went wrong. `spec`, the JobSpec the configs came from, is stored in
-    job.json (what `mac run --resume` continues from)."""
+    job.json (what `mac run --resume` continues from). `executor`: where trials run (default: the one `spec`
+    names, else this process; mac.trial.executors)."""
     with job_lock(job):
         sweep()  # what an earlier controller left to delete
-        return await _run_job(job, configs, concurrency, progress, spec)
+        async with executor or make_executor(spec, concurrency) as running:
+            return await _run_job(job, configs, concurrency, progress, spec, running)
 
 
 async def _run_job(job: JobPaths, configs: list[TrialConfig], concurrency: int,
-                   progress: dict[str, TrialProgress] | None, spec: JobSpec | None) -> list[TrialResult]:
+                   progress: dict[str, TrialProgress] | None, spec: JobSpec | None,
+                   executor: Executor) -> list[TrialResult]:
     index = Index(job.index)
     index.record_job(job.job, options=_index_options(configs, concurrency, spec))
     write_job_json(job, configs, spec, concurrency=concurrency)
     progress = progress if progress is not None else {}
     for config in configs:
         progress.setdefault(config.trial, TrialProgress(config.trial, meta_agent=config.meta_agent, seed=config.seed))
-    limit = asyncio.Semaphore(max(1, concurrency))
 
     async def one(config: TrialConfig) -> TrialResult:
-        async with limit:
-            return await run_trial(config, job.trial(config.trial), progress=progress[config.trial], index=index)
+        async with executor.slot():
+            return await executor.run_trial(config, job.trial(config.trial), progress=progress[config.trial],
+                                            index=index)
 
     return list(await asyncio.gather(*(one(c) for c in configs)))
 
@@ -184,46 +188,54 @@ def added_seed_configs(job: JobPaths, seeds: int | None) -> list[TrialConfig]:
 
 
 async def resume_job(job: JobPaths, *, concurrency: int = 2, progress: dict[str, TrialProgress] | None = None,
-                     seeds: int | None = None, retry_failed: bool = False) -> list[TrialResult]:
+                     seeds: int | None = None, retry_failed: bool = False,
+                     executor: Executor | None = None) -> list[TrialResult]:
     """Continue a job whose controller died (see mac.trial.resume): finished trials are kept untouched, the
     others pick up from their last completed phase. `seeds`: also run the seeds the job lacks, up to that many
     in all (they are added to job.json). With `retry_failed`, "failed" and "infrastructure_error" trials run
-    again from the start. Results in the job's trial order."""
-    from mac.trial.resume import plan_trial, recover_workspace
-
+    again from the start. `executor`: where trials run (default: the one the stored spec names). Results in the
+    job's trial order."""
     with job_lock(job):
         sweep()
-        configs = saved_configs(job)
-        added = added_seed_configs(job, seeds)
         spec = stored_spec(job)
-        if added:
-            configs += added
-            spec = spec.model_copy(update={"seeds": seeds}) if spec is not None else None
-            write_job_json(job, configs, spec, concurrency=concurrency,
-                           created_at=read_job_json(job).get("created_at"))
-        index = Index(job.index)
-        index.record_job(job.job, options={**_index_options(configs, concurrency, spec), "resumed_at": time.time()})
-        progress = progress if progress is not None else {}
-        plans = {c.trial: plan_trial(job.trial(c.trial), c, retry_failed=retry_failed) for c in configs}
-        fresh = {c.trial for c in added}
-        limit = asyncio.Semaphore(max(1, concurrency))
+        async with executor or make_executor(spec, concurrency) as running:
+            return await _resume_job(job, concurrency, progress, seeds, retry_failed, running)
 
-        async def one(config: TrialConfig) -> TrialResult:
-            paths, plan = job.trial(config.trial), plans[config.trial]
-            state = progress.setdefault(config.trial, TrialProgress(config.trial, meta_agent=config.meta_agent,
-                                                                   seed=config.seed))
-            if plan.policy == "keep":
-                await asyncio.to_thread(recover_workspace, paths, plan)  # only drops a stale scratch folder
-                result = TrialResult.load(paths.result)
-                index.record_trial(result, paths.dir)  # the row may predate the last write of a dying controller
-                state.phase, state.status = "done", result.status
-                state.test = result.test.accuracy if result.test else None
-                return result
-            async with limit:
-                if config.trial in fresh:  # a seed added now: a new trial, not a resumed one
-                    return await run_trial(config, paths, progress=state, index=index)
-                await asyncio.to_thread(recover_workspace, paths, plan)
-                state.dev_evals = plan.dev_evals_before
-                return await run_trial(config, paths, progress=state, index=index, resume=plan)
 
-        return list(await asyncio.gather(*(one(c) for c in configs)))
+async def _resume_job(job: JobPaths, concurrency: int, progress: dict[str, TrialProgress] | None,
+                      seeds: int | None, retry_failed: bool, executor: Executor) -> list[TrialResult]:
+    from mac.trial.resume import plan_trial, recover_workspace
+
+    configs = saved_configs(job)
+    added = added_seed_configs(job, seeds)
+    spec = stored_spec(job)
+    if added:
+        configs += added
+        spec = spec.model_copy(update={"seeds": seeds}) if spec is not None else None
+        write_job_json(job, configs, spec, concurrency=concurrency,
+                       created_at=read_job_json(job).get("created_at"))
+    index = Index(job.index)
+    index.record_job(job.job, options={**_index_options(configs, concurrency, spec), "resumed_at": time.time()})
+    progress = progress if progress is not None else {}
+    plans = {c.trial: plan_trial(job.trial(c.trial), c, retry_failed=retry_failed) for c in configs}
+    fresh = {c.trial for c in added}
+
+    async def one(config: TrialConfig) -> TrialResult:
+        paths, plan = job.trial(config.trial), plans[config.trial]
+        state = progress.setdefault(config.trial, TrialProgress(config.trial, meta_agent=config.meta_agent,
+                                                               seed=config.seed))
+        if plan.policy == "keep":
+            await asyncio.to_thread(recover_workspace, paths, plan)  # only drops a stale scratch folder
+            result = TrialResult.load(paths.result)
+            index.record_trial(result, paths.dir)  # the row may predate the last write of a dying controller
+            state.phase, state.status = "done", result.status
+            state.test = result.test.accuracy if result.test else None
+            return result
+        async with executor.slot():
+            if config.trial in fresh:  # a seed added now: a new trial, not a resumed one
+                return await executor.run_trial(config, paths, progress=state, index=index)
+            await asyncio.to_thread(recover_workspace, paths, plan)
+            state.dev_evals = plan.dev_evals_before
+            return await executor.run_trial(config, paths, progress=state, index=index, resume=plan)
+
+    return list(await asyncio.gather(*(one(c) for c in configs)))

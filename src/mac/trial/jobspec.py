@@ -29,10 +29,11 @@ The spec never holds a secret: keys stay in the controller's environment and the
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Annotated, Any, Final, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mac.config import Budget, TaskModelSpec
 from mac.errors import ConfigError
@@ -134,6 +135,28 @@ class JobSpec(BaseModel):
     """Trials at once."""
     jobs_dir: str | None = None
     """Where job folders go (default ./jobs, or $MAC_JOBS)."""
+    executor: Literal["local", "ray"] = "local"
+    """Where trials run: `local` (this process) or `ray` (a Ray cluster; `pip install 'mac-bench[ray]'`)."""
+    ray_address: str | None = None
+    """With `executor = "ray"`: `auto` (the cluster this node belongs to), `ray://HOST:PORT` (Ray Client),
+    `HOST:PORT` (the head's GCS), or None: start a Ray on this machine for the job (loopback only)."""
+    ray_shared_fs: bool = False
+    """With `executor = "ray"`: the jobs folder is the same path on every node (NFS, ...): workers write trial
+    folders in place instead of streaming them back."""
+
+    @field_validator("ray_address")
+    @classmethod
+    def _ray_address(cls, v: str | None) -> str | None:
+        if v is not None and v != "auto" and not re.fullmatch(r"(ray://)?[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}", v):
+            raise ValueError("use auto, ray://HOST:PORT or HOST:PORT")
+        return v
+
+    @model_validator(mode="after")
+    def _ray_options(self) -> "JobSpec":
+        if self.executor != "ray" and (self.ray_address is not None or self.ray_shared_fs):
+            raise ValueError("ray_address and ray_shared_fs (--ray-address, --ray-shared-fs) go with executor = "
+                             "\"ray\" (--executor ray)")
+        return self
 
     @field_validator("job")
     @classmethod
