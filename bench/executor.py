@@ -4,9 +4,9 @@
 
 The same short sim trials (arith, the strong baseline artifact, the smoke budget; seeds 0..N-1) run one at a time,
 on the local executor and on the Ray executor (a two-node loopback cluster on this machine, mac.testing.raycluster;
-this process is the controller, on the head) in turns, so a busy moment of the machine hits both alike. A trial's time is its wall clock as the
-controller sees it: from handing it to the executor to its result being in the job folder (for Ray: actor start,
-the trusted side on the worker, streaming the folder back). Printed: the median of each, the ratio ray/local
+this process is the controller, on the head) in turns, so a busy moment of the machine hits both alike. A trial's
+time is its wall clock as the controller sees it: from handing it to the executor to its result being in the job
+folder (for Ray: actor start, the trusted side on the worker, streaming the folder back). Printed: the median of each, the ratio ray/local
 (target <= 1.2x), and the RSS of the head and of the second node
 (their whole process trees: Ray's daemons and idle workers), idle before the job and after it. Needs
 `pip install 'mac-bench[ray]'`; scores must match between the executors (checked).

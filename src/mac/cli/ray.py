@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
 
 import typer
 
@@ -19,7 +18,7 @@ app.add_typer(ray_app, name="ray")
 @handle_errors
 def start(
     ctx: typer.Context,
-    sandboxes: Optional[int] = typer.Option(None, "--sandboxes", min=1, help="Trials this node runs at once "
+    sandboxes: int | None = typer.Option(None, "--sandboxes", min=1, help="Trials this node runs at once "
                                             "(the mac_sandbox resource; default: its CPUs)."),
 ) -> None:
     """Check that bubblewrap works here, then run `ray start ARGS --resources '{"mac_sandbox": N}'`.

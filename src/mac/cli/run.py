@@ -11,7 +11,7 @@ import shlex
 import signal
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -156,7 +156,8 @@ def run_job_cli(job: JobPaths, configs: list[TrialConfig], concurrency: int, res
 FLAGS: dict[str, str] = {
     "domain": "--domain", "meta_agent": "--meta-agent", "seeds": "--seeds", "task_model": "--task-model",
     "base_url": "--base-url", "price_input_per_mtok": "--price-input", "price_output_per_mtok": "--price-output",
-    "max_output_tokens": "--max-output-tokens", "budget.preset": "--budget", "budget.dev_time": "--dev-time", "budget.eval_timeout": "--eval-timeout",
+    "max_output_tokens": "--max-output-tokens", "budget.preset": "--budget", "budget.dev_time": "--dev-time",
+    "budget.eval_timeout": "--eval-timeout",
     "budget.verify_timeout": "--verify-timeout", "budget.dev_requests": "--dev-requests",
     "budget.verify_requests": "--verify-requests", "budget.dev_cost_usd": "--dev-cost",
     "budget.verify_cost_usd": "--verify-cost", "jobs_dir": "--jobs-dir", "job": "--job", "concurrency": "-n",
@@ -174,75 +175,78 @@ FLAGS: dict[str, str] = {
 @app.command()
 @handle_errors
 def run(
-    config: Optional[list[str]] = typer.Option(
-        None, "-c", "--config", metavar="FILE|KEY=VALUE", help="A job file (TOML or JSON) or KEY=VALUE with dotted keys (e.g. budget.dev_time=60); "
+    config: list[str] | None = typer.Option(
+        None, "-c", "--config", metavar="FILE|KEY=VALUE", help="A job file (TOML or JSON) or KEY=VALUE with dotted keys "
+        "(e.g. budget.dev_time=60); "
         "repeatable, merged in order; flags win."),
-    domain: Optional[str] = typer.Option(None, "--domain", "-d", help="Domain: arith, aime, science, ... (required "
+    domain: str | None = typer.Option(None, "--domain", "-d", help="Domain: arith, aime, science, ... (required "
                                          "unless a job file or --resume gives it)."),
-    meta_agent: Optional[str] = typer.Option(None, "--meta-agent", "-m",
+    meta_agent: str | None = typer.Option(None, "--meta-agent", "-m",
                                              help="reference (default), command, baseline, claude-code, ..."),
-    seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Number of trials, seeds 0..N-1 (default 1). "
+    seeds: int | None = typer.Option(None, "--seeds", min=1, help="Number of trials, seeds 0..N-1 (default 1). "
                                         "With --resume: run the seeds the job lacks, up to N."),
-    task_model: Optional[str] = typer.Option(None, "--task-model", help="'sim' (default) or 'openai:MODEL_NAME'."),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible upstream for openai:NAME."),
-    price_input: Optional[float] = typer.Option(None, "--price-input", help="Task-model USD per million input "
+    task_model: str | None = typer.Option(None, "--task-model", help="'sim' (default) or 'openai:MODEL_NAME'."),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible upstream for openai:NAME."),
+    price_input: float | None = typer.Option(None, "--price-input", help="Task-model USD per million input "
                                                 "tokens (meters the cost quotas)."),
-    price_output: Optional[float] = typer.Option(None, "--price-output", help="Task-model USD per million output "
+    price_output: float | None = typer.Option(None, "--price-output", help="Task-model USD per million output "
                                                  "tokens."),
-    max_output_tokens: Optional[int] = typer.Option(None, "--max-output-tokens", min=1, help="The task model's "
+    max_output_tokens: int | None = typer.Option(None, "--max-output-tokens", min=1, help="The task model's "
                                                     "output limit per reply (default 32768): reserved against token "
                                                     "and cost quotas for a request naming no max_tokens."),
-    budget: Optional[str] = typer.Option(None, "--budget", help="Preset: full (the domain's; default), demo, smoke."),
-    dev_time: Optional[float] = typer.Option(None, "--dev-time", help="Development seconds."),
-    eval_timeout: Optional[float] = typer.Option(None, "--eval-timeout", help="Max seconds of one dev evaluation."),
-    verify_timeout: Optional[float] = typer.Option(None, "--verify-timeout", help="Seconds of the test run."),
-    dev_requests: Optional[int] = typer.Option(None, "--dev-requests", help="Dev model quota in requests."),
-    verify_requests: Optional[int] = typer.Option(None, "--verify-requests", help="Verify quota in requests."),
-    dev_cost: Optional[float] = typer.Option(None, "--dev-cost", help="Dev spend cap in USD (needs the prices)."),
-    verify_cost: Optional[float] = typer.Option(None, "--verify-cost", help="Verify spend cap in USD."),
-    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where job folders go (default ./jobs)."),
-    job: Optional[str] = typer.Option(None, "--job", help="Job name (default: time + domain + meta-agent)."),
-    concurrent: Optional[int] = typer.Option(None, "-n", "--concurrent", min=1, help="Trials at once (default 2)."),
-    command: Optional[str] = typer.Option(None, "--command", help="The command line of --meta-agent command."),
-    mount: Optional[list[str]] = typer.Option(None, "--mount", metavar="DIR", help="A host folder shown read-only at the same path "
+    budget: str | None = typer.Option(None, "--budget", help="Preset: full (the domain's; default), demo, smoke."),
+    dev_time: float | None = typer.Option(None, "--dev-time", help="Development seconds."),
+    eval_timeout: float | None = typer.Option(None, "--eval-timeout", help="Max seconds of one dev evaluation."),
+    verify_timeout: float | None = typer.Option(None, "--verify-timeout", help="Seconds of the test run."),
+    dev_requests: int | None = typer.Option(None, "--dev-requests", help="Dev model quota in requests."),
+    verify_requests: int | None = typer.Option(None, "--verify-requests", help="Verify quota in requests."),
+    dev_cost: float | None = typer.Option(None, "--dev-cost", help="Dev spend cap in USD (needs the prices)."),
+    verify_cost: float | None = typer.Option(None, "--verify-cost", help="Verify spend cap in USD."),
+    jobs_dir: Path | None = typer.Option(None, "--jobs-dir", help="Where job folders go (default ./jobs)."),
+    job: str | None = typer.Option(None, "--job", help="Job name (default: time + domain + meta-agent)."),
+    concurrent: int | None = typer.Option(None, "-n", "--concurrent", min=1, help="Trials at once (default 2)."),
+    command: str | None = typer.Option(None, "--command", help="The command line of --meta-agent command."),
+    mount: list[str] | None = typer.Option(None, "--mount", metavar="DIR", help="A host folder shown read-only at the same path "
                                               "in the meta-agent's sandbox (--meta-agent command; repeatable)."),
-    baseline: Optional[str] = typer.Option(None, "--baseline", help="naive or strong, for --meta-agent baseline."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Domain data folder (dev.jsonl, test.jsonl)."),
-    sandbox: Optional[str] = typer.Option(None, "--sandbox", help="Isolation backend (default bwrap)."),
-    meta_model: Optional[str] = typer.Option(None, "--meta-model", help="The meta-agent's own model (real tools)."),
-    meta_base_url: Optional[str] = typer.Option(None, "--meta-base-url", help="Endpoint of --meta-model."),
-    egress_allow: Optional[list[str]] = typer.Option(None, "--egress-allow", metavar="HOST[:PORT]",
+    baseline: str | None = typer.Option(None, "--baseline", help="naive or strong, for --meta-agent baseline."),
+    data: Path | None = typer.Option(None, "--data", help="Domain data folder (dev.jsonl, test.jsonl)."),
+    sandbox: str | None = typer.Option(None, "--sandbox", help="Isolation backend (default bwrap)."),
+    meta_model: str | None = typer.Option(None, "--meta-model", help="The meta-agent's own model (real tools)."),
+    meta_base_url: str | None = typer.Option(None, "--meta-base-url", help="Endpoint of --meta-model."),
+    egress_allow: list[str] | None = typer.Option(None, "--egress-allow", metavar="HOST[:PORT]",
                                                      help="Replace the meta-agent's egress allowlist (repeatable)."),
-    auditor_model: Optional[str] = typer.Option(None, "--auditor-model",
+    auditor_model: str | None = typer.Option(None, "--auditor-model",
                                                 help="LLM auditor, openai:MODEL_NAME (default: the rules alone)."),
-    auditor_base_url: Optional[str] = typer.Option(None, "--auditor-base-url",
+    auditor_base_url: str | None = typer.Option(None, "--auditor-base-url",
                                                    help="OpenAI-compatible base URL of --auditor-model."),
-    test_seed_file: Optional[Path] = typer.Option(None, "--test-seed-file", help="Pin arith's secret test seed "
+    test_seed_file: Path | None = typer.Option(None, "--test-seed-file", help="Pin arith's secret test seed "
                                                   "(a 0600 file, created if missing; default: this install's)."),
     as_json: bool = typer.Option(False, "--json", help="Print the job and its trial results as one JSON object."),
-    max_upstream_error_rate: Optional[float] = typer.Option(
+    max_upstream_error_rate: float | None = typer.Option(
         None, "--max-upstream-error-rate", help="Share of task-model calls failing upstream (in any phase) above "
         "which a trial is an infrastructure_error: score kept, not counted (default 0.2)."),
-    resume: Optional[str] = typer.Option(None, "--resume", help="Continue the interrupted job JOB (its name, or "
+    resume: str | None = typer.Option(None, "--resume", help="Continue the interrupted job JOB (its name, or "
                                          "its folder): finished trials kept, the others resumed."),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="With --resume: also run failed and "
                                       "infrastructure_error trials again (earlier attempts kept in retried/)."),
-    executor: Optional[str] = typer.Option(None, "--executor", help="Where trials run: local (default) or ray "
+    executor: str | None = typer.Option(None, "--executor", help="Where trials run: local (default) or ray "
                                            "(needs pip install 'mac-bench[ray]')."),
-    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --executor ray: auto, "
+    ray_address: str | None = typer.Option(None, "--ray-address", help="With --executor ray: auto, "
                                               "ray://HOST:PORT or HOST:PORT (default: start a Ray on this machine)."),
-    ray_shared_fs: Optional[bool] = typer.Option(None, "--ray-shared-fs", help="With --executor ray: the jobs "
+    ray_shared_fs: bool | None = typer.Option(None, "--ray-shared-fs", help="With --executor ray: the jobs "
                                                  "folder is the same path on every node (no streaming)."),
 ) -> None:
     """Run a job: META_AGENT on DOMAIN for N seeds, then verify each frozen artifact on the test split.
 
     `--resume JOB` continues a job whose controller died, with the job's stored settings (only --seeds, -n,
-    --jobs-dir, --retry-failed and where trials run, --executor and --ray-*, apply). Model endpoints are checked before anything runs. Exit code 0: every
+    --jobs-dir, --retry-failed and where trials run, --executor and --ray-*, apply).
+    Model endpoints are checked before anything runs. Exit code 0: every
     trial ran cleanly; 1: a trial, an artifact or the infrastructure failed; 2: bad usage or a failed endpoint
     check; 130: interrupted."""
     given = {"domain": domain, "meta_agent": meta_agent, "seeds": seeds, "task_model": task_model,
              "base_url": base_url, "price_input_per_mtok": price_input, "price_output_per_mtok": price_output,
-             "max_output_tokens": max_output_tokens, "budget.preset": budget, "budget.dev_time": dev_time, "budget.eval_timeout": eval_timeout,
+             "max_output_tokens": max_output_tokens, "budget.preset": budget, "budget.dev_time": dev_time,
+             "budget.eval_timeout": eval_timeout,
              "budget.verify_timeout": verify_timeout, "budget.dev_requests": dev_requests,
              "budget.verify_requests": verify_requests, "budget.dev_cost_usd": dev_cost,
              "budget.verify_cost_usd": verify_cost, "jobs_dir": jobs_dir, "job": job, "concurrency": concurrent,

@@ -41,11 +41,11 @@ class LocalRayCluster:
         self.env = {**os.environ, "RAY_AUTH_TOKEN": secrets.token_hex(32), "RAY_AUTH_MODE": "token",
                     "RAY_USAGE_STATS_ENABLED": "0"}
         self.dirs: list[Path] = []
-        self.roots: list[subprocess.Popen] = []
+        self.roots: list[subprocess.Popen[bytes]] = []
         self._logs: list[Any] = []
         self._seen: dict[int, str] = {}
 
-    def __enter__(self) -> "LocalRayCluster":
+    def __enter__(self) -> LocalRayCluster:
         try:
             self.start()
         except BaseException:
@@ -83,7 +83,8 @@ class LocalRayCluster:
         done = subprocess.run([sys.executable, "-c", probe], env=self.env, capture_output=True, text=True, timeout=90)
         if done.returncode != 0:
             raise RuntimeError(f"ray.nodes() failed: {done.stderr[-2000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        nodes: list[dict[str, Any]] = json.loads(done.stdout.strip().splitlines()[-1])
+        return nodes
 
     def node_names(self) -> dict[str, str]:
         """Node id -> "head" or "node_<i>"."""
@@ -143,7 +144,8 @@ def free_port() -> int:
     """A free TCP port on LOOPBACK (from the ephemeral range: outside Ray's worker ports, 10002-19999)."""
     with socket.socket() as s:
         s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def descendants(pid: int) -> list[int]:

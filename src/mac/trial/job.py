@@ -20,7 +20,8 @@ import fcntl
 import os
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 from mac.errors import ConfigError, StoreError
 from mac.store.atomic import write_json_atomic

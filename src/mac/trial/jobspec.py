@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Annotated, Any, Final, Literal, Mapping
+from typing import Annotated, Any, Final, Literal
+from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -152,7 +153,7 @@ class JobSpec(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _ray_options(self) -> "JobSpec":
+    def _ray_options(self) -> JobSpec:
         if self.executor != "ray" and (self.ray_address is not None or self.ray_shared_fs):
             raise ValueError("ray_address and ray_shared_fs (--ray-address, --ray-shared-fs) go with executor = "
                              "\"ray\" (--executor ray)")

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Any, AsyncIterator, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+from collections.abc import AsyncIterator
 
 from mac.store.index import Index
 from mac.store.models import TrialConfig, TrialResult
@@ -37,7 +38,7 @@ class Executor(Protocol):
 
     name: str
 
-    async def __aenter__(self) -> "Executor": ...
+    async def __aenter__(self) -> Executor: ...
 
     async def __aexit__(self, *exc: Any) -> None: ...
 
@@ -46,7 +47,7 @@ class Executor(Protocol):
         ...
 
     async def run_trial(self, config: TrialConfig, paths: TrialPaths, *, progress: TrialProgress,
-                        index: Index | None, resume: "ResumePlan | None" = None) -> TrialResult:
+                        index: Index | None, resume: ResumePlan | None = None) -> TrialResult:
         """Run (or, with `resume`, continue) one trial; see the module docstring."""
         ...
 
@@ -60,7 +61,7 @@ class LocalExecutor:
         self.concurrency = max(1, concurrency)
         self._limit: asyncio.Semaphore | None = None
 
-    async def __aenter__(self) -> "LocalExecutor":
+    async def __aenter__(self) -> LocalExecutor:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -74,7 +75,7 @@ class LocalExecutor:
             yield
 
     async def run_trial(self, config: TrialConfig, paths: TrialPaths, *, progress: TrialProgress,
-                        index: Index | None, resume: "ResumePlan | None" = None) -> TrialResult:
+                        index: Index | None, resume: ResumePlan | None = None) -> TrialResult:
         from mac.trial.lifecycle import run_trial
 
         return await run_trial(config, paths, progress=progress, index=index, resume=resume)

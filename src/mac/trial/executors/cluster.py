@@ -22,7 +22,8 @@ import os
 import secrets
 import shutil
 import sys
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 from mac.errors import ConfigError, MacError
 
@@ -119,7 +120,7 @@ def _driver_messages_to_stderr() -> None:
 
 
 def _reload_ray_config() -> None:
-    from ray._raylet import Config
+    from ray._raylet import Config  # type: ignore[attr-defined]
 
     Config.initialize("")  # Ray reads RAY_AUTH_MODE once; as ray's own token setup does after setting it
 

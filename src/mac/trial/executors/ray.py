@@ -30,7 +30,8 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator
 
 from mac.errors import ConfigError, MacError, StoreError
 from mac.records import Usage
@@ -77,7 +78,7 @@ class RayExecutor:
         self._started_env: dict[str, str | None] = {}
         self.ray = import_ray()
 
-    async def __aenter__(self) -> "RayExecutor":
+    async def __aenter__(self) -> RayExecutor:
         from mac.trial.executors.cluster import connect
 
         self._started_env = connect(self.ray, self.address, num_cpus=self.num_cpus)
@@ -103,7 +104,7 @@ class RayExecutor:
             yield
 
     async def run_trial(self, config: TrialConfig, paths: TrialPaths, *, progress: TrialProgress,
-                        index: Index | None, resume: "ResumePlan | None" = None) -> TrialResult:
+                        index: Index | None, resume: ResumePlan | None = None) -> TrialResult:
         paths.dir.mkdir(parents=True, exist_ok=True)
         if resume is None or not paths.config.exists():
             write_json_atomic(paths.config, config)
@@ -120,7 +121,7 @@ class RayExecutor:
         return _give_up(paths, config, progress, index)
 
     async def _attempt(self, config: TrialConfig, paths: TrialPaths, progress: TrialProgress,
-                       index: Index | None, plan: "ResumePlan | None", attempt: int) -> str:
+                       index: Index | None, plan: ResumePlan | None, attempt: int) -> str:
         """One actor's run of the trial: "done", or "lost" when its node or worker died."""
         ray = self.ray
         placement = self._placement(config)
@@ -135,6 +136,7 @@ class RayExecutor:
         log: dict[str, Any] = {"attempt": attempt, "started_at": time.time(),
                                "policy": plan.policy if plan is not None else "new"}
         receiver = None if self.shared_fs else FolderReceiver(paths.dir)
+        lost: tuple[type[BaseException], ...] = (*_lost_errors(ray), StoreError)  # StoreError: a damaged stream
         try:
             try:
                 log.update(await actor.node.remote())
@@ -158,7 +160,7 @@ class RayExecutor:
                 raise
             log["outcome"], reusable = "done", True
             return "done"
-        except (*_lost_errors(ray), StoreError) as exc:  # StoreError: a damaged stream; our copy is resumed
+        except lost as exc:  # our copy of the folder is resumed
             log["outcome"] = f"lost: {type(exc).__name__}"
             self._drop_idle()  # some may have been on the node that died
             return "lost"
@@ -194,7 +196,7 @@ class RayExecutor:
             if "result.json" in written and index is not None:
                 with contextlib.suppress(MacError, OSError, ValueError):
                     index.record_trial(TrialResult.load(paths.result), paths.dir)
-        return answer["more"]
+        return bool(answer["more"])
 
     async def _drain(self, actor: Any, receiver: FolderReceiver | None, paths: TrialPaths,
                      progress: TrialProgress, index: Index | None) -> None:
@@ -205,7 +207,7 @@ class RayExecutor:
         await actor.close.remote()
 
     async def _stop(self, actor: Any, receiver: FolderReceiver | None, paths: TrialPaths, progress: TrialProgress,
-                    index: Index | None, run: asyncio.Future) -> None:
+                    index: Index | None, run: asyncio.Future[Any]) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(_await(actor.stop.remote()), STOP_SEC)
             await asyncio.wait_for(run, 10)
@@ -264,7 +266,7 @@ def _secrets(config: TrialConfig) -> dict[str, bytes]:
     return out
 
 
-def _replan(paths: TrialPaths, config: TrialConfig) -> "ResumePlan":
+def _replan(paths: TrialPaths, config: TrialConfig) -> ResumePlan:
     """After a node death: our copy says "interrupted", with no scratch folder (it was on that node)."""
     from mac.trial.resume import plan_trial
 

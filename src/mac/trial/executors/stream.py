@@ -23,7 +23,8 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from mac.errors import StoreError
 
@@ -63,7 +64,8 @@ class FolderSender:
 
     def take(self, max_bytes: int = 8 << 20) -> tuple[list[dict[str, Any]], bool]:
         """Chunks queued so far, up to about `max_bytes` of data; and whether more are queued."""
-        out, total = [], 0
+        out: list[dict[str, Any]] = []
+        total = 0
         while self._queue and (not out or total + len(self._queue[0]["data"]) <= max_bytes):
             chunk = self._queue.pop(0)
             out.append(chunk)
@@ -85,10 +87,10 @@ class FolderSender:
                 return
             grew = (before is not None and not by_content and rel.endswith(".jsonl") and before.key[0] == st.st_ino
                     and st.st_size > before.size)
-            base = before.size if grew else 0
+            base = before.size if grew and before is not None else 0
             handle.seek(base)
             data = handle.read(st.st_size - base)
-        hasher = before.hasher.copy() if grew else hashlib.sha256()
+        hasher = before.hasher.copy() if grew and before is not None else hashlib.sha256()
         hasher.update(data)
         if by_content and before is not None and before.hasher.hexdigest() == hasher.hexdigest():
             return

@@ -59,7 +59,7 @@ class TrialWorker:
 
     def _reset(self) -> None:
         """An actor runs one trial after another: nothing carries over."""
-        self.task: asyncio.Future | None = None
+        self.task: asyncio.Future[TrialResult] | None = None
         self.progress: TrialProgress | None = None
         self.paths: TrialPaths | None = None
         self.sender: FolderSender | None = None
@@ -70,7 +70,7 @@ class TrialWorker:
         import ray
 
         context = ray.get_runtime_context()
-        return {"node_id": context.get_node_id(), "node_ip": ray.util.get_node_ip_address(),
+        return {"node_id": context.get_node_id(), "node_ip": ray.util.get_node_ip_address(),  # type: ignore[no-untyped-call]
                 "host": os.uname().nodename}
 
     async def run(self, config: TrialConfig, plan: Any, state: dict[str, bytes], secrets: dict[str, bytes],
@@ -82,43 +82,45 @@ class TrialWorker:
         from mac.trial.lifecycle import run_trial
 
         self._reset()
-        self.root = Path(tempfile.mkdtemp(prefix="ray-trial-", dir=scratch_home()))
-        config = self._localise(config, secrets)
+        self.root = root = Path(tempfile.mkdtemp(prefix="ray-trial-", dir=scratch_home()))
+        config = self._localise(config, secrets, root)
         if shared_dir is not None:
-            self.paths = TrialPaths(Path(shared_dir))
+            paths = TrialPaths(Path(shared_dir))
         else:
-            self.paths = TrialPaths(self.root / config.job / config.trial)
-            self.paths.dir.mkdir(parents=True)
-            unpack(state, self.paths.dir)
-            self.sender = FolderSender(self.paths.dir, skip=NOT_STREAMED)
+            paths = TrialPaths(root / config.job / config.trial)
+            paths.dir.mkdir(parents=True)
+            unpack(state, paths.dir)
+            self.sender = FolderSender(paths.dir, skip=NOT_STREAMED)
             self.sender.scan(queue=False)  # the controller's own copy: only what changes from here goes back
+        self.paths = paths
         if plan is not None:
-            plan.result_path = self.paths.result
-        self.progress = TrialProgress(config.trial, meta_agent=config.meta_agent, seed=config.seed)
-        self.task = asyncio.ensure_future(run_trial(config, self.paths, progress=self.progress, resume=plan))
+            plan.result_path = paths.result
+        self.progress = progress = TrialProgress(config.trial, meta_agent=config.meta_agent, seed=config.seed)
+        self.task = asyncio.ensure_future(run_trial(config, paths, progress=progress, resume=plan))
         try:
             await self.task
             return "done"
         except asyncio.CancelledError:
             return "interrupted"
 
-    def _localise(self, config: TrialConfig, secrets: dict[str, bytes]) -> TrialConfig:
+    def _localise(self, config: TrialConfig, secrets: dict[str, bytes], root: Path) -> TrialConfig:
         update: dict[str, Any] = {}
         if "test_seed" in secrets:
-            seed = self.root / "test-seed"
+            seed = root / "test-seed"
             fd = os.open(seed, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(secrets["test_seed"])
             update["test_seed_file"] = str(seed)
         data = {k.removeprefix("data/"): v for k, v in secrets.items() if k.startswith("data/")}
         if data:
-            unpack(data, self.root / "data")
-            update["data"] = str(self.root / "data")
+            unpack(data, root / "data")
+            update["data"] = str(root / "data")
         return config.model_copy(update=update) if update else config
 
     async def poll(self, max_bytes: int = 8 << 20, final: bool = False) -> dict[str, Any]:
         """Progress now, and the next changed files (see the module docstring); `more`: files are still queued."""
-        chunks, more = [], False
+        chunks: list[dict[str, Any]] = []
+        more = False
         if self.sender is not None:
             await asyncio.to_thread(self._sync, final)
             chunks, more = self.sender.take(max_bytes)
@@ -128,6 +130,8 @@ class TrialWorker:
     def _sync(self, final: bool) -> None:
         now, phase = time.monotonic(), self.progress.phase if self.progress else ""
         changed = phase != self._phase
+        if self.sender is None:
+            return
         if final or changed or now - self._synced >= SYNC_SEC:
             self.sender.scan()
             self._synced = now
@@ -142,7 +146,7 @@ class TrialWorker:
         from mac.sandbox.snapshot import snapshot_workspace
 
         live = self._live_workspace()
-        if live is None or not live.is_dir():
+        if live is None or not live.is_dir() or self.sender is None or self.root is None:
             return
         copy = Path(tempfile.mkdtemp(prefix="ws-", dir=self.root)) / "w"
         try:
@@ -154,6 +158,8 @@ class TrialWorker:
             shutil.rmtree(copy.parent, ignore_errors=True)
 
     def _live_workspace(self) -> Path | None:
+        if self.paths is None:
+            return None
         with contextlib.suppress(OSError, ValueError):
             live = TrialResult.load(self.paths.result).live_workspace
             return Path(live) if live else self.paths.workspace
