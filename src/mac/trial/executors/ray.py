@@ -146,7 +146,8 @@ class RayExecutor:
             with contextlib.suppress(OSError):
                 append_jsonl(paths.dir / EXECUTOR_LOG, {**log, "event": "started"})
             state = {} if self.shared_fs or plan is None else await asyncio.to_thread(_pack_state, paths)
-            secrets = {} if self.shared_fs else _secrets(config)  # shared storage: the same paths everywhere
+            # shared storage: the same paths everywhere; else read off the loop (a data folder may be large)
+            secrets = {} if self.shared_fs else await asyncio.to_thread(_secrets, config)
             run = asyncio.ensure_future(_await(actor.run.remote(
                 config, plan, state, secrets, str(paths.dir) if self.shared_fs else None)))
             try:
